@@ -1,0 +1,69 @@
+"""slmstack.toml → typed settings. The one place that reads environment variables.
+
+Search order: an explicit path, ``$SLMSTACK_CONFIG``, ``./slmstack.toml``; no file means defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from .errors import ConfigError
+
+DEFAULT_MODEL = "embedded:smollm2-135m"
+
+
+class EmbeddedSettings(BaseModel):
+    n_ctx: int = 4096
+    n_threads: int | None = None  # None: llama.cpp picks (all physical cores)
+    n_gpu_layers: int = 0
+    seed: int = 0
+
+
+class HTTPSettings(BaseModel):
+    timeout_s: float = 60.0
+    max_retries: int = 1
+    api_key_env: str = "OPENAI_API_KEY"  # the env var holding the key for openai+ URIs
+
+
+class Settings(BaseModel):
+    default_model: str = DEFAULT_MODEL
+    aliases: dict[str, str] = Field(default_factory=dict)  # short name → model URI
+    models: dict[str, dict[str, Any]] = Field(default_factory=dict)  # user catalog entries
+    embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings)
+    http: HTTPSettings = Field(default_factory=HTTPSettings)
+
+    def api_key(self) -> str | None:
+        return os.environ.get(self.http.api_key_env)
+
+    def resolve(self, uri: str | None) -> str:
+        uri = uri or os.environ.get("SLMSTACK_MODEL") or self.default_model
+        return self.aliases.get(uri, uri)
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    path = path or os.environ.get("SLMSTACK_CONFIG")
+    if path is None and Path("slmstack.toml").is_file():
+        path = "slmstack.toml"
+    if path is None:
+        return Settings()
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(p)!r} not found", "create it or unset SLMSTACK_CONFIG")
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}", "fix the syntax")
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(
+            f"config file {str(p)!r}: {where}: {first['msg']}",
+            "see README.md 'Configuration' for the keys",
+        ) from None

@@ -1,0 +1,242 @@
+"""The ChatModel contract and the behaviour every backend shares.
+
+A backend supplies two things: its *profile* (declared up front: chat format, whether the engine
+can constrain decoding, whether it takes tools natively) and ``_generate`` / ``_generate_stream``
+(one engine call on already-prepared messages). ``BaseChatModel`` does the rest identically for
+every backend: tool prompting, the tool-call/JSON constraint, parsing and repair of the reply,
+validation, usage, latency and cost.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from ..errors import OutputValidationError, ToolCallError, UserError
+from ..types import Completion, Message, StreamEvent, ToolCall, ToolChoice, ToolSpec, Usage
+from . import prompts, toolcalls
+from .catalog import ModelProfile
+from .schema import check_schema, tool_calls_schema, validation_errors
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """What every backend, router and wrapper implements."""
+
+    name: str
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        tools: Sequence[ToolSpec | dict[str, Any]] | None = None,
+        tool_choice: ToolChoice = "auto",
+        schema: dict[str, Any] | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+        parallel_tool_calls: bool = True,
+    ) -> Completion: ...
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        **kwargs: Any,
+    ) -> Iterator[StreamEvent]: ...
+
+
+@dataclass
+class Request:
+    """A normalised request, built once and handed to the engine."""
+
+    messages: list[Message]
+    tools: list[ToolSpec] = field(default_factory=list)
+    tool_choice: ToolChoice = "auto"
+    schema: dict[str, Any] | None = None  # the caller's output schema
+    constraint: dict[str, Any] | None = None  # what the engine must emit (tool-call or output)
+    max_tokens: int = 512
+    temperature: float = 0.0
+    stop: list[str] | None = None
+    parallel_tool_calls: bool = True
+
+
+@dataclass
+class RawOutput:
+    """One engine call's result, before slmstack interprets it."""
+
+    text: str
+    usage: Usage
+    finish_reason: str = "stop"
+    tool_calls: list[ToolCall] | None = None  # set when the engine parsed calls natively
+
+
+def as_tools(tools: Sequence[ToolSpec | dict[str, Any]] | None) -> list[ToolSpec]:
+    out = []
+    for t in tools or []:
+        out.append(t if isinstance(t, ToolSpec) else ToolSpec.from_openai(t))
+    return out
+
+
+def as_messages(messages: Sequence[Message | dict[str, Any]] | str) -> list[Message]:
+    if isinstance(messages, str):
+        return [Message.user(messages)]
+    return [m if isinstance(m, Message) else Message.model_validate(m) for m in messages]
+
+
+class BaseChatModel:
+    """Shared request preparation and reply interpretation; subclasses implement the engine."""
+
+    name: str = "base"
+    profile: ModelProfile
+
+    # ---- engine hooks -------------------------------------------------------------------
+    def _generate(self, req: Request) -> RawOutput:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _generate_stream(self, req: Request) -> Iterator[str | RawOutput]:
+        """Yield text deltas, then one RawOutput. Default: no true streaming."""
+        raw = self._generate(req)
+        yield raw.text
+        yield raw
+
+    def price(self, usage: Usage) -> float:
+        return self.profile.cost(usage)
+
+    # ---- the contract ---------------------------------------------------------------------
+    def complete(self, messages: Sequence[Message] | str, **kwargs: Any) -> Completion:
+        req = self.prepare(messages, **kwargs)
+        t0 = time.perf_counter()
+        raw = self._generate(req)
+        return self._finish(req, raw, time.perf_counter() - t0)
+
+    def stream(self, messages: Sequence[Message] | str, **kwargs: Any) -> Iterator[StreamEvent]:
+        req = self.prepare(messages, **kwargs)
+        t0 = time.perf_counter()
+        show_deltas = req.constraint is None  # constrained JSON is not shown as prose
+        for piece in self._generate_stream(req):
+            if isinstance(piece, RawOutput):
+                yield StreamEvent(completion=self._finish(req, piece, time.perf_counter() - t0))
+            elif show_deltas and piece:
+                yield StreamEvent(delta=piece)
+
+    # ---- preparation -----------------------------------------------------------------------
+    def prepare(
+        self,
+        messages: Sequence[Message] | str,
+        *,
+        tools: Sequence[ToolSpec | dict[str, Any]] | None = None,
+        tool_choice: ToolChoice = "auto",
+        schema: Any = None,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+        parallel_tool_calls: bool = True,
+    ) -> Request:
+        if max_tokens < 1:
+            raise UserError(f"max_tokens must be ≥ 1, got {max_tokens!r}", "pass a positive number")
+        tool_specs = as_tools(tools)
+        tool_choice = _check_tool_choice(tool_choice, tool_specs)
+        req = Request(
+            messages=as_messages(messages),
+            tools=[] if tool_choice == "none" else tool_specs,
+            tool_choice=tool_choice,
+            schema=check_schema(schema) if schema is not None else None,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stop=stop,
+            parallel_tool_calls=parallel_tool_calls,
+        )
+        req.constraint = self._constraint(req)
+        req.messages = self._render(req)
+        return req
+
+    def _constraint(self, req: Request) -> dict[str, Any] | None:
+        if req.tools:
+            offered = req.tools
+            if req.tool_choice not in ("auto", "required"):
+                offered = [t for t in req.tools if t.name == req.tool_choice]
+            return tool_calls_schema(
+                offered,
+                allow_text=req.tool_choice == "auto",
+                parallel=req.parallel_tool_calls,
+            )
+        return req.schema
+
+    def _render(self, req: Request) -> list[Message]:
+        """Messages as this model family should see them (tool prompt, tool-role fallback)."""
+        msgs = prompts.fold_tool_turns(req.messages, self.profile)
+        if req.tools and not self.profile.native_tools:
+            msgs = prompts.with_tool_prompt(msgs, req.tools, req.tool_choice)
+        elif req.schema is not None and not self.profile.can_constrain:
+            msgs = prompts.with_schema_prompt(msgs, req.schema)
+        return msgs
+
+    # ---- interpretation ----------------------------------------------------------------------
+    def _finish(self, req: Request, raw: RawOutput, latency: float) -> Completion:
+        comp = Completion(
+            model=self.name,
+            usage=raw.usage,
+            latency_s=latency,
+            cost_usd=self.price(raw.usage),
+            raw_text=raw.text,
+            finish_reason="length" if raw.finish_reason == "length" else "stop",
+        )
+        if req.tools:
+            self._interpret_tools(req, raw, comp)
+        elif req.schema is not None:
+            self._interpret_json(req, raw, comp)
+        else:
+            comp.text = raw.text
+        return comp
+
+    def _interpret_tools(self, req: Request, raw: RawOutput, comp: Completion) -> None:
+        if raw.tool_calls is not None:
+            parsed = toolcalls.ParseResult(calls=raw.tool_calls, content=raw.text or None)
+        else:
+            parsed = toolcalls.parse_tool_calls(raw.text, req.tools)
+        comp.repairs.extend(parsed.repairs)
+        calls = [toolcalls.validate_call(c, req.tools, comp.repairs) for c in parsed.calls]
+        if not calls and req.tool_choice != "auto":
+            raise ToolCallError(
+                f"model {self.name!r} was required to call a tool but replied {raw.text!r:.200}",
+                "retry, use a model that follows tool prompts, or set tool_choice='auto'",
+            )
+        comp.tool_calls = calls
+        comp.text = parsed.content if not calls else (parsed.content or None)
+        if calls:
+            comp.finish_reason = "tool_calls"
+
+    def _interpret_json(self, req: Request, raw: RawOutput, comp: Completion) -> None:
+        assert req.schema is not None
+        value, repairs = toolcalls.load_json_lenient(raw.text)
+        comp.repairs.extend(repairs)
+        errors = ["reply is not JSON"] if value is toolcalls.NOT_JSON else []
+        if not errors:
+            value = toolcalls.coerce_to_schema(value, req.schema, comp.repairs)
+            errors = validation_errors(value, req.schema)
+        if errors:
+            raise OutputValidationError(
+                f"model {self.name!r} reply does not match the schema ({'; '.join(errors[:3])}): "
+                f"{raw.text!r:.200}",
+                "retry with a larger max_tokens or a stronger model; the reply is kept in raw_text",
+            )
+        comp.parsed = value
+        comp.text = json.dumps(value, ensure_ascii=False)
+
+
+def _check_tool_choice(choice: Any, tools: list[ToolSpec]) -> ToolChoice:
+    if isinstance(choice, dict):  # OpenAI form {"type": "function", "function": {"name": ...}}
+        choice = (choice.get("function") or {}).get("name", "")
+    if choice in ("auto", "none"):
+        return choice
+    if not tools:
+        raise UserError(f"tool_choice={choice!r} needs tools", "pass tools=[...] or use 'auto'")
+    if choice == "required" or choice in {t.name for t in tools}:
+        return choice
+    raise UserError(
+        f"tool_choice={choice!r} names no offered tool",
+        f"use 'auto', 'required', 'none' or one of {[t.name for t in tools]!r}",
+    )

@@ -1,0 +1,100 @@
+"""JSON-Schema helpers: checking user schemas, validating values, and the tool-call schema
+that constrained decoders use so a call's name comes from the tool list and its arguments are
+typed by that tool's schema."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+import jsonschema
+
+from ..errors import InvalidSchema
+from ..types import ToolSpec
+
+
+def check_schema(schema: Any) -> dict[str, Any]:
+    """Raise InvalidSchema (one line, with what to do) unless ``schema`` is a valid JSON Schema."""
+    if hasattr(schema, "model_json_schema"):
+        schema = schema.model_json_schema()
+    if not isinstance(schema, dict):
+        raise InvalidSchema(
+            f"schema must be a JSON Schema object, got {type(schema).__name__}: {schema!r:.80}",
+            "pass a dict such as {'type': 'object', 'properties': {...}} or a pydantic model class",
+        )
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        where = "/".join(str(p) for p in exc.path) or "(root)"
+        raise InvalidSchema(
+            f"invalid JSON Schema at {where}: {exc.message}",
+            "fix the schema; see https://json-schema.org/understanding-json-schema",
+        ) from None
+    return schema
+
+
+@lru_cache(maxsize=256)
+def _validator(schema_json: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json.loads(schema_json))
+
+
+def validation_errors(value: Any, schema: dict[str, Any]) -> list[str]:
+    """Human-readable validation errors (empty when valid)."""
+    v = _validator(json.dumps(schema, sort_keys=True))
+    out = []
+    for err in sorted(v.iter_errors(value), key=lambda e: list(e.path)):
+        where = "/".join(str(p) for p in err.path) or "(root)"
+        out.append(f"{where}: {err.message}")
+    return out
+
+
+def arguments_schema(tool: ToolSpec) -> dict[str, Any]:
+    """The tool's parameter schema, closed (no unknown keys) and with a default object type."""
+    params = dict(tool.parameters or {})
+    params.setdefault("type", "object")
+    params.setdefault("properties", {})
+    params.setdefault("additionalProperties", False)
+    return params
+
+
+def call_schema(tool: ToolSpec) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "name": {"const": tool.name},
+            "arguments": arguments_schema(tool),
+        },
+        "required": ["name", "arguments"],
+        "additionalProperties": False,
+    }
+
+
+def tool_calls_schema(
+    tools: list[ToolSpec], *, allow_text: bool, parallel: bool
+) -> dict[str, Any]:
+    """Schema for a model turn that calls tools.
+
+    Shape: ``{"tool_calls": [{"name": ..., "arguments": {...}}, ...]}``; with ``allow_text`` the
+    model may instead answer ``{"content": "..."}`` (tool_choice='auto': declining is allowed).
+    """
+    calls = [call_schema(t) for t in tools]
+    one_call = calls[0] if len(calls) == 1 else {"anyOf": calls}
+    array: dict[str, Any] = {"type": "array", "items": one_call, "minItems": 1}
+    if not parallel:
+        array["maxItems"] = 1
+    call_turn = {
+        "type": "object",
+        "properties": {"tool_calls": array},
+        "required": ["tool_calls"],
+        "additionalProperties": False,
+    }
+    if not allow_text:
+        return call_turn
+    text_turn = {
+        "type": "object",
+        "properties": {"content": {"type": "string"}},
+        "required": ["content"],
+        "additionalProperties": False,
+    }
+    return {"anyOf": [call_turn, text_turn]}

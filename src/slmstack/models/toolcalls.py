@@ -1,0 +1,1 @@
+"""PLACEHOLDER — being written; see tests/models/test_toolcalls.py."""
