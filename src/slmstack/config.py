@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
 
@@ -31,11 +31,27 @@ class HTTPSettings(BaseModel):
 
 
 class Settings(BaseModel):
+    """All of slmstack.toml. Unknown top-level keys are an error (a typo must not pass silently).
+
+    Each part's own table (``[store]``, ``[agent]``, ``[rag]``, ``[verify]``, ``[router]``,
+    ``[gateway]``, ``[distill]``) is kept raw here and validated by that part's settings model
+    (``XxxSettings.from_settings(settings)``), so reading the config never imports heavy parts.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
     default_model: str = DEFAULT_MODEL
     aliases: dict[str, str] = Field(default_factory=dict)  # short name → model URI
     models: dict[str, dict[str, Any]] = Field(default_factory=dict)  # user catalog entries
     embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings)
     http: HTTPSettings = Field(default_factory=HTTPSettings)
+    store: dict[str, Any] = Field(default_factory=dict)
+    agent: dict[str, Any] = Field(default_factory=dict)
+    rag: dict[str, Any] = Field(default_factory=dict)
+    verify: dict[str, Any] = Field(default_factory=dict)
+    router: dict[str, Any] = Field(default_factory=dict)
+    gateway: dict[str, Any] = Field(default_factory=dict)
+    distill: dict[str, Any] = Field(default_factory=dict)
 
     def api_key(self) -> str | None:
         return os.environ.get(self.http.api_key_env)
@@ -55,9 +71,12 @@ def load_settings(path: str | Path | None = None) -> Settings:
     try:
         data = tomllib.loads(p.read_text("utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"config file {str(p)!r} not found", "create it or unset SLMSTACK_CONFIG")
+        raise ConfigError(
+            f"config file {str(p)!r} not found", "create it or unset SLMSTACK_CONFIG"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}", "fix the syntax")
+        msg = f"config file {str(p)!r} is not valid TOML: {exc}"
+        raise ConfigError(msg, "fix the syntax") from exc
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:

@@ -1,7 +1,8 @@
 """Exceptions typed by who must act.
 
 * ``UserError``   — the person running slmstack must fix something (config, a path, a URI).
-* ``ModelRetry``  — goes back to the model as an observation (bad tool arguments, unparseable reply).
+* ``ModelRetry``  — goes back to the model as an observation (bad tool arguments,
+  unparseable reply).
 * ``BackendUnavailable`` — the router/fallback should try another model (server down, timeout).
 
 Every message quotes the offending value with ``!r`` and says what to do next.

@@ -50,7 +50,9 @@ class Message(BaseModel):
         return cls(role="user", content=text)
 
     @classmethod
-    def assistant(cls, text: str | None = None, tool_calls: list[ToolCall] | None = None) -> Message:
+    def assistant(
+        cls, text: str | None = None, tool_calls: list[ToolCall] | None = None
+    ) -> Message:
         return cls(role="assistant", content=text, tool_calls=tool_calls or [])
 
     @classmethod

@@ -168,9 +168,13 @@ class BaseChatModel:
     def _render(self, req: Request) -> list[Message]:
         """Messages as this model family should see them (tool prompt, tool-role fallback)."""
         msgs = prompts.fold_tool_turns(req.messages, self.profile)
+        if self.profile.default_system and not any(m.role == "system" for m in msgs):
+            msgs = [Message.system(self.profile.default_system), *msgs]
         if req.tools and not self.profile.native_tools:
             msgs = prompts.with_tool_prompt(msgs, req.tools, req.tool_choice)
-        elif req.schema is not None and not self.profile.can_constrain:
+        elif req.schema is not None:
+            # shown even when decoding is constrained: small models fill values better when
+            # they can read the field names and types, not only be forced into them
             msgs = prompts.with_schema_prompt(msgs, req.schema)
         return msgs
 
@@ -199,6 +203,7 @@ class BaseChatModel:
             parsed = toolcalls.parse_tool_calls(raw.text, req.tools)
         comp.repairs.extend(parsed.repairs)
         calls = [toolcalls.validate_call(c, req.tools, comp.repairs) for c in parsed.calls]
+        calls = _drop_repeats(calls, comp.repairs)
         if not calls and req.tool_choice != "auto":
             raise ToolCallError(
                 f"model {self.name!r} was required to call a tool but replied {raw.text!r:.200}",
@@ -225,6 +230,20 @@ class BaseChatModel:
             )
         comp.parsed = value
         comp.text = json.dumps(value, ensure_ascii=False)
+
+
+def _drop_repeats(calls: list[ToolCall], repairs: list[str]) -> list[ToolCall]:
+    """Small models often repeat one call verbatim in a parallel list; once is what they mean."""
+    seen: set[str] = set()
+    kept = []
+    for c in calls:
+        key = json.dumps([c.name, c.arguments], sort_keys=True, default=str)
+        if key in seen:
+            repairs.append(f"{c.name}: dropped a verbatim repeat of the same call")
+            continue
+        seen.add(key)
+        kept.append(c)
+    return kept
 
 
 def _check_tool_choice(choice: Any, tools: list[ToolSpec]) -> ToolChoice:

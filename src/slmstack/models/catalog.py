@@ -33,6 +33,9 @@ class ModelProfile:
     can_constrain: bool = False  # grammar / guided decoding available
     native_tools: bool = False  # engine takes tools and returns structured calls itself
     supports_tool_role: bool = False  # chat template renders role="tool" messages
+    # used when the caller gives no system message (some templates otherwise inject their own,
+    # e.g. SmolLM2's, which makes the 135M model drift into French)
+    default_system: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def cost(self, usage: Usage) -> float:

@@ -75,8 +75,9 @@ def fold_tool_turns(messages: list[Message], profile: ModelProfile) -> list[Mess
     out: list[Message] = []
     for m in messages:
         if m.role == "tool":
-            label = f"{m.name} " if m.name else ""
-            out.append(Message.user(f"Tool result {label}[{m.tool_call_id}]:\n{m.content}"))
+            out.append(Message.user(template("tool_result").format(
+                name=m.name or "tool", id=m.tool_call_id, content=m.content
+            ).rstrip()))
         elif m.role == "assistant" and m.tool_calls:
             calls = [{"name": c.name, "arguments": c.arguments} for c in m.tool_calls]
             text = json.dumps({"tool_calls": calls}, ensure_ascii=False)

@@ -1,11 +1,11 @@
 """Model URIs → backends. One registry, used by the built-ins and third parties alike.
 
-A backend registers a factory ``(uri: str, settings: Settings) -> ChatModel`` under its URI scheme
-in the ``slmstack.backends`` entry-point group (see pyproject.toml for the built-in ones):
+A backend registers a factory ``(uri: str, settings: Settings) -> ChatModel`` under its URI
+scheme in the ``slmstack.backends`` entry-point group (see pyproject.toml for the built-in ones):
 
     embedded:smollm2-135m                 the model shipped with slmstack (llama.cpp, in-process)
     gguf:/path/model.gguf                 any GGUF file (llama.cpp, in-process)
-    openai+http://host:8000/v1#model      any OpenAI-compatible server (vLLM, SGLang, llama.cpp, ...)
+    openai+http://host:8000/v1#model      an OpenAI-compatible server (vLLM, SGLang, llama.cpp)
     hf:/path/to/model[+/path/adapter]     transformers, in-process (optional LoRA adapter)
 """
 

@@ -1,0 +1,97 @@
+"""Embedded model throughput: slmstack's embedded backend against raw llama-cpp-python, same model,
+same prompt, same run — and the cost of JSON-schema constrained decoding.
+
+Interleaves the arms round by round so machine noise hits each alike; reports medians and ratios.
+Run: .venv/bin/python benchmarks/bench_embedded.py [--rounds 5] [--tokens 128]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from slmstack.models.registry import load_model
+from slmstack.types import Message
+
+PROMPT = "Write a short paragraph about the history of the printing press."
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string"},
+        "year": {"type": "integer"},
+        "summary": {"type": "string"},
+        "facts": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["title", "year", "summary", "facts"],
+}
+
+
+def _raw_arm(llm, tokens: int):
+    def run() -> tuple[int, float]:
+        t0 = time.perf_counter()
+        out = llm.create_chat_completion(
+            messages=[{"role": "system", "content": "You are a helpful assistant."},
+                      {"role": "user", "content": PROMPT}],
+            max_tokens=tokens, temperature=0.0, top_k=1,
+        )
+        return out["usage"]["completion_tokens"], time.perf_counter() - t0
+
+    return run
+
+
+def _stack_arm(model, tokens: int, schema=None):
+    def run() -> tuple[int, float]:
+        t0 = time.perf_counter()
+        c = model.complete([Message.user(PROMPT)], max_tokens=tokens, schema=schema)
+        return c.usage.output_tokens, time.perf_counter() - t0
+
+    return run
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--tokens", type=int, default=128)
+    ap.add_argument("--out", default=str(Path(__file__).with_suffix(".json")))
+    args = ap.parse_args()
+
+    model = load_model("embedded:smollm2-135m")
+    arms = {
+        "raw llama-cpp-python": _raw_arm(model.llm, args.tokens),
+        "slmstack embedded": _stack_arm(model, args.tokens),
+        "slmstack + JSON schema": _stack_arm(model, args.tokens, SCHEMA),
+    }
+    for run in arms.values():  # warm-up
+        run()
+    rates: dict[str, list[float]] = {k: [] for k in arms}
+    for _ in range(args.rounds):
+        for name, run in arms.items():
+            n, s = run()
+            rates[name].append(n / s)
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    base = med["raw llama-cpp-python"]
+    table = Table("arm", "tokens/s (median)", "ratio to raw", title="embedded SmolLM2-135M")
+    for k, v in med.items():
+        table.add_row(k, f"{v:.1f}", f"{v / base:.3f}")
+    Console().print(table)
+    result = {
+        "date": dt.date.today().isoformat(),
+        "rounds": args.rounds,
+        "max_tokens": args.tokens,
+        "tokens_per_s": med,
+        "stack_over_raw": med["slmstack embedded"] / base,
+        "constrained_over_unconstrained": med["slmstack + JSON schema"] / med["slmstack embedded"],
+    }
+    Path(args.out).write_text(json.dumps(result, indent=2))
+    print(json.dumps({k: round(v, 3) for k, v in result.items() if isinstance(v, float)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""Gateway overhead: the same chat request sent straight to a fast OpenAI-compatible upstream on
+loopback and through ``slmstack serve`` to that upstream, side by side in one run.
+
+* latency: one connection, requests alternating direct / via the gateway; p50, p95, mean; the
+  gateway's added p50 is the difference (bar: ≤ 2 ms);
+* throughput: sustained requests/s with C keep-alive connections for S seconds, each target;
+* traces: the gateway's trace-store writer counters afterwards (bar: dropped = 0).
+
+The gateway runs as in production: API key checked, rate limit and budget applied, each call
+recorded to the trace store (SQLite, content included), an audit entry per request, metrics.
+The upstream is a minimal ASGI app under uvicorn answering a fixed completion instantly; the
+load client is raw sockets (keep-alive HTTP/1.1) in this process, so client cost is the same for
+both targets. All three processes share this machine's cores.
+
+    python benchmarks/bench_gateway.py [--n 2000] [--seconds 5] [--conns 8] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+REPLY = {
+    "id": "chatcmpl-bench", "object": "chat.completion", "created": 0, "model": "echo",
+    "choices": [{"index": 0, "finish_reason": "stop",
+                 "message": {"role": "assistant", "content": "Paris is the capital of France."}}],
+    "usage": {"prompt_tokens": 24, "completion_tokens": 8, "total_tokens": 32},
+}
+REQUEST = {"model": "echo", "max_tokens": 32, "messages": [
+    {"role": "system", "content": "You are a helpful assistant."},
+    {"role": "user", "content": "What is the capital of France?"}]}
+
+
+# ---- the fast upstream (run as a subprocess: --upstream PORT) --------------------------------
+def upstream_app() -> Any:
+    body = json.dumps(REPLY).encode()
+    models = json.dumps({"object": "list", "data": [{"id": "echo", "object": "model"}]}).encode()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        more = True
+        while more:  # drain the request body
+            more = (await receive()).get("more_body", False)
+        out = models if scope["path"].endswith("/models") else body
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(out)).encode())]})
+        await send({"type": "http.response.body", "body": out})
+
+    return app
+
+
+def serve_upstream(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(upstream_app(), host="127.0.0.1", port=port, log_level="warning",
+                access_log=False)
+
+
+# ---- processes ---------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{url}: process exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} not ready in {timeout} s")
+
+
+def start_upstream() -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--upstream", str(port)])
+    wait_ready(f"http://127.0.0.1:{port}/v1/models", proc)
+    return proc, port
+
+
+def start_gateway(tmp: Path, upstream_port: int) -> tuple[subprocess.Popen[bytes], int, str]:
+    from slmstack.server.keys import KeyStore
+
+    key = KeyStore(tmp / "keys.json").create("bench")[1]
+    cfg = tmp / "slmstack.toml"
+    cfg.write_text(
+        f'[aliases]\necho = "openai+http://127.0.0.1:{upstream_port}/v1#echo"\n'
+        f'[http]\nmax_retries = 0\n[store]\nurl = "{tmp / "traces.db"}"\n'
+        f'[gateway]\nkeys_path = "{tmp / "keys.json"}"\naudit_path = "{tmp / "audit.jsonl"}"\n'
+        "default_rpm = 100000000\n")
+    port = free_port()
+    cmd = [sys.executable, "-c", "from slmstack.cli import app; app()", "serve", "--config",
+           str(cfg), "--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen(cmd)
+    wait_ready(f"http://127.0.0.1:{port}/healthz", proc)
+    return proc, port, key
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+# ---- raw keep-alive HTTP client ----------------------------------------------------------------
+def request_bytes(port: int, key: str | None) -> bytes:
+    body = json.dumps(REQUEST).encode()
+    auth = f"Authorization: Bearer {key}\r\n" if key else ""
+    head = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+def read_response(sock: socket.socket, buf: bytes) -> tuple[int, bytes]:
+    """(status, leftover) for one response with a Content-Length body."""
+    while b"\r\n\r\n" not in buf:
+        buf += _recv(sock)
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    while len(rest) < length:
+        rest += _recv(sock)
+    return status, rest[length:]
+
+
+def _recv(sock: socket.socket) -> bytes:
+    data = sock.recv(65536)
+    if not data:
+        raise ConnectionError("server closed the connection")
+    return data
+
+
+class Conn:
+    def __init__(self, port: int, key: str | None) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.req, self.buf = request_bytes(port, key), b""
+
+    def once(self) -> float:
+        t0 = time.perf_counter()
+        self.sock.sendall(self.req)
+        status, self.buf = read_response(self.sock, self.buf)
+        elapsed = time.perf_counter() - t0
+        if status != 200:
+            raise SystemExit(f"HTTP {status} from the benchmark target")
+        return elapsed
+
+
+def latency(targets: dict[str, Conn], n: int, warmup: int) -> dict[str, list[float]]:
+    for _ in range(warmup):
+        for c in targets.values():
+            c.once()
+    out: dict[str, list[float]] = {name: [] for name in targets}
+    for _ in range(n):
+        for name, c in targets.items():  # alternate: both see the same conditions
+            out[name].append(c.once())
+    return out
+
+
+async def _worker(port: int, key: str | None, until: float, counts: list[int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    req = request_bytes(port, key)
+    while time.perf_counter() < until:
+        writer.write(req)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:"))
+        await reader.readexactly(length)
+        if not head.startswith(b"HTTP/1.1 200"):
+            raise SystemExit(f"throughput run got {head.splitlines()[0]!r}")
+        counts[0] += 1
+    writer.close()
+
+
+def throughput(port: int, key: str | None, conns: int, seconds: float) -> float:
+    async def run() -> float:
+        counts = [0]
+        t0 = time.perf_counter()
+        await asyncio.gather(*[_worker(port, key, t0 + seconds, counts) for _ in range(conns)])
+        return counts[0] / (time.perf_counter() - t0)
+
+    return asyncio.run(run())
+
+
+# ---- the run -------------------------------------------------------------------------------------
+def stats_ms(xs: list[float]) -> dict[str, float]:
+    q = statistics.quantiles(xs, n=100, method="inclusive")
+    return {"p50_ms": 1e3 * q[49], "p95_ms": 1e3 * q[94], "p99_ms": 1e3 * q[98],
+            "mean_ms": 1e3 * statistics.fmean(xs)}
+
+
+def store_stats(gw_port: int) -> dict[str, Any]:
+    """The gateway's trace-store writer counters, once its queue has drained."""
+    deadline = time.monotonic() + 60
+    while True:
+        s = httpx.get(f"http://127.0.0.1:{gw_port}/healthz").json()["store"]
+        settled = s["written"] + s["failed"] + s["dropped"] >= s["enqueued"]
+        if settled or time.monotonic() > deadline:
+            return s
+        time.sleep(0.2)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-gateway-") as d:
+        up, up_port = start_upstream()
+        gw, gw_port, key = start_gateway(Path(d), up_port)
+        try:
+            conns = {"direct": Conn(up_port, None), "gateway": Conn(gw_port, key)}
+            lat = latency(conns, args.n, args.warmup)
+            rps = {"direct": throughput(up_port, None, args.conns, args.seconds),
+                   "gateway": throughput(gw_port, key, args.conns, args.seconds)}
+            store = store_stats(gw_port)
+        finally:
+            stop(gw)
+            stop(up)
+    rows = {name: {**stats_ms(xs), "req_per_s": rps[name]} for name, xs in lat.items()}
+    added = {k: rows["gateway"][k] - rows["direct"][k] for k in ("p50_ms", "p95_ms", "mean_ms")}
+    return {"rows": rows, "added": added, "store": store,
+            "bars": {"added_p50_ms<=2": added["p50_ms"] <= 2.0,
+                     "traces_dropped==0": store["dropped"] == 0},
+            "config": {"n": args.n, "warmup": args.warmup, "seconds": args.seconds,
+                       "conns": args.conns, "cpus": os.cpu_count(),
+                       "python": platform.python_version(), "machine": platform.machine()}}
+
+
+def show(res: dict[str, Any]) -> None:
+    t = Table("target", "p50 ms", "p95 ms", "p99 ms", "mean ms", "req/s",
+              title=f"gateway overhead ({res['config']['cpus']} CPUs shared by client, gateway, "
+                    "upstream)")
+    for name, r in res["rows"].items():
+        t.add_row(name, f"{r['p50_ms']:.3f}", f"{r['p95_ms']:.3f}", f"{r['p99_ms']:.3f}",
+                  f"{r['mean_ms']:.3f}", f"{r['req_per_s']:,.0f}")
+    a, d, g = res["added"], res["rows"]["direct"], res["rows"]["gateway"]
+    t.add_row("added by gateway", f"{a['p50_ms']:+.3f}", f"{a['p95_ms']:+.3f}", "",
+              f"{a['mean_ms']:+.3f}", f"×{g['req_per_s'] / d['req_per_s']:.2f}")
+    console = Console()
+    console.print(t)
+    s = res["store"]
+    console.print(f"trace store: enqueued {s['enqueued']:,}, written {s['written']:,}, "
+                  f"dropped {s['dropped']}, failed {s['failed']}, max queue {s['max_queue_depth']}")
+    console.print("bars: " + ", ".join(f"{k}: {'met' if v else 'NOT met'}"
+                                       for k, v in res["bars"].items()))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--upstream", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--n", type=int, default=2000, help="timed requests per target")
+    p.add_argument("--warmup", type=int, default=200)
+    p.add_argument("--seconds", type=float, default=5.0, help="throughput run per target")
+    p.add_argument("--conns", type=int, default=8, help="concurrent connections (throughput)")
+    p.add_argument("--out", type=Path, default=Path(__file__).with_suffix(".json"))
+    args = p.parse_args()
+    if args.upstream:
+        serve_upstream(args.upstream)
+        return
+    res = run(args)
+    show(res)
+    args.out.write_text(json.dumps(res, indent=2))
+    print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()

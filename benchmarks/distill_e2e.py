@@ -1,0 +1,367 @@
+"""End to end LLM→SLM conversion, offline, on one machine (issue 7's bar).
+
+1. ``traffic``: the teacher (Qwen2.5-Coder-0.5B GGUF, benchmarks/teacher.py) is served by the
+   gateway (``slmstack serve`` on loopback, an API key, a SQLite trace store) and answers BFCL
+   tool-calling requests (simple_python + multiple) and GSM8K questions (plain chat) sent with
+   the official ``openai`` SDK; the gateway records every call in ``<work>/traces.db``.
+   ``<work>/cases.json`` remembers which BFCL case each question came from (keyed by the
+   question's text) — the pipeline never sees it. ``--via store`` records straight into the store
+   instead (no gateway).
+2. ``distill``: ``slmstack.distill.pipeline.run`` over the store (collect … promote) with
+   SmolLM2-135M as the candidate; the routing table lives in the same store.
+3. ``report``: on the held-out tool-calling requests (functions never seen in training), the
+   BFCL checker scores the teacher's recorded calls, the untuned base SLM and the fine-tuned
+   student (both served by the embedded llama.cpp backend with grammar-constrained decoding)
+   against BFCL's ground truth; student / teacher is the bar (≥ 0.95), with a paired bootstrap
+   95% interval. Also the SLM share of traffic and the cost drop. Table + JSON.
+
+    python benchmarks/distill_e2e.py all --work ~/.cache/slmstack/e2e
+    python benchmarks/distill_e2e.py distill --name run2 --lr 1e-4      # a variant
+    python benchmarks/distill_e2e.py report --name run2 --out /tmp/run2.json
+Every phase resumes: re-running skips recorded requests and finished stages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+sys.path.insert(0, str(Path(__file__).parent))
+from teacher import teacher_gguf  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+app = typer.Typer(add_completion=False)
+WorkOpt = Annotated[Path, typer.Option(help="work folder (outside the repo)")]
+DEFAULT_WORK = Path.home() / ".cache" / "slmstack" / "e2e"
+BFCL_CATEGORIES = ("simple_python", "multiple")
+
+
+def case_key(messages: list[dict[str, Any]]) -> str:
+    """The identity of a request's conversation (what cases.json is keyed by)."""
+    turns = [[m.get("role"), m.get("content")] for m in messages]
+    return hashlib.sha256(json.dumps(turns).encode()).hexdigest()[:20]
+
+
+def store_url(work: Path) -> str:
+    return f"sqlite:///{work / 'traces.db'}"
+
+
+def _requests(n_simple: int, n_multiple: int, n_chat: int):
+    from slmstack.evals.bfcl import load_category
+    from slmstack.types import Message
+
+    for cat, n in zip(BFCL_CATEGORIES, (n_simple, n_multiple), strict=True):
+        for case in load_category(DATA / "bfcl", cat)[:n]:
+            yield case.id, case.messages, case.tools
+    lines = (DATA / "gsm8k" / "test.jsonl").read_text("utf-8").splitlines()[:n_chat]
+    for i, line in enumerate(lines):
+        yield f"gsm8k_{i}", [Message.user(json.loads(line)["question"])], []
+
+
+def _kwargs(tools: list) -> dict[str, Any]:
+    if tools:
+        return {"tool_choice": "auto", "parallel_tool_calls": False, "max_tokens": 256}
+    return {"max_tokens": 64}
+
+
+# ---- traffic through the gateway ---------------------------------------------------------------
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _gateway_config(work: Path, teacher: str, port: int) -> Path:
+    path = work / "slmstack.toml"
+    path.write_text(f'default_model = "{teacher}"\n\n[gateway]\nport = {port}\n'
+                    f'keys_path = "{work / "keys.json"}"\naudit_path = "{work / "audit.jsonl"}"\n'
+                    'upstream_timeout_s = 300\n')
+    return path
+
+
+def _start_gateway(work: Path, teacher: str) -> tuple[subprocess.Popen, int, str]:
+    """``slmstack serve`` on loopback with a fresh API key; waits for /healthz."""
+    import httpx
+
+    from slmstack.server.keys import KeyStore
+    from slmstack.server.settings import GatewaySettings
+
+    port = _free_port()
+    cfg = _gateway_config(work, teacher, port)
+    _, key = KeyStore(GatewaySettings(keys_path=work / "keys.json").keys_path).create("e2e")
+    code = "import sys; from slmstack.cli import app; sys.argv[0] = 'slmstack'; app()"
+    cmd = [sys.executable, "-c", code, "serve", "--config", str(cfg), "--store", store_url(work),
+           "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, stdout=(work / "gateway.log").open("a"), stderr=subprocess.STDOUT)
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc, port, key
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"the gateway exited ({proc.returncode}); see {work}/gateway.log")
+        time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("the gateway did not come up in 5 minutes")
+
+
+def _via_gateway(todo: list, work: Path, teacher: str, on_done) -> None:
+    from openai import OpenAI
+
+    proc, port, key = _start_gateway(work, teacher)
+    try:
+        client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=key, timeout=600,
+                        max_retries=0)
+        for case_id, messages, tools in todo:
+            kw = _kwargs(tools)
+            extra = {"tools": [t.to_openai() for t in tools]} if tools else {}
+            client.chat.completions.create(
+                model="default", messages=[m.to_openai() for m in messages], temperature=0.0,
+                **extra, **kw)
+            on_done(case_id, messages)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def _via_store(todo: list, work: Path, teacher: str, on_done) -> None:
+    from slmstack.models.registry import load_model
+    from slmstack.store import TraceStore
+    from slmstack.store.records import CallRecord
+
+    model = load_model(teacher)
+    with TraceStore(store_url(work)) as store:
+        for case_id, messages, tools in todo:
+            kw = _kwargs(tools)
+            comp = model.complete(messages, tools=tools or None, temperature=0.0, **kw)
+            store.record(CallRecord(
+                route="tool_call" if tools else "chat", model=teacher, tier="large",
+                request={"messages": [m.to_openai() for m in messages],
+                         **({"tools": [t.to_openai() for t in tools]} if tools else {}), **kw},
+                response={"text": comp.text, "tool_calls": [c.to_openai() for c in
+                                                            comp.tool_calls]},
+                input_tokens=comp.usage.input_tokens, output_tokens=comp.usage.output_tokens,
+                latency_s=comp.latency_s, cost_usd=comp.cost_usd))
+            store.flush()
+            on_done(case_id, messages)
+
+
+@app.command()
+def traffic(
+    work: WorkOpt = DEFAULT_WORK, simple: int = 200, multiple: int = 80, chat: int = 16,
+    via: Annotated[str, typer.Option(help="gateway | store")] = "gateway",
+) -> None:
+    """Record the teacher answering the requests (resumes: recorded requests are skipped)."""
+    from rich.progress import Progress
+
+    work.mkdir(parents=True, exist_ok=True)
+    cases_path = work / "cases.json"
+    cases = json.loads(cases_path.read_text()) if cases_path.is_file() else {}
+    todo = [r for r in _requests(simple, multiple, chat)
+            if case_key([m.to_openai() for m in r[1]]) not in cases]
+    teacher = f"gguf:{teacher_gguf()}"
+    with Progress() as bar:
+        task = bar.add_task(f"teacher traffic via {via}", total=len(todo))
+
+        def on_done(case_id: str, messages: list) -> None:
+            cases[case_key([m.to_openai() for m in messages])] = case_id
+            tmp = cases_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(cases))
+            tmp.replace(cases_path)
+            bar.advance(task)
+
+        (_via_gateway if via == "gateway" else _via_store)(todo, work, teacher, on_done)
+    (work / "traffic.json").write_text(json.dumps({"via": via, "requests": len(cases)}))
+
+
+# ---- the pipeline ------------------------------------------------------------------------------
+def _config(lr: float, epochs: float, bar: float):
+    from slmstack.distill.config import DistillConfig
+
+    return DistillConfig.model_validate({
+        "cluster": {"heldout_fraction": 0.25, "split_by": "tools"},
+        "select": {"candidates": ["embedded:smollm2-135m"], "heldout_limit": 500},
+        "finetune": {"epochs": epochs, "batch_size": 4, "lr": lr, "rank": 16, "alpha": 32,
+                     "max_len": 1024, "save_every": 5, "val_fraction": 0.15, "eval_every": 10,
+                     "patience": 2, "val_limit": 40},
+        "shadow": {"limit": 500, "bar": bar},
+    })
+
+
+@app.command()
+def distill(work: WorkOpt = DEFAULT_WORK, name: str = "run", lr: float = 2e-4,
+            epochs: float = 2.0, bar: float = 0.9) -> None:
+    """Run the whole pipeline over the recorded traffic (resumes finished stages)."""
+    from slmstack.distill.artifacts import RunDir
+    from slmstack.distill.pipeline import run
+    from slmstack.store import TraceStore
+    from slmstack.store.records import Route, RoutingTable
+
+    teacher = f"gguf:{teacher_gguf()}"
+    with TraceStore(store_url(work)) as store:
+        if store.current_routing_table() is None:
+            store.save_routing_table(RoutingTable(routes={
+                k: Route(model=teacher) for k in ("tool_call", "chat")}), "initial: the teacher")
+        run(RunDir(work / name), store, store, _config(lr, epochs, bar))
+
+
+# ---- the figures -------------------------------------------------------------------------------
+@app.command()
+def report(work: WorkOpt = DEFAULT_WORK, name: str = "run",
+           out: Path = REPO / "benchmarks" / "distill_e2e.json"):
+    """BFCL accuracy of teacher, base SLM and student on held-out tool-calling requests."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from slmstack.distill.artifacts import RunDir
+
+    figures = e2e_figures(RunDir(work / name), work)
+    table = Table("figure", "value", title="LLM→SLM conversion, end to end")
+    for k, v in figures.items():
+        if not isinstance(v, dict | list):
+            table.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
+    Console().print(table)
+    out.write_text(json.dumps({"measured_at": time.time(), **figures}, indent=1))
+
+
+def _calls_by_id(path: Path, model: str | None = None) -> dict[str, list]:
+    """Tool calls per incumbent record id: from replay logs (``shadow``) or recorded calls."""
+    from slmstack.distill.score import response_calls
+
+    out = {}
+    if not path.is_file():
+        return out
+    for line in path.read_text("utf-8").splitlines():
+        row = json.loads(line)
+        if "shadow" in row:
+            if model is None or row["model"] == model:
+                out[row["id"]] = response_calls(row["shadow"]["response"])
+        else:
+            out[row["id"]] = response_calls(row["response"])
+    return out
+
+
+def _correct(ids: list[str], calls: dict[str, list], case_of: dict, bfcl: dict) -> list[bool]:
+    from slmstack.evals.bfcl import check_case
+
+    return [bool(i in calls and check_case(bfcl[case_of[i]], calls[i]).valid) for i in ids]
+
+
+def _ratio_interval(student: list[bool], teacher: list[bool], n: int = 2000) -> list[float]:
+    """Paired bootstrap 95% interval of accuracy(student) / accuracy(teacher)."""
+    rng = random.Random(0)
+    ratios = []
+    for _ in range(n):
+        idx = [rng.randrange(len(student)) for _ in student]
+        t = sum(teacher[i] for i in idx)
+        if t:
+            ratios.append(sum(student[i] for i in idx) / t)
+    ratios.sort()
+    return [round(ratios[int(0.025 * len(ratios))], 4), round(ratios[int(0.975 * len(ratios))], 4)]
+
+
+def _student_replays(run, ids: list[str], uri: str) -> dict[str, list]:
+    """The fine-tuned student's calls on ``ids`` (from shadow, else replayed here, resumable)."""
+    from slmstack.distill.replay import ResultLog, replay_one
+    from slmstack.models.registry import load_model
+    from slmstack.store.records import CallRecord
+
+    path = run.root / "shadow" / "tool_call.jsonl"
+    calls = _calls_by_id(path, uri)
+    if all(i in calls for i in ids):
+        return calls
+    extra = run.root / "report" / "student.jsonl"
+    log = ResultLog(extra)
+    recs = {json.loads(line)["id"]: CallRecord.model_validate_json(line) for line in
+            (run.root / "curate" / "examples.jsonl").read_text("utf-8").splitlines()}
+    todo = [recs[i] for i in ids if not log.has(uri, recs[i])]
+    model = load_model(uri) if todo else None
+    for r in todo:
+        log.add(replay_one(model, uri, r, 256, None))
+    return {**calls, **_calls_by_id(extra, uri)}
+
+
+def e2e_figures(run, work: Path) -> dict:
+    """BFCL accuracy (teacher, base SLM, fine-tuned student, promoted model) on held-out."""
+    from slmstack.distill.artifacts import read_json
+    from slmstack.distill.report import savings
+    from slmstack.distill.select import load_targets
+    from slmstack.evals.bfcl import load_category
+    from slmstack.store import TraceStore
+
+    bfcl = {c.id: c for cat in BFCL_CATEGORIES for c in load_category(DATA / "bfcl", cat)}
+    cases = json.loads((work / "cases.json").read_text())
+    collected = [json.loads(line) for line in
+                 (run.root / "collect" / "calls.jsonl").read_text("utf-8").splitlines()]
+    case_of = {r["id"]: cases.get(case_key(r["request"]["messages"])) for r in collected}
+    target = next(t for t in load_targets(run, "report") if t.kind == "tool_call")
+    ids = [i for i in target.heldout_ids if case_of.get(i) in bfcl]
+    train_cases = {case_of.get(i) for i in target.train_ids}
+    fin = read_json(run.root / "finetune" / "students.json")["tool_call"]
+    student_uri = fin.get("student_uri", fin["uri"])
+    decision = read_json(run.root / "shadow" / "decisions.json")["tool_call"]
+    correct = {
+        "teacher": _correct(ids, _calls_by_id(run.root / "collect" / "calls.jsonl"), case_of,
+                            bfcl),
+        "base_slm": _correct(ids, _calls_by_id(run.root / "select" / "replays.jsonl",
+                                               target.base), case_of, bfcl),
+        "student": _correct(ids, _student_replays(run, ids, student_uri), case_of, bfcl),
+    }
+    acc = {k: sum(v) / len(v) if v else None for k, v in correct.items()}
+    with TraceStore(store_url(work)) as store:
+        table = store.current_routing_table()
+    return {
+        "traffic": json.loads((work / "traffic.json").read_text()),
+        "heldout_requests": len(ids),
+        "heldout_cases_also_in_train": len(train_cases & {case_of[i] for i in ids}),
+        "teacher_accuracy": acc["teacher"],
+        "base_slm_accuracy": acc["base_slm"],
+        "student_accuracy": acc["student"],
+        "student_over_teacher": acc["student"] / acc["teacher"] if acc["teacher"] else None,
+        "student_over_teacher_95ci": _ratio_interval(correct["student"], correct["teacher"]),
+        "base_over_teacher": acc["base_slm"] / acc["teacher"] if acc["teacher"] else None,
+        "bar_0.95_met": bool(acc["teacher"] and acc["student"] / acc["teacher"] >= 0.95),
+        "student_uri": student_uri,
+        "kept_after_validation": fin.get("kept", "student"),
+        "val_agreement": fin.get("val_agreement"),
+        "shadow_candidate": decision["candidate"],
+        "shadow_agreement": decision["agreement"],
+        "shadow_passed": decision["passed"],
+        "routing_version": table.version if table else None,
+        "tool_call_route": table.routes["tool_call"].model if table else None,
+        "train_examples": fin["examples"], "val_examples": fin.get("val_examples"),
+        "train_steps": fin["steps"], "best_step": fin.get("best_step"),
+        "stopped_early": fin.get("stopped_early"),
+        "train_seconds": fin["seconds"], "train_tokens_per_s": fin["tokens_per_s"],
+        "first_loss": fin["first_loss"], "final_loss": fin["final_loss"],
+        "val_losses": fin.get("val_losses"),
+        "clusters": [{k: c[k] for k in ("cluster", "kind", "size", "train", "heldout",
+                                        "cost_share", "replaceability")}
+                     for c in read_json(run.root / "cluster" / "clusters.json")],
+        **savings(run),
+    }
+
+
+@app.command("all")
+def run_all(work: WorkOpt = DEFAULT_WORK, via: str = "gateway") -> None:
+    traffic(work, via=via)
+    distill(work)
+    report(work)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    app()

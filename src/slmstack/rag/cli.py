@@ -1,0 +1,218 @@
+"""``slmstack kb …`` (add, sync, search, stats), ``slmstack ask`` and ``slmstack eval retrieval`` /
+``eval rag``. Commands parse arguments and call the library; heavy imports stay inside them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from .ingest import IngestReport
+
+app = typer.Typer(no_args_is_help=True, help="Knowledge base: index documents, search them.")
+
+DEFAULT_DB = ".slmstack/kb.db"
+DbOpt = Annotated[str, typer.Option("--db", help="index file (SQLite) or postgresql:// URL")]
+KOpt = Annotated[int, typer.Option("-k", help="how many results")]
+
+
+def _kb(db: str) -> Any:
+    from .search import KnowledgeBase
+
+    return KnowledgeBase.open(db)
+
+
+def _ingest(db: str, job: str, paths: list[Path] | None = None) -> IngestReport:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from ..cli import err
+    from .ingest import Ingester
+
+    kb = _kb(db)
+    cols = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("[dim]{task.fields[file]}")]
+    with Progress(*cols, console=err, transient=True) as bar:
+        task = bar.add_task(job, total=None, file="")
+
+        def progress(path: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, file=Path(path).name)
+
+        ingester = Ingester(kb, progress=progress)
+        report = ingester.add(paths or []) if job == "indexing" else ingester.sync()
+    kb.close()
+    return report
+
+
+def _print_report(report: IngestReport) -> None:
+    from ..cli import err, out
+
+    for path, reason in report.skipped:
+        err.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False, soft_wrap=True)
+    out.print(report.summary(), highlight=False)
+
+
+def _friendly(fn: Any) -> Any:
+    from ..cli import friendly
+
+    return friendly(fn)
+
+
+@app.command()
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="files and folders to index")],
+    db: DbOpt = DEFAULT_DB,
+) -> None:
+    """Index files and folders (PDF, DOCX, PPTX, XLSX, HTML, Markdown, text, code); resumable."""
+    _friendly(lambda: _print_report(_ingest(db, "indexing", paths)))()
+
+
+@app.command()
+def sync(db: DbOpt = DEFAULT_DB) -> None:
+    """Re-index changed files and remove deleted ones, for every folder and file indexed."""
+    _friendly(lambda: _print_report(_ingest(db, "syncing")))()
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="what to look for")],
+    db: DbOpt = DEFAULT_DB,
+    k: KOpt = 5,
+    mode: Annotated[str, typer.Option(help="hybrid | bm25 | dense")] = "hybrid",
+    path: Annotated[str | None, typer.Option(help="only paths matching this glob")] = None,
+    kind: Annotated[list[str] | None, typer.Option(help="only these kinds (pdf, md, …)")] = None,
+    since: Annotated[str | None, typer.Option(help="only files modified since YYYY-MM-DD")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Search the knowledge base; prints passages with their source:page citations."""
+    _friendly(_search)(query, db, k, mode, path, kind, since, as_json)
+
+
+def _search(query: str, db: str, k: int, mode: str, path: str | None, kind: list[str] | None,
+            since: str | None, as_json: bool) -> None:
+    from ..cli import out
+    from .records import Filters
+    from .tools import Passage
+
+    filters = Filters(path=path, kinds=kind or None, since=_date(since))
+    hits = _kb(db).search(query, k, mode, filters)
+    if as_json:
+        out.print_json(json.dumps([Passage.of(h).model_dump() for h in hits]))
+        return
+    for h in hits:
+        out.print(f"[bold]{h.citation}[/] [dim]{h.score:.3f} #{h.chunk_id}[/]", highlight=False)
+        out.print(h.text[:400], markup=False, highlight=False)
+        out.print()
+
+
+def _date(text: str | None) -> float | None:
+    from ..errors import UserError
+
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise UserError(f"--since {text!r} is not a date", "write it as YYYY-MM-DD") from None
+
+
+@app.command()
+def stats(db: DbOpt = DEFAULT_DB) -> None:
+    """Counts of documents, chunks, vectors and keyword rows (and any inconsistency)."""
+    from ..cli import out
+
+    _friendly(lambda: out.print_json(json.dumps(_kb(db).index.stats())))()
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="the question")],
+    db: DbOpt = DEFAULT_DB,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="model URI")] = None,
+    k: KOpt = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    config: Annotated[Path | None, typer.Option("--config", help="slmstack.toml")] = None,
+) -> None:
+    """Answer from the knowledge base citing source:page for every claim, or decline."""
+
+    def run() -> None:
+        from ..cli import _model, out
+        from .answer import answer
+
+        result = answer(question, _kb(db), _model(model, config), k=k)
+        if as_json:
+            out.print_json(json.dumps(result.to_json()))
+        else:
+            out.print(result.text, markup=False, highlight=False, soft_wrap=True)
+
+    _friendly(run)()
+
+
+def eval_retrieval(
+    data: Annotated[Path | None, typer.Option(help="BEIR folder: corpus/queries/qrels")] = None,
+    bfcl: Annotated[Path | None, typer.Option(help="BFCL folder: tool retrieval")] = None,
+    split: Annotated[str, typer.Option(help="qrels split")] = "test",
+    db: Annotated[str, typer.Option("--db", help="index to build in")] = ":memory:",
+    output: Annotated[Path | None, typer.Option("--out", help="write JSON here")] = None,
+) -> None:
+    """nDCG@10, Recall@5/10 and MRR@10 for BM25, dense and hybrid, side by side."""
+
+    def run() -> None:
+        from ..cli import err, out
+        from ..errors import UserError
+        from ..evals import retrieval as r
+
+        if (data is None) == (bfcl is None):
+            raise UserError("pass exactly one of --data (BEIR) or --bfcl", "see --help")
+        kb = _kb(db)
+        with err.status("embedding and ranking…"):
+            if bfcl is not None:
+                report = r.run_tools(kb, *r.bfcl_tools(bfcl))
+            else:
+                report = r.run_beir(kb, r.load_beir(data, split))  # type: ignore[arg-type]
+        out.print(report.table())
+        if output:
+            output.write_text(json.dumps(report.to_json(), indent=2))
+
+    _friendly(run)()
+
+
+def eval_rag(
+    data: Annotated[Path, typer.Option(help="dataset folder: docs/ + questions.jsonl")] = Path(
+        "datasets/pydocqa"),
+    db: Annotated[str, typer.Option("--db", help="index to build in")] = ":memory:",
+    model: Annotated[str | None, typer.Option("--model", "-m", help="model URI")] = None,
+    split: Annotated[str, typer.Option(help="test | dev | all")] = "test",
+    answers: Annotated[bool, typer.Option(help="also answer with the model")] = True,
+    output: Annotated[Path | None, typer.Option("--out", help="write JSON here")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="slmstack.toml")] = None,
+) -> None:
+    """Retrieval Recall@5, citation correctness and declines on a document-QA set."""
+
+    def run() -> None:
+        from ..cli import _model, err, out
+        from ..evals.rag import load_questions, run_rag
+        from .ingest import Ingester
+
+        cases = load_questions(data, split)
+        kb = _kb(db)
+        with err.status("indexing the documents…"):
+            Ingester(kb).add([data / "docs"])
+        llm = _model(model, config) if answers else None
+        with err.status(f"answering {len(cases)} questions…"):
+            report = run_rag(kb, cases, llm)
+        out.print(report.table())
+        if output:
+            output.write_text(json.dumps(report.to_json(), indent=2))
+
+    _friendly(run)()
+
+
+def register(root: typer.Typer, eval_app: typer.Typer) -> None:
+    """Add ``kb``, ``ask`` and ``eval retrieval`` / ``eval rag`` to the slmstack CLI."""
+    root.add_typer(app, name="kb")
+    root.command("ask")(ask)
+    eval_app.command("retrieval")(eval_retrieval)
+    eval_app.command("rag")(eval_rag)

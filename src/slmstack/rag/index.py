@@ -1,0 +1,51 @@
+"""The index contract every backend implements, and ``open_index`` to pick one from a location.
+
+A location is a file path (SQLite with sqlite-vec + FTS5, the embedded default) or a
+``postgresql://`` URL (Postgres with pgvector + full-text search). Both store documents, their
+chunks, one vector per chunk and a keyword index, and replace a document's chunks atomically, so a
+killed ingest leaves every document either fully indexed or not at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from .records import Chunk, DocumentMeta, Filters, Hit
+
+
+class Index(Protocol):
+    dim: int
+    location: str
+
+    def documents(self) -> dict[str, DocumentMeta]: ...
+    def path_with_hash(self, sha256: str) -> str | None: ...
+    def vectors_for(self, hashes: list[str]) -> dict[str, Any]: ...
+    def replace_document(self, doc: DocumentMeta, chunks: list[Chunk], vectors: Any) -> None: ...
+    def delete_document(self, path: str) -> None: ...
+    def touch(self, path: str, mtime: float, size: int) -> None: ...
+    def search_text(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]: ...
+    def search_vector(self, vector: Any, k: int, filters: Filters | None = None) -> list[Hit]: ...
+    def get(self, chunk_ids: list[int]) -> list[Hit]: ...
+    def neighbours(self, chunk_id: int, before: int = 1, after: int = 1) -> list[Hit]: ...
+    def add_source(self, root: str) -> None: ...
+    def sources(self) -> list[str]: ...
+    def stats(self) -> dict[str, int]: ...
+    def close(self) -> None: ...
+
+
+def open_index(location: str | Path, dim: int = 384) -> Index:
+    """SQLite for a path (created with its folder), Postgres for a postgresql:// URL."""
+    loc = str(location)
+    if loc.startswith(("postgresql://", "postgres://")):
+        from .pg_index import PgIndex
+
+        return PgIndex(loc, dim)
+    from .sqlite_index import SQLiteIndex
+
+    return SQLiteIndex(loc, dim)
+
+
+def embed_text(heading: str, text: str) -> str:
+    """What gets embedded for a chunk: its heading path, then its text."""
+    return f"{heading}\n{text}" if heading else text

@@ -1,0 +1,65 @@
+"""Retrieval over an index: BM25, dense, or both fused by reciprocal rank (RRF)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from ..errors import UserError
+from .embed import Embedder
+from .index import Index
+from .records import Filters, Hit
+
+Mode = Literal["bm25", "dense", "hybrid"]
+MODES: tuple[str, ...] = ("bm25", "dense", "hybrid")
+RRF_K = 60  # the constant of Cormack et al. (2009)
+
+
+def rrf(rankings: Sequence[Sequence[Hit]], k: int, rrf_k: int = RRF_K) -> list[Hit]:
+    """Fuse ranked lists: score = Σ 1 / (rrf_k + rank). Ties keep first-list order."""
+    scores: dict[int, float] = {}
+    hits: dict[int, Hit] = {}
+    for ranking in rankings:
+        for rank, hit in enumerate(ranking, 1):
+            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + 1.0 / (rrf_k + rank)
+            hits.setdefault(hit.chunk_id, hit)
+    best = sorted(scores, key=lambda cid: -scores[cid])[:k]
+    return [replace(hits[cid], score=scores[cid]) for cid in best]
+
+
+@dataclass
+class KnowledgeBase:
+    """An index plus the embedder that fills and queries it."""
+
+    index: Index
+    embedder: Embedder
+    candidates: int = 50  # per retriever, before fusion
+
+    @classmethod
+    def open(cls, location: str, embedder: Embedder | None = None) -> KnowledgeBase:
+        from .index import open_index
+
+        emb = embedder or Embedder()
+        return cls(open_index(location, emb.dim), emb)
+
+    def search(self, query: str, k: int = 5, mode: Mode | str = "hybrid",
+               filters: Filters | None = None) -> list[Hit]:
+        if mode not in MODES:
+            raise UserError(f"search mode {mode!r} is not one of {', '.join(MODES)}", "pick one")
+        if k < 1:
+            raise UserError(f"k must be ≥ 1, got {k!r}", "ask for at least one result")
+        if mode == "bm25":
+            return self.index.search_text(query, k, filters)
+        if mode == "dense":
+            return self.index.search_vector(self.embedder.query(query), k, filters)
+        return self.hybrid(query, self.embedder.query(query), k, filters)
+
+    def hybrid(self, query: str, vector: Any, k: int, filters: Filters | None = None) -> list[Hit]:
+        n = max(self.candidates, k)
+        dense = self.index.search_vector(vector, n, filters)
+        text = self.index.search_text(query, n, filters)
+        return rrf([dense, text], k)
+
+    def close(self) -> None:
+        self.index.close()

@@ -1,0 +1,245 @@
+"""The embedded index: one SQLite file with sqlite-vec (vectors) and FTS5 (BM25).
+
+Python's own ``sqlite3`` is often built without extension loading, so this uses ``sqlean``
+(sqlean.py: the same DB-API with a bundled SQLite that loads extensions).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..errors import UserError
+from .records import Chunk, DocumentMeta, Filters, Hit
+from .text import terms
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+  id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, sha256 TEXT NOT NULL, kind TEXT NOT NULL,
+  mtime REAL NOT NULL DEFAULT 0, size INTEGER NOT NULL DEFAULT 0, duplicate_of TEXT,
+  n_chunks INTEGER NOT NULL DEFAULT 0, meta TEXT NOT NULL DEFAULT '{}', indexed_at REAL);
+CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
+CREATE TABLE IF NOT EXISTS chunks (
+  id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  ordinal INTEGER NOT NULL, heading TEXT NOT NULL, page INTEGER, text TEXT NOT NULL,
+  hash TEXT NOT NULL, UNIQUE(doc_id, ordinal));
+CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(heading, text,
+  tokenize='porter unicode61');
+CREATE TABLE IF NOT EXISTS sources (root TEXT PRIMARY KEY, added_at REAL);
+CREATE TABLE IF NOT EXISTS kb_meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+_HIT = "c.id, d.path, c.text, c.heading, c.page, c.ordinal, d.kind, d.mtime"
+
+
+class SQLiteIndex:
+    def __init__(self, location: str, dim: int = 384) -> None:
+        import sqlean
+        import sqlite_vec
+
+        self.location, self.dim = location, dim
+        if location != ":memory:":
+            Path(location).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlean.connect(location, isolation_level=None, check_same_thread=False)
+            self.db.enable_load_extension(True)
+            sqlite_vec.load(self.db)
+            self.db.enable_load_extension(False)
+            self._setup()
+        except sqlean.DatabaseError as exc:
+            raise UserError(f"cannot open the index {location!r}: {exc}",
+                            "pass --db pointing at a knowledge-base file or a new path") from None
+
+    def _setup(self) -> None:
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(_SCHEMA)
+        self.db.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vec USING "
+            f"vec0(embedding float[{self.dim}] distance_metric=cosine)"
+        )
+        row = self.db.execute("SELECT value FROM kb_meta WHERE key='dim'").fetchone()
+        if row is None:
+            self.db.execute("INSERT INTO kb_meta VALUES ('dim', ?)", (str(self.dim),))
+        elif int(row[0]) != self.dim:
+            raise UserError(f"index {self.location!r} holds {row[0]}-d vectors, not {self.dim}-d",
+                            "use the embedder it was built with, or a new --db")
+
+    @contextmanager
+    def _tx(self) -> Iterator[Any]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ---- documents -------------------------------------------------------------------------
+    def documents(self) -> dict[str, DocumentMeta]:
+        rows = self.db.execute(
+            "SELECT path, sha256, kind, mtime, size, duplicate_of, meta FROM documents")
+        return {r[0]: DocumentMeta(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]))
+                for r in rows}
+
+    def path_with_hash(self, sha256: str) -> str | None:
+        row = self.db.execute(
+            "SELECT path FROM documents WHERE sha256=? AND duplicate_of IS NULL LIMIT 1",
+            (sha256,)).fetchone()
+        return row[0] if row else None
+
+    def vectors_for(self, hashes: list[str]) -> dict[str, Any]:
+        import numpy as np
+
+        out: dict[str, Any] = {}
+        for i in range(0, len(hashes), 500):
+            part = hashes[i : i + 500]
+            rows = self.db.execute(
+                "SELECT c.hash, v.embedding FROM chunks c JOIN chunks_vec v ON v.rowid = c.id "
+                f"WHERE c.hash IN ({','.join('?' * len(part))})", part)
+            out.update({h: np.frombuffer(blob, dtype=np.float32) for h, blob in rows})
+        return out
+
+    def replace_document(self, doc: DocumentMeta, chunks: list[Chunk], vectors: Any) -> None:
+        with self._tx() as db:
+            self._delete(db, doc.path)
+            cur = db.execute(
+                "INSERT INTO documents (path, sha256, kind, mtime, size, duplicate_of, n_chunks,"
+                " meta, indexed_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (doc.path, doc.sha256, doc.kind, doc.mtime, doc.size, doc.duplicate_of,
+                 len(chunks), json.dumps(doc.meta), time.time()))
+            doc_id = cur.lastrowid
+            for chunk, vec in zip(chunks, vectors, strict=True):
+                cid = db.execute(
+                    "INSERT INTO chunks (doc_id, ordinal, heading, page, text, hash)"
+                    " VALUES (?,?,?,?,?,?)",
+                    (doc_id, chunk.ordinal, chunk.heading, chunk.page, chunk.text, chunk.hash),
+                ).lastrowid
+                db.execute("INSERT INTO chunks_fts (rowid, heading, text) VALUES (?,?,?)",
+                           (cid, chunk.heading, chunk.text))
+                db.execute("INSERT INTO chunks_vec (rowid, embedding) VALUES (?,?)",
+                           (cid, _blob(vec)))
+
+    def delete_document(self, path: str) -> None:
+        with self._tx() as db:
+            self._delete(db, path)
+
+    def touch(self, path: str, mtime: float, size: int) -> None:
+        self.db.execute("UPDATE documents SET mtime=?, size=? WHERE path=?", (mtime, size, path))
+
+    @staticmethod
+    def _delete(db: Any, path: str) -> None:
+        ids = [r[0] for r in db.execute(
+            "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.path=?",
+            (path,))]
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            db.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", part)
+            db.execute(f"DELETE FROM chunks_vec WHERE rowid IN ({marks})", part)
+        db.execute("DELETE FROM documents WHERE path=?", (path,))
+
+    # ---- search ----------------------------------------------------------------------------
+    def search_text(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        words = terms(query)
+        if not words:
+            return []
+        match = " OR ".join(f'"{w}"' for w in words)
+        where, args = _where(filters)
+        rows = self.db.execute(
+            f"SELECT {_HIT}, -bm25(chunks_fts, 2.0, 1.0) AS s FROM chunks_fts f"
+            " JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id"
+            f" WHERE chunks_fts MATCH ? {where} ORDER BY bm25(chunks_fts, 2.0, 1.0) LIMIT ?",
+            [match, *args, k])
+        return [_hit(r) for r in rows]
+
+    def search_vector(self, vector: Any, k: int, filters: Filters | None = None) -> list[Hit]:
+        blob = _blob(vector)
+        if filters is None or filters.empty():
+            rows = self.db.execute(
+                f"WITH knn AS (SELECT rowid, distance FROM chunks_vec WHERE embedding MATCH ?"
+                f" AND k = ?) SELECT {_HIT}, 1 - knn.distance FROM knn"
+                " JOIN chunks c ON c.id = knn.rowid JOIN documents d ON d.id = c.doc_id"
+                " ORDER BY knn.distance", (blob, k))
+        else:
+            where, args = _where(filters)
+            rows = self.db.execute(
+                f"SELECT {_HIT}, 1 - vec_distance_cosine(v.embedding, ?) AS s FROM chunks_vec v"
+                " JOIN chunks c ON c.id = v.rowid JOIN documents d ON d.id = c.doc_id"
+                f" WHERE 1 {where} ORDER BY s DESC LIMIT ?", [blob, *args, k])
+        return [_hit(r) for r in rows]
+
+    def get(self, chunk_ids: list[int]) -> list[Hit]:
+        if not chunk_ids:
+            return []
+        rows = self.db.execute(
+            f"SELECT {_HIT}, 0 FROM chunks c JOIN documents d ON d.id = c.doc_id"
+            f" WHERE c.id IN ({','.join('?' * len(chunk_ids))})", list(chunk_ids))
+        by_id = {r[0]: _hit(r) for r in rows}
+        return [by_id[i] for i in chunk_ids if i in by_id]
+
+    def neighbours(self, chunk_id: int, before: int = 1, after: int = 1) -> list[Hit]:
+        rows = self.db.execute(
+            f"SELECT {_HIT}, 0 FROM chunks c JOIN documents d ON d.id = c.doc_id"
+            " JOIN chunks me ON me.doc_id = c.doc_id WHERE me.id = ?"
+            " AND c.ordinal BETWEEN me.ordinal - ? AND me.ordinal + ? ORDER BY c.ordinal",
+            (chunk_id, before, after))
+        return [_hit(r) for r in rows]
+
+    # ---- bookkeeping -----------------------------------------------------------------------
+    def add_source(self, root: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO sources VALUES (?, ?)", (root, time.time()))
+
+    def sources(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT root FROM sources ORDER BY root")]
+
+    def stats(self) -> dict[str, int]:
+        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "documents": one("SELECT count(*) FROM documents"),
+            "chunks": one("SELECT count(*) FROM chunks"),
+            "vectors": one("SELECT count(*) FROM chunks_vec"),
+            "keyword_rows": one("SELECT count(*) FROM chunks_fts"),
+            "orphan_chunks": one("SELECT count(*) FROM chunks WHERE doc_id NOT IN"
+                                 " (SELECT id FROM documents)"),
+            "count_mismatches": one("SELECT count(*) FROM documents d WHERE n_chunks !="
+                                    " (SELECT count(*) FROM chunks c WHERE c.doc_id = d.id)"),
+        }
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _blob(vector: Any) -> bytes:
+    import numpy as np
+
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def _where(filters: Filters | None) -> tuple[str, list[Any]]:
+    if filters is None:
+        return "", []
+    sql, args = [], []
+    if filters.path:
+        sql.append("d.path GLOB ?")
+        args.append(filters.path)
+    if filters.kinds:
+        sql.append(f"d.kind IN ({','.join('?' * len(filters.kinds))})")
+        args.extend(filters.kinds)
+    if filters.since is not None:
+        sql.append("d.mtime >= ?")
+        args.append(filters.since)
+    if filters.until is not None:
+        sql.append("d.mtime <= ?")
+        args.append(filters.until)
+    return "".join(f" AND {s}" for s in sql), args
+
+
+def _hit(row: Any) -> Hit:
+    return Hit(chunk_id=row[0], path=row[1], text=row[2], heading=row[3], page=row[4],
+               ordinal=row[5], kind=row[6], mtime=row[7], score=float(row[8]))

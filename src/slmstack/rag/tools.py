@@ -1,0 +1,76 @@
+"""Knowledge-base tools for an agent: plain typed functions (search, read a passage, open the
+neighbouring chunks). ``kb_tools(kb)`` returns them bound to one knowledge base, ready for the
+agent runtime's tool registry. What they return is *data* to quote and cite, never instructions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..errors import ModelRetry
+from .records import Filters, Hit
+from .search import KnowledgeBase
+
+
+class Passage(BaseModel):
+    """A chunk of a document, with the citation to use when quoting it."""
+
+    chunk_id: int
+    citation: str
+    source: str
+    page: int | None
+    heading: str
+    text: str
+    score: float = 0.0
+
+    @classmethod
+    def of(cls, hit: Hit) -> Passage:
+        return cls(chunk_id=hit.chunk_id, citation=hit.citation, source=hit.source,
+                   page=hit.page, heading=hit.heading, text=hit.text, score=round(hit.score, 4))
+
+
+def kb_tools(kb: KnowledgeBase) -> list[Callable[..., Any]]:
+    """``[kb_search, kb_read, kb_neighbours]`` bound to ``kb``."""
+
+    def kb_search(query: str, k: int = 5, path: str | None = None) -> list[Passage]:
+        """Search the knowledge base for passages about a question.
+
+        Args:
+            query: what to look for, in words.
+            k: how many passages to return (1-20).
+            path: only files whose path matches this glob, e.g. "*/contracts/*".
+        """
+        if not 1 <= k <= 20:
+            raise ModelRetry(f"k must be between 1 and 20, got {k!r}", "pass a smaller k")
+        hits = kb.search(query, k, "hybrid", Filters(path=path) if path else None)
+        return [Passage.of(h) for h in hits]
+
+    def kb_read(chunk_id: int) -> Passage:
+        """Read one passage in full by its chunk_id (from kb_search).
+
+        Args:
+            chunk_id: the passage's id.
+        """
+        hits = kb.index.get([chunk_id])
+        if not hits:
+            raise ModelRetry(f"no passage with chunk_id {chunk_id!r}", "use an id from kb_search")
+        return Passage.of(hits[0])
+
+    def kb_neighbours(chunk_id: int, before: int = 1, after: int = 1) -> list[Passage]:
+        """Open the passages just before and after a passage in its document.
+
+        Args:
+            chunk_id: the passage's id.
+            before: how many passages before it (0-5).
+            after: how many passages after it (0-5).
+        """
+        if not (0 <= before <= 5 and 0 <= after <= 5):
+            raise ModelRetry(f"before/after must be 0-5, got {before!r}/{after!r}", "ask fewer")
+        hits = kb.index.neighbours(chunk_id, before, after)
+        if not hits:
+            raise ModelRetry(f"no passage with chunk_id {chunk_id!r}", "use an id from kb_search")
+        return [Passage.of(h) for h in hits]
+
+    return [kb_search, kb_read, kb_neighbours]

@@ -1,0 +1,117 @@
+"""Numbers as people write them in word problems: ``1,000`` · ``$5.50`` · ``20%`` · ``3/4`` ·
+``three`` · ``a dozen`` · ``half``, read to exact Fractions with where they sit in the text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+MAX_SCAN = 200_000  # characters of one text scanned for numbers; the rest is ignored
+
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+NUMBER = re.compile(rf"(?<![\w.])(-)?\$?({_NUM})(\s*%|\s*percent\b)?(?![\d])")
+FRACTION = re.compile(r"(?<![\w./])(\d+)\s*/\s*(\d+)(?![\d/])")
+
+WORDS: dict[str, Fraction] = {
+    w: Fraction(i) for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split())
+}
+WORDS.update({
+    "thirty": Fraction(30), "forty": Fraction(40), "fifty": Fraction(50), "sixty": Fraction(60),
+    "seventy": Fraction(70), "eighty": Fraction(80), "ninety": Fraction(90),
+    "hundred": Fraction(100), "thousand": Fraction(1000), "million": Fraction(10**6),
+    "dozen": Fraction(12), "twice": Fraction(2), "double": Fraction(2), "triple": Fraction(3),
+    "thrice": Fraction(3), "quadruple": Fraction(4), "half": Fraction(1, 2),
+    "quarter": Fraction(1, 4), "third": Fraction(1, 3), "fourth": Fraction(1, 4),
+    "fifth": Fraction(1, 5), "tenth": Fraction(1, 10), "pair": Fraction(2), "once": Fraction(1),
+    "score": Fraction(20), "sixth": Fraction(1, 6), "seventh": Fraction(1, 7),
+    "eighth": Fraction(1, 8), "ninth": Fraction(1, 9),
+})
+_WORD_RE = re.compile(r"\b(" + "|".join(sorted(WORDS, key=len, reverse=True)) + r")(s)?\b", re.I)
+
+UNIT_CONSTANTS: dict[str, tuple[int, ...]] = {
+    "minute": (60,), "hour": (60, 24), "day": (24, 7, 30, 365), "week": (7, 52),
+    "year": (12, 52, 365), "dozen": (12,), "percent": (100,),
+    "%": (100,), "cent": (100,), "foot": (12,), "feet": (12,), "inch": (12,), "yard": (3, 36),
+    "mile": (5280,), "meter": (100, 1000), "kilo": (1000,), "gram": (1000,), "liter": (1000,),
+    "pound": (16,), "ounce": (16,), "quart": (4,), "gallon": (4, 128), "decade": (10,),
+    "century": (100,), "second": (60,), "pair": (2,), "quarter": (4, 25), "nickel": (5,),
+    "dime": (10,), "penny": (1,), "weekday": (5,), "weekend": (2,), "month": (12, 28, 30, 31),
+    "january": (31,), "february": (28, 29), "march": (31,), "april": (30,), "june": (30,),
+}
+"""Numbers a solution may use without the question stating them, when the word appears."""
+
+
+@dataclass(frozen=True)
+class Mention:
+    value: Fraction
+    start: int
+    end: int
+    percent: bool = False
+    word: bool = False
+
+
+def parse_number(text: str) -> Fraction | None:
+    """``"1,000"`` → 1000, ``"$5.50"`` → 11/2, ``"20%"`` → 20; None when it is not a number."""
+    m = NUMBER.fullmatch(text.strip())
+    if m is None:
+        return None
+    value = Fraction(m.group(2).replace(",", ""))
+    return -value if m.group(1) else value
+
+
+def mentions(text: str, words: bool = True) -> list[Mention]:
+    """Every number in ``text`` (digits, fractions, and with ``words`` number words)."""
+    text = text[:MAX_SCAN]
+    found = [
+        Mention(_signed(m), m.start(), m.end(), percent=bool(m.group(3)))
+        for m in NUMBER.finditer(text)
+    ]
+    found += [
+        Mention(Fraction(int(m.group(1)), int(m.group(2))), m.start(), m.end())
+        for m in FRACTION.finditer(text)
+        if int(m.group(2)) != 0 and len(m.group(0)) < 24
+    ]
+    if words:
+        found += [
+            Mention(WORDS[m.group(1).lower()], m.start(), m.end(), word=True)
+            for m in _WORD_RE.finditer(text)
+        ]
+    return sorted(found, key=lambda x: x.start)
+
+
+def _signed(m: re.Match[str]) -> Fraction:
+    value = Fraction(m.group(2).replace(",", ""))
+    return -value if m.group(1) and m.start() == 0 else value
+
+
+def values(text: str, words: bool = True) -> set[Fraction]:
+    """The numbers in ``text`` with the forms a solution derives from them: a percent p also
+    as p/100, a number word also as its reciprocal (``half`` → 1/2 and 2)."""
+    out = {int(m.group(1)) + Fraction(1, 2) for m in AND_HALF.finditer(text[:MAX_SCAN])}
+    for m in mentions(text, words):
+        v = abs(m.value)
+        out.add(v)
+        if m.percent:  # 20% → 0.2, and the 0.8 / 1.2 (80 / 120) of "20% off / more"
+            out |= {v / 100, 100 + v, abs(100 - v), 1 + v / 100, abs(1 - v / 100)}
+        if m.word and v != 0:
+            out.add(1 / v)
+    return out
+
+
+AND_HALF = re.compile(r"(\d+)\s+and\s+(?:a\s+)?half", re.I)
+
+
+def unit_constants(text: str) -> set[Fraction]:
+    low = text[:MAX_SCAN].lower()
+    return {Fraction(c) for word, cs in UNIT_CONSTANTS.items() if word in low for c in cs}
+
+
+def fmt(value: Fraction, places: int = 6) -> str:
+    """A Fraction as a short decimal: 24, 2.5, 0.333333."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    text = f"{float(value):.{places}f}".rstrip("0").rstrip(".")
+    return text or "0"

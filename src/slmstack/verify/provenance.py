@@ -1,0 +1,102 @@
+"""Where each number comes from: the question, a tool result, retrieved evidence, an earlier
+step, or a computation the trace states. A number from none of them is an invented value."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .extract import Computation
+from .numerals import mentions, unit_constants, values
+from .trace import Trace, plain
+
+ALWAYS = frozenset(Fraction(v) for v in (0, 1, 2, 100))
+
+
+@dataclass
+class Known:
+    """Values established so far, and which of them came from outside the reasoning."""
+
+    given: set[Fraction] = field(default_factory=set)  # question, tools, evidence, constants
+    derived: set[Fraction] = field(default_factory=set)  # stated by earlier steps
+
+    def has(self, v: Fraction) -> bool:
+        v = abs(v)
+        pool = self.given | self.derived
+        return v in pool or v * 100 in pool or v / 100 in pool
+
+    def source(self, v: Fraction) -> str:
+        v = abs(v)
+        if v in self.given or v * 100 in self.given or v / 100 in self.given:
+            return "given"
+        return "derived" if self.has(v) else "unknown"
+
+
+def given_values(trace: Trace) -> set[Fraction]:
+    texts = [trace.question] + [t.output for t in trace.tool_results if t.ok]
+    texts += [e.text for e in trace.evidence]
+    texts += [str(v) for t in trace.tool_results for v in t.arguments.values()]
+    out = set(ALWAYS)
+    for text in texts:
+        out |= values(text)
+    out |= unit_constants(" ".join([trace.question, *trace.steps]))
+    return out
+
+
+@dataclass
+class StepOrigins:
+    """For one step: its operands by origin, and the values it states."""
+
+    given: int = 0
+    derived: int = 0
+    unknown: list[Fraction] = field(default_factory=list)
+    reused_given: int = 0  # operands from the question already used by an earlier step
+
+
+def trace_origins(trace: Trace, comps: list[list[Computation]]
+                  ) -> tuple[list[StepOrigins], Known]:
+    known = Known(given=given_values(trace))
+    used: set[Fraction] = set()
+    out = []
+    for i, step_comps in enumerate(comps):
+        origins = StepOrigins()
+        step_used: set[Fraction] = set()
+        known.derived |= facts(trace.steps[i], step_comps)
+        for comp in step_comps:
+            _classify(comp, known, origins, used, step_used)
+            known.derived |= {abs(v) for v in comp.parts}
+            if comp.stated is not None:
+                known.derived.add(abs(comp.stated))
+        used |= step_used
+        known.derived |= {abs(m.value) for m in mentions(plain(trace.steps[i]), words=False)}
+        out.append(origins)
+    return out, known
+
+
+def facts(step: str, comps: list[Computation]) -> set[Fraction]:
+    """Numbers a step states besides its written computations ("There are 4 letters …")."""
+    counts = Counter(abs(m.value) for m in mentions(plain(step), words=False))
+    for c in comps:
+        counts.subtract(abs(v) for v in c.operands)
+        counts.subtract([abs(c.stated)] if c.stated is not None else [])
+    return {v for v, n in counts.items() if n > 0}
+
+
+def _classify(comp: Computation, known: Known, origins: StepOrigins,
+              used: set[Fraction], step_used: set[Fraction]) -> None:
+    for v in comp.operands:
+        where = known.source(v)
+        if where == "given":
+            origins.given += 1
+            if abs(v) in used and abs(v) not in ALWAYS:
+                origins.reused_given += 1
+            step_used.add(abs(v))
+        elif where == "derived":
+            origins.derived += 1
+        else:
+            origins.unknown.append(v)
+
+
+def answer_unknowns(answer: str, known: Known) -> list[Fraction]:
+    return [m.value for m in mentions(answer, words=False) if not known.has(m.value)]

@@ -1,0 +1,71 @@
+"""The tool gate: embedding similarity between the task and each tool (bundled MiniLM).
+
+The pairs below are the calibration set of ``DEFAULT_THRESHOLD``: written by hand, unrelated to
+any evaluation data. Related pairs must clear the threshold, unrelated ones must not.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from slmstack.agent import Agent, GuardStep, ToolGate
+from slmstack.agent.retrieval import DEFAULT_THRESHOLD, tool_text
+from slmstack.models.scripted import ScriptedModel
+from slmstack.types import ToolSpec
+
+TOOLS = {
+    "get_weather": "Get the current weather in a city.",
+    "find_home_city": "Find the city where a person lives.",
+    "multiply": "Multiply two integers.",
+    "currency.convert": "Convert an amount between currencies.",
+    "restaurant_booking": "Reserve a table at a restaurant.",
+    "send_email": "Send an email message to a recipient.",
+}
+PAIRS = [
+    ("What is the weather where Bob lives?", "get_weather", True),
+    ("Where does Alice live?", "find_home_city", True),
+    ("What is 6 times 7?", "multiply", True),
+    ("Convert 100 dollars to euros.", "currency.convert", True),
+    ("Book a table for two at 8pm.", "restaurant_booking", True),
+    ("Send an email to my boss saying I am late.", "send_email", True),
+    ("How tall is the Eiffel Tower?", "get_weather", False),
+    ("Write a poem about the sea.", "multiply", False),
+    ("Who won the 1998 world cup?", "currency.convert", False),
+    ("Translate 'hello' into French.", "restaurant_booking", False),
+    ("What is the capital of Peru?", "send_email", False),
+    ("How many legs does a spider have?", "find_home_city", False),
+]
+
+
+@pytest.fixture(scope="module")
+def gate() -> ToolGate:
+    return ToolGate()
+
+
+@pytest.mark.parametrize(("task", "name", "related"), PAIRS)
+def test_calibration_pairs(gate: ToolGate, task: str, name: str, related: bool) -> None:
+    score = gate.scores(task, [ToolSpec(name=name, description=TOOLS[name])])[name]
+    assert (score >= DEFAULT_THRESHOLD) == related, score
+
+
+def test_tool_text_splits_names() -> None:
+    spec = ToolSpec(name="currency.convertAmount_now", description="Convert money.")
+    assert tool_text(spec) == "currency convert Amount now: Convert money."
+
+
+def test_select_ranks_and_limits(gate: ToolGate) -> None:
+    specs = [ToolSpec(name=n, description=d) for n, d in TOOLS.items()]
+    keep, scores = gate.select("Convert 20 pounds into yen", specs)
+    assert keep[0] == "currency.convert" and set(scores) == {s.name for s in specs}
+    assert ToolGate(top_k=1).select("Convert 20 pounds into yen", specs)[0] == keep[:1]
+
+
+def test_agent_with_a_gate_offers_no_tools_for_an_unrelated_task(gate: ToolGate) -> None:
+    tools = [ToolSpec(name="multiply", description="Multiply two integers.")]
+    model = ScriptedModel(["Paris."])
+    result = Agent(model, tools, tool_gate=gate).run("What is the capital of France?")
+    assert result.stop_reason == "done" and result.answer == "Paris."
+    assert model.calls[0].tools == [] and model.calls[0].constraint is None
+    select = result.steps[0]
+    assert isinstance(select, GuardStep) and select.action == "select"
+    assert "no tools" in select.detail and "multiply=" in select.detail

@@ -1,0 +1,170 @@
+"""The embedded backend with the real SmolLM2-135M GGUF: chat, streaming, tools, schemas, errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from slmstack.config import EmbeddedSettings, Settings
+from slmstack.errors import ModelNotFound, OutputValidationError, ToolCallError, UserError
+from slmstack.models.embedded import EmbeddedChatModel
+from slmstack.models.registry import load_model
+from slmstack.types import Message, ToolSpec
+
+WEATHER = ToolSpec(
+    name="get_weather",
+    description="Get the current weather for a city.",
+    parameters={
+        "type": "object",
+        "properties": {
+            "city": {"type": "string"},
+            "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+        },
+        "required": ["city"],
+    },
+)
+STOCK = ToolSpec(
+    name="get_stock_price",
+    description="Latest price of a stock ticker.",
+    parameters={
+        "type": "object",
+        "properties": {"ticker": {"type": "string"}},
+        "required": ["ticker"],
+    },
+)
+PERSON = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+    "required": ["name", "age"],
+    "additionalProperties": False,
+}
+
+
+def test_chat_answers_with_usage_latency_and_cost(embedded_model):
+    c = embedded_model.complete(
+        "What is the capital of France?", max_tokens=24
+    )
+    assert "Paris" in (c.text or "")
+    assert c.usage.input_tokens > 10 and 0 < c.usage.output_tokens <= 24
+    assert c.latency_s > 0
+    assert c.model == "embedded:smollm2-135m"
+    assert c.cost_usd == pytest.approx(embedded_model.profile.cost(c.usage))
+
+
+def test_greedy_is_deterministic(embedded_model):
+    a = embedded_model.complete("Name three colours.", max_tokens=16)
+    b = embedded_model.complete("Name three colours.", max_tokens=16)
+    assert a.text == b.text
+
+
+def test_stream_deltas_join_to_the_completion(embedded_model):
+    events = list(embedded_model.stream("Count from one to five.", max_tokens=20))
+    deltas = [e.delta for e in events if e.delta]
+    final = events[-1].completion
+    assert len(deltas) > 1 and final is not None
+    assert "".join(deltas) == final.text
+    assert final.usage.output_tokens > 0 and final.usage.input_tokens > 0
+
+
+def test_max_tokens_stops_with_length(embedded_model):
+    c = embedded_model.complete("Write a long story about a dragon.", max_tokens=5)
+    assert c.finish_reason == "length"
+    assert c.usage.output_tokens == 5
+
+
+def test_schema_output_is_constrained_and_parsed(embedded_model):
+    c = embedded_model.complete(
+        "Extract the person: Alice is 31 years old.", schema=PERSON, max_tokens=48
+    )
+    assert set(c.parsed) == {"name", "age"} and isinstance(c.parsed["age"], int)
+    assert json.loads(c.text) == c.parsed
+    assert c.parsed["name"] == "Alice" and c.parsed["age"] == 31
+
+
+def test_tool_call_is_constrained_to_the_tool_list(embedded_model):
+    c = embedded_model.complete(
+        "What's the weather in Paris?",
+        tools=[WEATHER, STOCK],
+        tool_choice="required",
+        parallel_tool_calls=False,
+    )
+    assert c.finish_reason == "tool_calls"
+    assert [t.name for t in c.tool_calls] == ["get_weather"]
+    assert c.tool_calls[0].arguments["city"] == "Paris"
+
+
+def test_named_tool_choice_forces_that_tool(embedded_model):
+    c = embedded_model.complete(
+        "What's the weather in Paris?", tools=[WEATHER, STOCK], tool_choice="get_stock_price"
+    )
+    assert [t.name for t in c.tool_calls] == ["get_stock_price"]
+    assert isinstance(c.tool_calls[0].arguments["ticker"], str)
+
+
+def test_tool_choice_none_gives_text(embedded_model):
+    c = embedded_model.complete("Say hello.", tools=[WEATHER], tool_choice="none", max_tokens=12)
+    assert c.tool_calls == [] and c.text
+
+
+def test_tool_results_round_trip(embedded_model):
+    call = embedded_model.complete(
+        "What's the weather in Paris?", tools=[WEATHER], tool_choice="required"
+    ).tool_calls[0]
+    msgs = [
+        Message.user("What's the weather in Paris?"),
+        Message.assistant(tool_calls=[call]),
+        Message.tool('{"temperature_c": 18, "sky": "sunny"}', call.id, call.name),
+    ]
+    c = embedded_model.complete(msgs, tools=[WEATHER], tool_choice="none", max_tokens=40)
+    assert "sunny" in (c.text or "").lower()
+
+
+def test_unknown_embedded_name_lists_known_ones():
+    with pytest.raises(ModelNotFound, match="smollm2-135m"):
+        load_model("embedded:gpt-17")
+
+
+def test_unknown_scheme_lists_schemes():
+    with pytest.raises(ModelNotFound, match="embedded"):
+        load_model("ftp://model")
+
+
+def test_missing_gguf_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelNotFound, match="never downloads"):
+        load_model(f"gguf:{tmp_path / 'nope.gguf'}")
+
+
+def test_not_a_gguf_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"this is not a model" * 100)
+    with pytest.raises(ModelNotFound, match="complete GGUF"):
+        EmbeddedChatModel(bad)
+
+
+def test_invalid_schema_is_rejected_before_generation(embedded_model):
+    with pytest.raises(UserError, match="schema"):
+        embedded_model.complete("x", schema={"type": "objekt"})
+
+
+def test_unknown_tool_choice_names_the_tools(embedded_model):
+    with pytest.raises(UserError, match="get_weather"):
+        embedded_model.complete("x", tools=[WEATHER], tool_choice="send_email")
+
+
+def test_context_overflow_is_a_user_error():
+    small = load_model("embedded:smollm2-135m", Settings(embedded=EmbeddedSettings(n_ctx=256)))
+    with pytest.raises(UserError, match="n_ctx"):
+        small.complete("word " * 400, max_tokens=8)
+
+
+def test_truncated_json_is_an_output_error_that_keeps_the_reply(embedded_model):
+    with pytest.raises(OutputValidationError) as info:
+        embedded_model.complete("Extract: Bob is 40.", schema=PERSON, max_tokens=3)
+    assert "raw_text" in str(info.value.hint) or "max_tokens" in str(info.value)
+
+
+def test_required_tool_with_no_room_to_answer_raises_tool_error(embedded_model):
+    with pytest.raises((ToolCallError, OutputValidationError)):
+        embedded_model.complete("Weather in Paris?", tools=[WEATHER], tool_choice="required",
+                                max_tokens=2)
