@@ -24,10 +24,10 @@ PROMPT = "Write a short paragraph about the history of the printing press."
 SCHEMA = {
     "type": "object",
     "properties": {
-        "title": {"type": "string"},
+        "title": {"type": "string", "maxLength": 60},
         "year": {"type": "integer"},
-        "summary": {"type": "string"},
-        "facts": {"type": "array", "items": {"type": "string"}},
+        "summary": {"type": "string", "maxLength": 240},
+        "facts": {"type": "array", "maxItems": 3, "items": {"type": "string", "maxLength": 80}},
     },
     "required": ["title", "year", "summary", "facts"],
 }
@@ -66,7 +66,8 @@ def main() -> None:
     arms = {
         "raw llama-cpp-python": _raw_arm(model.llm, args.tokens),
         "slmstack embedded": _stack_arm(model, args.tokens),
-        "slmstack + JSON schema": _stack_arm(model, args.tokens, SCHEMA),
+        # bounded so the whole object fits: a cut-off object is (rightly) a validation error
+        "slmstack + JSON schema": _stack_arm(model, 2 * args.tokens, SCHEMA),
     }
     for run in arms.values():  # warm-up
         run()

@@ -100,22 +100,42 @@ def start_upstream() -> tuple[subprocess.Popen[bytes], int]:
     return proc, port
 
 
-def start_gateway(tmp: Path, upstream_port: int) -> tuple[subprocess.Popen[bytes], int, str]:
-    from slmstack.server.keys import KeyStore
-
-    key = KeyStore(tmp / "keys.json").create("bench")[1]
+def write_config(tmp: Path, upstream_port: int) -> Path:
+    """The gateway's slmstack.toml: ``echo`` is the upstream; its own store, keys, audit log."""
     cfg = tmp / "slmstack.toml"
     cfg.write_text(
         f'[aliases]\necho = "openai+http://127.0.0.1:{upstream_port}/v1#echo"\n'
         f'[http]\nmax_retries = 0\n[store]\nurl = "{tmp / "traces.db"}"\n'
         f'[gateway]\nkeys_path = "{tmp / "keys.json"}"\naudit_path = "{tmp / "audit.jsonl"}"\n'
         "default_rpm = 100000000\n")
+    return cfg
+
+
+def start_gateway(tmp: Path, cfg: Path, instant: bool) -> tuple[subprocess.Popen[bytes], int]:
+    """``slmstack serve`` proxying to the upstream, or (instant) the same gateway serving
+    ``echo`` from an in-process model that answers at once (the gateway's own overhead)."""
     port = free_port()
-    cmd = [sys.executable, "-c", "from slmstack.cli import app; app()", "serve", "--config",
-           str(cfg), "--port", str(port), "--log-level", "warning"]
+    if instant:
+        cmd = [sys.executable, __file__, "--instant-gateway", str(port), "--config", str(cfg)]
+    else:
+        cmd = [sys.executable, "-c", "from slmstack.cli import app; app()", "serve", "--config",
+               str(cfg), "--port", str(port), "--log-level", "warning"]
     proc = subprocess.Popen(cmd)
     wait_ready(f"http://127.0.0.1:{port}/healthz", proc)
-    return proc, port, key
+    return proc, port
+
+
+def serve_instant(port: int, cfg: Path) -> None:
+    from slmstack.config import load_settings
+    from slmstack.models.scripted import ScriptedModel
+    from slmstack.server.serve import run
+
+    settings = load_settings(cfg)  # its own store and audit log, beside the other gateway's
+    settings.store["url"] = str(cfg.parent / "traces-instant.db")
+    settings.gateway["audit_path"] = str(cfg.parent / "audit-instant.jsonl")
+    text = REPLY["choices"][0]["message"]["content"]
+    model = ScriptedModel([text], name="echo", repeat_last=True)
+    run(settings, port=port, log_level="warning", models={"echo": model})
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -214,6 +234,12 @@ def stats_ms(xs: list[float]) -> dict[str, float]:
             "mean_ms": 1e3 * statistics.fmean(xs)}
 
 
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def store_stats(gw_port: int) -> dict[str, Any]:
     """The gateway's trace-store writer counters, once its queue has drained."""
     deadline = time.monotonic() + 60
@@ -225,44 +251,74 @@ def store_stats(gw_port: int) -> dict[str, Any]:
         time.sleep(0.2)
 
 
+TARGETS = ("direct", "gateway, instant model", "gateway → upstream")
+
+
+def measure(targets: dict[str, tuple[subprocess.Popen[bytes], int, str | None]],
+            args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    conns = {name: Conn(port, key) for name, (_, port, key) in targets.items()}
+    lat = latency(conns, args.n, args.warmup)
+    rows = {}
+    for name, (proc, port, key) in targets.items():
+        cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+        rps = throughput(port, key, args.conns, args.seconds)
+        done = rps * (time.perf_counter() - t0)
+        cpu_ms = 1e3 * (cpu_seconds(proc.pid) - cpu0) / max(done, 1)
+        rows[name] = {**stats_ms(lat[name]), "req_per_s": rps, "server_cpu_ms_per_req": cpu_ms}
+    return rows
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    from slmstack.server.keys import KeyStore
+
+    procs: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory(prefix="bench-gateway-") as d:
-        up, up_port = start_upstream()
-        gw, gw_port, key = start_gateway(Path(d), up_port)
         try:
-            conns = {"direct": Conn(up_port, None), "gateway": Conn(gw_port, key)}
-            lat = latency(conns, args.n, args.warmup)
-            rps = {"direct": throughput(up_port, None, args.conns, args.seconds),
-                   "gateway": throughput(gw_port, key, args.conns, args.seconds)}
-            store = store_stats(gw_port)
+            up, up_port = start_upstream()
+            procs.append(up)
+            cfg = write_config(Path(d), up_port)
+            key = KeyStore(Path(d) / "keys.json").create("bench")[1]
+            targets: dict[str, tuple[subprocess.Popen[bytes], int, str | None]] = {
+                "direct": (up, up_port, None)}
+            for name, instant in ((TARGETS[1], True), (TARGETS[2], False)):
+                gw, port = start_gateway(Path(d), cfg, instant)
+                procs.append(gw)
+                targets[name] = (gw, port, key)
+            rows = measure(targets, args)
+            store = {name: store_stats(targets[name][1]) for name in TARGETS[1:]}
         finally:
-            stop(gw)
-            stop(up)
-    rows = {name: {**stats_ms(xs), "req_per_s": rps[name]} for name, xs in lat.items()}
-    added = {k: rows["gateway"][k] - rows["direct"][k] for k in ("p50_ms", "p95_ms", "mean_ms")}
+            for p in procs:
+                stop(p)
+    base = rows["direct"]
+    added = {name: {k: rows[name][k] - base[k] for k in ("p50_ms", "p95_ms", "mean_ms")}
+             for name in TARGETS[1:]}
+    dropped = sum(s["dropped"] for s in store.values())
     return {"rows": rows, "added": added, "store": store,
-            "bars": {"added_p50_ms<=2": added["p50_ms"] <= 2.0,
-                     "traces_dropped==0": store["dropped"] == 0},
+            "bars": {f"added p50 ≤ 2 ms ({name})": added[name]["p50_ms"] <= 2.0
+                     for name in TARGETS[1:]} | {"traces dropped = 0": dropped == 0},
             "config": {"n": args.n, "warmup": args.warmup, "seconds": args.seconds,
                        "conns": args.conns, "cpus": os.cpu_count(),
                        "python": platform.python_version(), "machine": platform.machine()}}
 
 
 def show(res: dict[str, Any]) -> None:
-    t = Table("target", "p50 ms", "p95 ms", "p99 ms", "mean ms", "req/s",
-              title=f"gateway overhead ({res['config']['cpus']} CPUs shared by client, gateway, "
+    t = Table("target", "p50 ms", "p95 ms", "p99 ms", "mean ms", "added p50", "req/s",
+              "× direct", "CPU ms/req",
+              title=f"gateway overhead ({res['config']['cpus']} CPUs shared by client, gateways, "
                     "upstream)")
+    base = res["rows"]["direct"]
     for name, r in res["rows"].items():
+        added = res["added"].get(name, {}).get("p50_ms")
         t.add_row(name, f"{r['p50_ms']:.3f}", f"{r['p95_ms']:.3f}", f"{r['p99_ms']:.3f}",
-                  f"{r['mean_ms']:.3f}", f"{r['req_per_s']:,.0f}")
-    a, d, g = res["added"], res["rows"]["direct"], res["rows"]["gateway"]
-    t.add_row("added by gateway", f"{a['p50_ms']:+.3f}", f"{a['p95_ms']:+.3f}", "",
-              f"{a['mean_ms']:+.3f}", f"×{g['req_per_s'] / d['req_per_s']:.2f}")
-    console = Console()
+                  f"{r['mean_ms']:.3f}", "" if added is None else f"{added:+.3f}",
+                  f"{r['req_per_s']:,.0f}", f"{r['req_per_s'] / base['req_per_s']:.2f}",
+                  f"{r['server_cpu_ms_per_req']:.3f}")
+    console = Console(width=130)
     console.print(t)
-    s = res["store"]
-    console.print(f"trace store: enqueued {s['enqueued']:,}, written {s['written']:,}, "
-                  f"dropped {s['dropped']}, failed {s['failed']}, max queue {s['max_queue_depth']}")
+    for name, s in res["store"].items():
+        console.print(f"trace store of {name}: enqueued {s['enqueued']:,}, written "
+                      f"{s['written']:,}, dropped {s['dropped']}, failed {s['failed']}, "
+                      f"max queue {s['max_queue_depth']}")
     console.print("bars: " + ", ".join(f"{k}: {'met' if v else 'NOT met'}"
                                        for k, v in res["bars"].items()))
 
@@ -270,6 +326,8 @@ def show(res: dict[str, Any]) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--upstream", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--instant-gateway", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--config", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--n", type=int, default=2000, help="timed requests per target")
     p.add_argument("--warmup", type=int, default=200)
     p.add_argument("--seconds", type=float, default=5.0, help="throughput run per target")
@@ -278,6 +336,9 @@ def main() -> None:
     args = p.parse_args()
     if args.upstream:
         serve_upstream(args.upstream)
+        return
+    if args.instant_gateway:
+        serve_instant(args.instant_gateway, args.config)
         return
     res = run(args)
     show(res)

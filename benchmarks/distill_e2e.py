@@ -44,6 +44,9 @@ app = typer.Typer(add_completion=False)
 WorkOpt = Annotated[Path, typer.Option(help="work folder (outside the repo)")]
 DEFAULT_WORK = Path.home() / ".cache" / "slmstack" / "e2e"
 BFCL_CATEGORIES = ("simple_python", "multiple")
+# llama.cpp's threads spin at barriers: on a shared 2-core machine one thread is several times
+# faster than two (measured: 45 s vs 177 s for one teacher request under load)
+THREADS = int(os.environ.get("SLMSTACK_E2E_THREADS", "1"))
 
 
 def case_key(messages: list[dict[str, Any]]) -> str:
@@ -87,7 +90,8 @@ def _gateway_config(work: Path, teacher: str, port: int) -> Path:
     path = work / "slmstack.toml"
     path.write_text(f'default_model = "{teacher}"\n\n[gateway]\nport = {port}\n'
                     f'keys_path = "{work / "keys.json"}"\naudit_path = "{work / "audit.jsonl"}"\n'
-                    'upstream_timeout_s = 300\n')
+                    'upstream_timeout_s = 600\n'
+                    f'\n[embedded]\nn_threads = {THREADS}\n')
     return path
 
 
@@ -138,11 +142,12 @@ def _via_gateway(todo: list, work: Path, teacher: str, on_done) -> None:
 
 
 def _via_store(todo: list, work: Path, teacher: str, on_done) -> None:
+    from slmstack.config import Settings
     from slmstack.models.registry import load_model
     from slmstack.store import TraceStore
     from slmstack.store.records import CallRecord
 
-    model = load_model(teacher)
+    model = load_model(teacher, Settings(embedded={"n_threads": THREADS}))
     with TraceStore(store_url(work)) as store:
         for case_id, messages, tools in todo:
             kw = _kwargs(tools)
@@ -161,7 +166,7 @@ def _via_store(todo: list, work: Path, teacher: str, on_done) -> None:
 
 @app.command()
 def traffic(
-    work: WorkOpt = DEFAULT_WORK, simple: int = 200, multiple: int = 80, chat: int = 16,
+    work: WorkOpt = DEFAULT_WORK, simple: int = 140, multiple: int = 30, chat: int = 8,
     via: Annotated[str, typer.Option(help="gateway | store")] = "gateway",
 ) -> None:
     """Record the teacher answering the requests (resumes: recorded requests are skipped)."""

@@ -4,6 +4,7 @@ command streams a real answer from the embedded model."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
@@ -53,6 +54,30 @@ def test_missing_gguf_file_is_one_line(tmp_path):
 def test_bad_schema_is_one_line():
     result = runner.invoke(app, ["chat", "hi", "--schema", "{not json"])
     _one_line_error(result, "--schema")
+
+
+def test_schema_that_is_not_json_schema_is_one_line(embedded_model, monkeypatch):
+    monkeypatch.setattr("slmstack.cli._model", lambda uri, config: embedded_model)
+    result = runner.invoke(app, ["chat", "hi", "--schema", '{"type": "strnig"}'])
+    _one_line_error(result, "strnig")
+
+
+def test_dead_server_is_one_line():
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = runner.invoke(app, ["chat", "hi", "--model", f"openai+http://127.0.0.1:{port}/v1#m"])
+    _one_line_error(result, f"127.0.0.1:{port}")
+
+
+def test_unrepairable_reply_is_one_line(monkeypatch):
+    from slmstack.models.scripted import ScriptedModel
+
+    model = ScriptedModel(["this is not json at all"], name="scripted")
+    monkeypatch.setattr("slmstack.cli._model", lambda uri, config: model)
+    schema = '{"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}'
+    result = runner.invoke(app, ["chat", "hi", "--schema", schema])
+    _one_line_error(result, "this is not json at all")
 
 
 def test_bad_config_is_one_line(tmp_path):

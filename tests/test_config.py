@@ -57,3 +57,23 @@ def test_bad_config_names_the_problem(tmp_path, text, needle):
 def test_missing_explicit_file(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_part_sections_are_validated_by_the_part(monkeypatch):
+    from slmstack.store import StoreSettings
+
+    monkeypatch.delenv("SLMSTACK_STORE_URL", raising=False)
+    assert StoreSettings.from_settings(Settings()).url.startswith("sqlite")
+    good = Settings(store={"url": "postgresql://db/x", "retention_days": 30})
+    assert StoreSettings.from_settings(good).retention_days == 30
+    with pytest.raises(ConfigError, match=r"store\.queue_size.*-1"):
+        StoreSettings.from_settings(Settings(store={"queue_size": -1}))
+    with pytest.raises(ConfigError, match=r"store\.ulr"):
+        StoreSettings.from_settings(Settings(store={"ulr": "x"}))
+
+
+def test_store_url_from_env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLMSTACK_CONFIG", raising=False)
+    monkeypatch.setenv("SLMSTACK_STORE_URL", "postgresql://db/traces")
+    assert load_settings().store["url"] == "postgresql://db/traces"

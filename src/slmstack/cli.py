@@ -180,6 +180,7 @@ from .server.cli import app as keys_app; app.add_typer(keys_app, name="keys")  #
 from .server.cli import serve as _serve; app.command("serve")(_serve)  # noqa: E402, E702, I001
 from .store.cli import app as store_app; app.add_typer(store_app, name="store")  # noqa: E402, E702, I001
 from .store.cli import report as _report; app.command("report")(_report)  # noqa: E402, E702, I001
+from .verify.cli import app as verify_app; app.add_typer(verify_app, name="verify")  # noqa: E402, E702, I001
 
 
 def main() -> None:  # pragma: no cover

@@ -8,13 +8,43 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
 
 DEFAULT_MODEL = "embedded:smollm2-135m"
+
+
+def _validation_error(exc: ValidationError, where: str, hint: str) -> ConfigError:
+    first = exc.errors()[0]
+    loc = ".".join(str(x) for x in first["loc"])
+    shown = "input" in first and first["type"] != "missing"
+    got = f" (got {first['input']!r:.80})" if shown else ""
+    return ConfigError(f"{where}{loc}: {first['msg']}{got}", hint)
+
+
+class Section(BaseModel):
+    """Base of each part's settings table (``[store]``, ``[gateway]``, …): unknown keys are an
+    error, and ``from_settings`` validates the raw table that ``Settings`` keeps for the part."""
+
+    model_config = ConfigDict(extra="forbid")
+    section: ClassVar[str] = ""
+
+    @classmethod
+    def from_settings(cls, settings: Any = None) -> Self:
+        """This part's table of a ``Settings`` (raw dict or already validated); defaults if none."""
+        if isinstance(settings, cls):
+            return settings
+        raw = getattr(settings, cls.section, None) if settings is not None else None
+        if isinstance(raw, cls):
+            return raw
+        try:
+            return cls.model_validate(raw or {})
+        except ValidationError as exc:
+            hint = f"fix the [{cls.section}] table in slmstack.toml (see README 'Configuration')"
+            raise _validation_error(exc, f"{cls.section}.", hint) from None
 
 
 class EmbeddedSettings(BaseModel):
@@ -65,9 +95,13 @@ def load_settings(path: str | Path | None = None) -> Settings:
     path = path or os.environ.get("SLMSTACK_CONFIG")
     if path is None and Path("slmstack.toml").is_file():
         path = "slmstack.toml"
-    if path is None:
-        return Settings()
-    p = Path(path)
+    settings = _from_file(Path(path)) if path is not None else Settings()
+    if url := os.environ.get("SLMSTACK_STORE_URL"):
+        settings.store = {**settings.store, "url": url}
+    return settings
+
+
+def _from_file(p: Path) -> Settings:
     try:
         data = tomllib.loads(p.read_text("utf-8"))
     except FileNotFoundError:
@@ -80,9 +114,5 @@ def load_settings(path: str | Path | None = None) -> Settings:
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        raise ConfigError(
-            f"config file {str(p)!r}: {where}: {first['msg']}",
-            "see README.md 'Configuration' for the keys",
-        ) from None
+        hint = "see README.md 'Configuration' for the keys"
+        raise _validation_error(exc, f"config file {str(p)!r}: ", hint) from None

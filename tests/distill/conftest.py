@@ -78,3 +78,62 @@ def tiny_qwen3(tmp_path_factory):
     from slmstack.models.hf import save_tiny_qwen3
 
     return save_tiny_qwen3(tmp_path_factory.mktemp("tiny") / "tiny-qwen3", layers=2, hidden=64)
+
+
+def write_tiny_llama_gguf(path, *, hidden: int = 64, ff: int = 128, layers: int = 2,
+                          heads: int = 4, kv_heads: int = 2, seed: int = 0):
+    """A tiny random-weight llama GGUF written straight in llama.cpp's layout (Q8_0 matrices),
+    with the real SmolLM2 tokenizer and chat template copied from the embedded model's file."""
+    import gguf
+    import numpy as np
+
+    from slmstack.models.files import smollm2_gguf
+
+    src = gguf.GGUFReader(str(smollm2_gguf()))
+    w = gguf.GGUFWriter(str(path), arch="llama")
+    w.add_block_count(layers)
+    w.add_context_length(1024)
+    w.add_embedding_length(hidden)
+    w.add_feed_forward_length(ff)
+    w.add_head_count(heads)
+    w.add_head_count_kv(kv_heads)
+    w.add_rope_dimension_count(hidden // heads)
+    w.add_rope_freq_base(10000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    for f in src.fields.values():
+        if f.name.startswith("tokenizer."):
+            kind = f.types[0]
+            sub = f.types[-1] if kind == gguf.GGUFValueType.ARRAY else None
+            w.add_key_value(f.name, f.contents(), kind, sub_type=sub)
+    vocab = len(src.get_field("tokenizer.ggml.tokens").data)
+    rng = np.random.default_rng(seed)
+    q8 = gguf.GGMLQuantizationType.Q8_0
+
+    def matrix(name: str, rows: int, cols: int, std: float) -> None:
+        data = rng.normal(0, std, (rows, cols)).astype(np.float32)
+        w.add_tensor(name, gguf.quants.quantize(data, q8), raw_dtype=q8)
+
+    matrix("token_embd.weight", vocab, hidden, 1.0)
+    w.add_tensor("output_norm.weight", np.ones(hidden, dtype=np.float32))
+    head = hidden // heads
+    for i in range(layers):
+        w.add_tensor(f"blk.{i}.attn_norm.weight", np.ones(hidden, dtype=np.float32))
+        w.add_tensor(f"blk.{i}.ffn_norm.weight", np.ones(hidden, dtype=np.float32))
+        matrix(f"blk.{i}.attn_q.weight", hidden, hidden, 0.5)  # large: attention matters
+        matrix(f"blk.{i}.attn_k.weight", kv_heads * head, hidden, 0.5)
+        matrix(f"blk.{i}.attn_v.weight", kv_heads * head, hidden, 0.2)
+        matrix(f"blk.{i}.attn_output.weight", hidden, hidden, 0.2)
+        matrix(f"blk.{i}.ffn_gate.weight", ff, hidden, 0.2)
+        matrix(f"blk.{i}.ffn_up.weight", ff, hidden, 0.2)
+        matrix(f"blk.{i}.ffn_down.weight", hidden, ff, 0.2)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_gguf(tmp_path_factory):
+    """A tiny llama GGUF (real tokenizer, random weights): a real model for the GGUF paths."""
+    return write_tiny_llama_gguf(tmp_path_factory.mktemp("gguf") / "tiny-llama.gguf")

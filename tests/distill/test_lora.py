@@ -86,3 +86,35 @@ def test_merged_export_serves_through_hf_backend(student, tmp_path):
         got = served.model(input_ids=ids).logits
     assert torch.allclose(got, expected, atol=1e-4)
     assert served.complete("hi", max_tokens=4).usage.output_tokens >= 1
+
+
+def test_validation_keeps_the_best_adapter(student):
+    import torch
+
+    examples = build_examples(student, traffic(4, 0), max_len=2048)
+    ids = torch.tensor([examples[0].ids])
+    with torch.no_grad():
+        base = student.model(input_ids=ids).logits
+    # a learning rate that wrecks the model: validation loss rises, the base (step 0) is kept
+    cfg = FinetuneConfig(max_steps=8, batch_size=2, lr=5.0, eval_every=2, patience=2, seed=1)
+    torch.manual_seed(0)
+    model = add_lora(student.model, cfg)
+    stats = train(model, examples, cfg, pad_id=0, val=examples[:2])
+    assert stats.stopped_early and stats.best_step == 0 and stats.steps == 4
+    assert [s for s, _ in stats.val_losses] == [0, 2, 4]
+    with torch.no_grad():
+        assert torch.allclose(model(input_ids=ids).logits, base, atol=1e-5)
+
+
+def test_validation_loss_falls_when_training_helps(tiny_qwen3):
+    import torch
+
+    from slmstack.models.hf import HFChatModel
+
+    student = HFChatModel(tiny_qwen3)
+    examples = build_examples(student, traffic(4, 0), max_len=2048)
+    cfg = FinetuneConfig(max_steps=12, batch_size=2, lr=3e-3, eval_every=4, seed=1)
+    torch.manual_seed(0)
+    stats = train(add_lora(student.model, cfg), examples, cfg, pad_id=0, val=examples)
+    assert not stats.stopped_early and stats.best_step == 12
+    assert stats.val_losses[-1][1] < stats.val_losses[0][1] - 0.3

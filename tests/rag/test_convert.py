@@ -106,3 +106,57 @@ def test_unreadable_files_raise_with_the_path(tmp_path, name, data):
     with pytest.raises(UnreadableFile) as err:
         convert(tmp_path / name)
     assert name in str(err.value)
+
+
+def _rc4(key: bytes, data: bytes) -> bytes:
+    s, j = list(range(256)), 0
+    for i in range(256):
+        j = (j + s[i] + key[i % len(key)]) % 256
+        s[i], s[j] = s[j], s[i]
+    out, i, j = bytearray(), 0, 0
+    for b in data:
+        i = (i + 1) % 256
+        j = (j + s[i]) % 256
+        s[i], s[j] = s[j], s[i]
+        out.append(b ^ s[(s[i] + s[j]) % 256])
+    return bytes(out)
+
+
+def make_encrypted_pdf(path: Path, user_password: bytes) -> None:
+    """A one-page PDF under the standard security handler (RC4 40-bit, revision 2), with a user
+    password: readers must ask for it (PDF 1.7 §7.6.3, algorithms 2, 3 and 4)."""
+    import hashlib
+
+    pad = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
+    user = (user_password + pad)[:32]
+    owner = _rc4(hashlib.md5((b"owner-secret" + pad)[:32]).digest()[:5], user)
+    file_id, perms = b"0123456789abcdef", -4
+    key = hashlib.md5(user + owner + perms.to_bytes(4, "little", signed=True) + file_id).digest()
+    u_entry = _rc4(key[:5], pad)
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+            b"<< /Filter /Standard /V 1 /R 2 /O <" + owner.hex().encode() + b"> /U <"
+            + u_entry.hex().encode() + b"> /P -4 >>"]
+    body, offsets = b"%PDF-1.4\n", []
+    for n, obj in enumerate(objs, 1):
+        offsets.append(len(body))
+        body += f"{n} 0 obj\n".encode() + obj + b"\nendobj\n"
+    xref = len(body)
+    body += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    body += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    body += (f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R /Encrypt 4 0 R /ID [<"
+             f"{file_id.hex()}> <{file_id.hex()}>] >>\nstartxref\n{xref}\n%%EOF\n").encode()
+    path.write_bytes(body)
+
+
+def test_encrypted_files_are_reported(tmp_path):
+    import pypdfium2 as pdfium
+
+    make_encrypted_pdf(tmp_path / "locked.pdf", b"s3cret")
+    pdfium.PdfDocument(str(tmp_path / "locked.pdf"), password="s3cret").close()  # a real PDF
+    with pytest.raises(UnreadableFile, match="locked.pdf.*encrypted"):
+        convert(tmp_path / "locked.pdf")
+    # an encrypted Office file is an OLE compound file, not a zip package
+    (tmp_path / "locked.docx").write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 504)
+    with pytest.raises(UnreadableFile, match="locked.docx.*encrypted"):
+        convert(tmp_path / "locked.docx")

@@ -93,12 +93,12 @@ def test_kill_during_add_then_rerun_is_consistent(tmp_path, embedder):
 
 
 def _count(db: Path) -> int:
-    import sqlean
+    from slmstack.rag.sqlite_index import driver
 
     try:
-        con = sqlean.connect(str(db), timeout=0.1)
+        con = driver().connect(str(db), timeout=0.1)
         n = con.execute("SELECT count(*) FROM documents").fetchone()[0]
         con.close()
         return n
-    except sqlean.OperationalError:
+    except driver().OperationalError:
         return 0

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from slmstack.errors import BackendUnavailable, ToolCallError, UserError
+from slmstack.errors import BackendUnavailable, OutputValidationError, ToolCallError, UserError
 from slmstack.models.base import ChatModel
 from slmstack.router import VerificationBlocked, build_router
-from slmstack.types import Message, ToolSpec
+from slmstack.types import Completion, Message, ToolSpec, Usage
 
 from .helpers import LARGE, SMALL, calls, router_settings, tiers
 
@@ -109,10 +109,10 @@ def test_verifier_below_threshold_escalates_and_is_recorded(store) -> None:
     assert comp.text == "4"
     first, second = calls(store)
     assert first.escalated and first.escalation_reason == "verifier: score 0.200 < threshold 0.5"
-    assert (first.verdict_score, second.verdict_score) == (0.2, 0.9)
-    verdicts = {v["target_id"]: v for v in store.verdicts()}
-    assert verdicts[first.id]["findings"]["action"] == "escalate"
-    assert verdicts[second.id]["findings"]["action"] == "accept"
+    # the last tier is not verified under 'escalate': it answers whatever it would score
+    assert (first.verdict_score, second.verdict_score) == (0.2, None)
+    (verdict,) = store.verdicts()
+    assert verdict["target_id"] == first.id and verdict["findings"]["action"] == "escalate"
 
 
 def test_flag_policy_records_the_score_but_answers(store) -> None:
@@ -124,11 +124,11 @@ def test_flag_policy_records_the_score_but_answers(store) -> None:
     assert rec.verdict_score == 0.2 and not rec.escalated and models[LARGE].calls == []
 
 
-def test_escalate_policy_returns_the_last_tier_even_when_it_scores_low(store) -> None:
-    router = build_router(router_settings(**_verified("escalate")), store=store,
-                          models=tiers(["5"], ["6"]), verifier=_by_model)
-    assert router.complete("What is 2 + 2?").text == "6"
-    assert [r.escalated for r in calls(store)] == [True, False]
+def test_block_policy_verifies_the_last_tier_too(store) -> None:
+    router = build_router(router_settings(**_verified("block")), store=store,
+                          models=tiers(["5"], ["4"]), verifier=_by_model)
+    assert router.complete("What is 2 + 2?").text == "4"
+    assert [(r.escalated, r.verdict_score) for r in calls(store)] == [(True, 0.2), (False, 0.9)]
 
 
 def test_block_policy_raises_when_every_tier_fails_verification(store) -> None:
@@ -180,3 +180,34 @@ def test_route_constraints_cap_max_tokens() -> None:
     models = tiers(["ok"], [])
     build_router(settings, models=models).complete("hi", max_tokens=200)
     assert (models[SMALL].calls[0].max_tokens, models[SMALL].calls[0].temperature) == (16, 0.3)
+
+
+def test_a_rejected_completion_carried_by_the_error_is_recorded_and_paid_for(store) -> None:
+    rejected = Completion(text="nonsense", usage=Usage(input_tokens=40, output_tokens=9),
+                          cost_usd=0.25, model=SMALL)
+    error = OutputValidationError("reply does not match the schema", "retry")
+    error.completion = rejected  # what a backend attaches to a ModelRetry it raises
+
+    router = build_router(router_settings(), store=store,
+                          models=tiers([error], ['{"name": "Ann", "age": 41}']))
+    comp = router.complete("Ann is 41.", schema=PERSON)
+    first, second = calls(store)
+    assert (first.input_tokens, first.output_tokens, first.cost_usd) == (40, 9, 0.25)
+    assert first.response["text"] == "nonsense"
+    assert comp.usage.input_tokens == 40 + second.input_tokens
+    assert comp.cost_usd == pytest.approx(0.25 + second.cost_usd)
+
+
+def test_content_can_be_kept_out_of_the_store_but_not_from_the_verifier(store) -> None:
+    seen = []
+
+    def verifier(record, completion) -> float:
+        seen.append(record.request["messages"][-1]["content"])
+        return 1.0
+
+    settings = router_settings(record_content=False, **_verified("escalate"))
+    router = build_router(settings, store=store, models=tiers(["4"], []), verifier=verifier)
+    assert router.complete("What is 2 + 2?").text == "4"
+    (rec,) = calls(store)
+    assert seen == ["What is 2 + 2?"] and rec.response == {} and "messages" not in rec.request
+    assert (rec.route, rec.verdict_score) == ("chat", 1.0) and rec.output_tokens > 0

@@ -180,3 +180,19 @@ def test_tools_switched_off_make_a_chat_request() -> None:
     router = build_router(router_settings(), models=models)
     comp = router.complete(ASK, tools=[ToolSpec(name="x")], tool_choice="none")
     assert comp.route == "chat" and comp.text == "plain answer"
+
+
+def test_recorded_traffic_labels_requests_by_route_or_by_outcome(store) -> None:
+    from slmstack.router.training import examples_from_store
+
+    router = build_router(router_settings(), store=store,
+                          models=tiers([GOOD_CALL, BAD_CALL, "hi"], [GOOD_CALL]))
+    router.complete(ASK, tools=[WEATHER])
+    router.complete([Message.user("Weather in Rome?")], tools=[WEATHER])  # escalated
+    router.complete("hello")
+    assert store.flush(10)
+    texts, labels = examples_from_store(store)
+    assert labels == ["tool_call", "tool_call", "chat"]  # retries are not new examples
+    assert texts[1] == "Weather in Rome?"
+    assert examples_from_store(store, label="outcome")[1] == ["tool_call", "tool_call/hard",
+                                                               "chat"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -47,6 +48,17 @@ def sse_events(body: str) -> list[Any]:
         data = block[len("data: "):]
         out.append(data if data == "[DONE]" else json.loads(data))
     return out
+
+
+def recorded(store: Any, n: int, timeout: float = 20.0) -> list[Any]:
+    """The store's model calls once ``n`` are there (the gateway queues records in batches)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        store.flush()
+        recs = list(store.model_calls())
+        if len(recs) >= n or time.monotonic() > deadline:
+            return recs
+        time.sleep(0.02)
 
 
 def free_port() -> int:

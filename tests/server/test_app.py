@@ -11,7 +11,7 @@ import pytest
 from slmstack.models.scripted import ScriptedModel
 from slmstack.server.audit import verify_audit
 
-from .helpers import CALL_REPLY, PERSON, WEATHER, chat, sse_events
+from .helpers import CALL_REPLY, PERSON, WEATHER, chat, recorded, sse_events
 
 
 def echo(req) -> str:
@@ -127,7 +127,7 @@ def test_a_reply_that_fails_the_schema_is_a_clear_422(settings, api_key, make_cl
     (chat(max_tokens=10**6), 400, "max_tokens_too_large", "max_tokens"),
     (chat(tool_choice="required"), 400, "invalid_request", "tool_choice"),
     ({"model": "scripted", "messages": [{"role": "wizard", "content": "x"}]}, 400,
-     "invalid_request", "messages.0.role"),
+     "invalid_request", "messages.0"),
     ({"model": "scripted", "messages": [{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": "http://x/y.png"}}]}]}, 400,
      "unsupported_content", "messages[0].content"),
@@ -193,8 +193,7 @@ def test_every_call_is_recorded_with_its_key(client, store, settings, api_key) -
         assert client.post("/v1/chat/completions", json=chat(text=text)).status_code == 200
     client.post("/v1/chat/completions", json=chat(text="c", stream=True))
     client.post("/v1/chat/completions", json=chat(text="d"), headers={"X-Slmstack-Task": "t-1"})
-    assert store.flush()
-    recs = list(store.model_calls())
+    recs = recorded(store, 4)
     kid = api_key.split(".")[0].removeprefix("sk-slm-")
     assert len(recs) == 4 and {r.api_key_id for r in recs} == {kid}
     assert all(r.model == "scripted" and r.route == "chat" and r.output_tokens > 0 for r in recs)
@@ -227,3 +226,9 @@ def test_metrics_and_health(client) -> None:
     assert "slmstack_store_records_dropped_total 0" in text
     health = client.get("/healthz").json()
     assert health["status"] == "ok" and health["store"]["dropped"] == 0
+
+
+def test_a_body_that_is_not_json_is_a_400(client) -> None:
+    r = client.post("/v1/chat/completions", content=b"{not json",
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"

@@ -10,7 +10,7 @@ from slmstack.models.openai_compat import OpenAIChatModel
 from slmstack.models.scripted import ScriptedModel
 
 from .conftest import gateway_settings
-from .helpers import chat, free_port, silent_server, sse_events
+from .helpers import chat, free_port, recorded, silent_server, sse_events
 
 NO_RETRY = Settings(http=HTTPSettings(timeout_s=30, max_retries=0))
 
@@ -31,8 +31,7 @@ def test_down_upstream_falls_back_and_both_tries_are_recorded(tmp_path, api_key,
     assert r.json()["choices"][0]["message"]["content"] == "from backup"
     r = client.post("/v1/chat/completions", json=chat("primary", stream=True))
     assert "from backup" in r.text
-    store.flush()
-    recs = list(store.model_calls())
+    recs = recorded(store, 4)
     assert [r.error is not None for r in recs] == [True, False, True, False]
     assert "not reachable" in recs[0].error
     assert 'slmstack_gateway_fallbacks_total{served="backup"} 2' in client.get("/metrics").text

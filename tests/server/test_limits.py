@@ -5,7 +5,7 @@ from __future__ import annotations
 from slmstack.models.scripted import ScriptedModel
 from slmstack.server.keys import KeyStore
 
-from .helpers import chat
+from .helpers import chat, recorded
 
 PRICED = "smollm2-135m-scripted"  # matches the catalog's smollm2-135m entry: priced per token
 
@@ -36,8 +36,7 @@ def test_budget_is_priced_and_survives_restart(settings, make_client, store) -> 
     assert r.status_code == 429
     err = r.json()["error"]
     assert err["code"] == "insufficient_quota" and "budget" in err["message"]
-    assert store.flush()
-    assert list(store.model_calls())[0].cost_usd > 0
+    assert recorded(store, 1)[0].cost_usd > 0
 
     restarted = make_client(settings, {PRICED: model})  # spending comes back from the store
     r = restarted.post("/v1/chat/completions", json=chat(PRICED), headers=auth)

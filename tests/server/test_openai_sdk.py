@@ -22,6 +22,7 @@ from slmstack.store import TraceStore
 from .helpers import PERSON, WEATHER, free_port
 
 STARTUP_TIMEOUT_S = 120.0
+pytestmark = pytest.mark.slow  # the real embedded model and embedder in a subprocess
 
 
 class Served:
@@ -53,7 +54,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     keys, store = tmp / "keys.json", tmp / "traces.db"
     rec, key = KeyStore(keys).create("sdk-test")
     cfg = tmp / "slmstack.toml"
-    cfg.write_text(f'[embedded]\nn_ctx = 2048\n[store]\nurl = "{store}"\n'
+    cfg.write_text(f'[embedded]\nn_ctx = 2048\nn_threads = 1\n[store]\nurl = "{store}"\n'
                    f'[gateway]\nkeys_path = "{keys}"\naudit_path = "{tmp / "audit.jsonl"}"\n')
     port = free_port()
     log = tmp / "serve.log"
@@ -154,6 +155,24 @@ def test_bad_key_and_unknown_model(served: Served) -> None:
     with pytest.raises(openai.NotFoundError, match="not served here"):
         served.client().chat.completions.create(
             model="gpt-17", messages=[{"role": "user", "content": "hi"}])
+
+
+def test_router_virtual_model(served: Served) -> None:
+    pytest.importorskip("slmstack.router")
+    client = served.client()
+    assert "slmstack/auto" in {m.id for m in client.models.list()}
+    r = client.chat.completions.create(
+        model="slmstack/auto", max_tokens=12, extra_headers={"X-Slmstack-Task": "sdk-task"},
+        messages=[{"role": "user", "content": "Say hello."}])
+    assert r.choices[0].message.content.strip() and r.model == "slmstack/auto"
+    deadline = time.monotonic() + 30
+    with TraceStore(served.store) as ts:
+        while time.monotonic() < deadline:
+            recs = list(ts.model_calls(task_id="sdk-task"))
+            if recs:
+                break
+            time.sleep(0.2)
+    assert len(recs) == 1 and recs[0].route == "chat" and recs[0].api_key_id == served.key_id
 
 
 def test_calls_reach_the_trace_store(served: Served) -> None:

@@ -105,11 +105,20 @@ class RagReport:
                 "records": self.records}
 
 
-def run_rag(kb: KnowledgeBase, cases: list[QACase], model: ChatModel | None = None, *,
-            k: int = 5, progress: Callable[[int, int], None] | None = None) -> RagReport:
-    """Retrieval recall for every case; with a model, grounded answers too."""
-    from ..rag.answer import answer
+RUNNERS = ("agent", "direct")
 
+
+def run_rag(kb: KnowledgeBase, cases: list[QACase], model: ChatModel | None = None, *,
+            k: int = 5, runner: str = "agent",
+            progress: Callable[[int, int], None] | None = None) -> RagReport:
+    """Retrieval recall for every case; with a model, grounded answers too, from ``slmstack
+    ask``'s agent (``runner="agent"``) or one constrained model call (``"direct"``)."""
+    from ..rag.answer import answer
+    from ..rag.ask import ask
+
+    if runner not in RUNNERS:
+        raise UserError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}", "pick one")
+    respond = ask if runner == "agent" else answer
     report, t0 = RagReport(n=len(cases), k=k), time.perf_counter()
     for i, case in enumerate(cases):
         rec: dict[str, Any] = {"id": case.id, "answerable": case.answerable}
@@ -121,7 +130,7 @@ def run_rag(kb: KnowledgeBase, cases: list[QACase], model: ChatModel | None = No
         else:
             report.unanswerable += 1
         if model is not None:
-            _score_answer(report, rec, case, answer(case.question, kb, model))
+            _score_answer(report, rec, case, respond(case.question, kb, model))
         report.records.append(rec)
         if progress:
             progress(i + 1, len(cases))

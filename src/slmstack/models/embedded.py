@@ -22,6 +22,7 @@ from ..types import Usage
 from .base import BaseChatModel, RawOutput, Request
 from .catalog import Catalog
 from .files import smollm2_gguf
+from .greedy import greedy_constrained
 
 EMBEDDED = {"smollm2-135m": smollm2_gguf}
 
@@ -35,6 +36,14 @@ def _llama_cpp() -> Any:
             "run: pip install 'slmstack[embedded]'  (or `make install`)",
         ) from None
     return llama_cpp
+
+
+@lru_cache(maxsize=64)
+def gbnf_for(schema_json: str) -> str:
+    """A JSON Schema as GBNF text (root rule ``root``), converted once per schema."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    return json_schema_to_gbnf(schema_json)
 
 
 @lru_cache(maxsize=64)
@@ -64,6 +73,9 @@ class EmbeddedChatModel(BaseChatModel):
         self.profile = cat.lookup(path.stem).replace(can_constrain=True)
         self._lock = threading.Lock()  # a llama.cpp context serves one request at a time
         self.llm = self._load(path, settings)
+        # the context actually allocated (slmstack.toml may ask for less than the family's)
+        self.profile = self.profile.replace(context_length=self.n_ctx)
+        self._formatter = _chat_formatter(self.llm)
 
     def _load(self, path: Path, settings: Settings) -> Any:
         es = settings.embedded
@@ -102,6 +114,8 @@ class EmbeddedChatModel(BaseChatModel):
         return kw
 
     def _generate(self, req: Request) -> RawOutput:
+        if req.constraint is not None and req.temperature == 0 and self._formatter is not None:
+            return self._generate_greedy(req)
         with self._lock, _overflow_as_user_error(self.n_ctx):
             out = self.llm.create_chat_completion(**self._kwargs(req))
         choice = out["choices"][0]
@@ -115,7 +129,32 @@ class EmbeddedChatModel(BaseChatModel):
             finish_reason=choice.get("finish_reason") or "stop",
         )
 
+    def _generate_greedy(self, req: Request) -> RawOutput:
+        """Constrained greedy decoding with the lazy grammar check (same reply, far less CPU)."""
+        assert req.constraint is not None and self._formatter is not None
+        msgs = [m.to_openai() for m in req.messages]
+        result = self._formatter(messages=msgs)
+        prompt = self.llm.tokenize(
+            result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
+        )
+        gbnf = gbnf_for(json.dumps(req.constraint))
+        with self._lock, _overflow_as_user_error(self.n_ctx):
+            out = greedy_constrained(
+                self.llm, prompt, gbnf, max_tokens=req.max_tokens, stop=req.stop or []
+            )
+        text = self.llm.detokenize(out.tokens).decode("utf-8", errors="ignore")
+        return RawOutput(
+            text=_cut_at_stop(text, req.stop or []),
+            usage=Usage(input_tokens=len(prompt), output_tokens=len(out.tokens)),
+            finish_reason=out.finish_reason,
+        )
+
     def _generate_stream(self, req: Request) -> Iterator[str | RawOutput]:
+        if req.constraint is not None and req.temperature == 0 and self._formatter is not None:
+            raw = self._generate_greedy(req)  # constrained JSON is not streamed as prose
+            yield raw.text
+            yield raw
+            return
         with self._lock, _overflow_as_user_error(self.n_ctx):
             pieces: list[str] = []
             finish = "stop"
@@ -129,6 +168,28 @@ class EmbeddedChatModel(BaseChatModel):
             n_out = len(self.llm.tokenize("".join(pieces).encode(), add_bos=False, special=True))
             n_in = max(int(self.llm.n_tokens) - n_out + 1, 0)
         yield RawOutput("".join(pieces), Usage(input_tokens=n_in, output_tokens=n_out), finish)
+
+
+def _chat_formatter(llm: Any) -> Any:
+    """The GGUF's own chat template as llama-cpp-python renders it for create_chat_completion
+    (None when the model falls back to another chat format)."""
+    template = llm.metadata.get("tokenizer.chat_template")
+    if llm.chat_format != "chat_template.default" or not template:
+        return None
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    eos, bos = llm.token_eos(), llm.token_bos()
+    return Jinja2ChatFormatter(
+        template=template,
+        eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
+        bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
+        stop_token_ids=[eos],
+    )
+
+
+def _cut_at_stop(text: str, stop: list[str]) -> str:
+    cuts = [text.find(s) for s in stop if s and s in text]
+    return text[: min(cuts)] if cuts else text
 
 
 class _overflow_as_user_error:

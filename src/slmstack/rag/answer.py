@@ -44,7 +44,8 @@ class Answer:
     claims: list[Claim] = field(default_factory=list)
     passages: list[Hit] = field(default_factory=list)
     reason: str = ""  # why it declined, when it did
-    completion: Completion | None = None
+    completion: Completion | None = None  # the model's reply (direct answering)
+    run: Any = None  # the agent's RunResult (``ask``)
 
     @property
     def declined(self) -> bool:

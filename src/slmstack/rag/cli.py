@@ -20,9 +20,13 @@ DbOpt = Annotated[str, typer.Option("--db", help="index file (SQLite) or postgre
 KOpt = Annotated[int, typer.Option("-k", help="how many results")]
 
 
-def _kb(db: str) -> Any:
+def _kb(db: str, must_exist: bool = False) -> Any:
+    from ..errors import UserError
     from .search import KnowledgeBase
 
+    local = not db.startswith(("postgresql://", "postgres://")) and db != ":memory:"
+    if must_exist and local and not Path(db).expanduser().is_file():
+        raise UserError(f"no knowledge base at {db!r}", "index files first: slmstack kb add PATH")
     return KnowledgeBase.open(db)
 
 
@@ -98,7 +102,7 @@ def _search(query: str, db: str, k: int, mode: str, path: str | None, kind: list
     from .tools import Passage
 
     filters = Filters(path=path, kinds=kind or None, since=_date(since))
-    hits = _kb(db).search(query, k, mode, filters)
+    hits = _kb(db, True).search(query, k, mode, filters)
     if as_json:
         out.print_json(json.dumps([Passage.of(h).model_dump() for h in hits]))
         return
@@ -124,7 +128,7 @@ def stats(db: DbOpt = DEFAULT_DB) -> None:
     """Counts of documents, chunks, vectors and keyword rows (and any inconsistency)."""
     from ..cli import out
 
-    _friendly(lambda: out.print_json(json.dumps(_kb(db).index.stats())))()
+    _friendly(lambda: out.print_json(json.dumps(_kb(db, True).index.stats())))()
 
 
 def ask(
@@ -139,9 +143,9 @@ def ask(
 
     def run() -> None:
         from ..cli import _model, out
-        from .answer import answer
+        from .ask import ask as run_ask
 
-        result = answer(question, _kb(db), _model(model, config), k=k)
+        result = run_ask(question, _kb(db, True), _model(model, config), k=k)
         if as_json:
             out.print_json(json.dumps(result.to_json()))
         else:
@@ -186,6 +190,7 @@ def eval_rag(
     model: Annotated[str | None, typer.Option("--model", "-m", help="model URI")] = None,
     split: Annotated[str, typer.Option(help="test | dev | all")] = "test",
     answers: Annotated[bool, typer.Option(help="also answer with the model")] = True,
+    runner: Annotated[str, typer.Option(help="agent (slmstack ask) | direct (one call)")] = "agent",
     output: Annotated[Path | None, typer.Option("--out", help="write JSON here")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="slmstack.toml")] = None,
 ) -> None:
@@ -202,7 +207,7 @@ def eval_rag(
             Ingester(kb).add([data / "docs"])
         llm = _model(model, config) if answers else None
         with err.status(f"answering {len(cases)} questions…"):
-            report = run_rag(kb, cases, llm)
+            report = run_rag(kb, cases, llm, runner=runner)
         out.print(report.table())
         if output:
             output.write_text(json.dumps(report.to_json(), indent=2))

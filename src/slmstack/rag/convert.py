@@ -77,15 +77,22 @@ def _pdf(path: Path) -> list[Section]:
     try:
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise UnreadableFile(f"PDF {str(path)!r} is encrypted (it needs a password)",
+                                 "decrypt it (qpdf --decrypt) or remove it") from None
         raise UnreadableFile(f"cannot open PDF {str(path)!r} ({exc})",
                              "it may be encrypted or corrupt; decrypt or remove it") from None
     sections = []
-    for i in range(len(pdf)):
-        single = pdfium.PdfDocument.new()
-        single.import_pages(pdf, [i])
-        buf = io.BytesIO()
-        single.save(buf)
-        sections.append(Section(_md(buf.getvalue(), ".pdf"), page=i + 1))
+    try:
+        for i in range(len(pdf)):
+            single = pdfium.PdfDocument.new()
+            single.import_pages(pdf, [i])
+            buf = io.BytesIO()
+            single.save(buf)
+            single.close()
+            sections.append(Section(_md(buf.getvalue(), ".pdf"), page=i + 1))
+    finally:
+        pdf.close()
     return sections
 
 
@@ -109,8 +116,23 @@ def _xlsx(path: Path) -> list[Section]:
 
 
 def _whole(ext: str) -> Any:
-    read = _office if ext == ".docx" else Path.read_bytes
-    return lambda path: [Section(_md(read(path), ext))]
+    return lambda path: [Section(_md(path.read_bytes(), ext))]
+
+
+def _docx(path: Path) -> list[Section]:
+    data = _office(path)
+    try:
+        return [Section(_md(data, ".docx"))]
+    except Exception as exc:  # noqa: BLE001
+        if "body element" not in str(exc):
+            raise
+    # markitdown's docx pre-pass (equations, strike-through) loses the w: namespace under lxml 6
+    # (BeautifulSoup's "xml" parser drops prefixes), then mammoth finds no body. Do what
+    # markitdown does without that pass: mammoth → HTML → markitdown's HTML converter.
+    import mammoth
+
+    html = mammoth.convert_to_html(io.BytesIO(data)).value
+    return [Section(_md(html.encode("utf-8"), ".html"))]
 
 
 def _plain(path: Path) -> list[Section]:
@@ -133,6 +155,6 @@ def _decode(path: Path) -> str:
 
 
 _CONVERTERS = {
-    "pdf": _pdf, "pptx": _pptx, "xlsx": _xlsx, "docx": _whole(".docx"), "html": _whole(".html"),
+    "pdf": _pdf, "pptx": _pptx, "xlsx": _xlsx, "docx": _docx, "html": _whole(".html"),
     "md": _plain, "text": _plain, "code": _code,
 }

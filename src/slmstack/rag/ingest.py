@@ -134,9 +134,16 @@ class Ingester:
 
     def write(self, meta: DocumentMeta, chunks: list[Chunk]) -> int:
         """Embed what is new and replace the document; returns how many chunks were embedded."""
-        known = self.kb.index.vectors_for([c.hash for c in chunks])
-        todo = [c for c in chunks if c.hash not in known]
+        return self.write_many([(meta, chunks)])
+
+    def write_many(self, docs: list[tuple[DocumentMeta, list[Chunk]]]) -> int:
+        """``write`` for many small documents with one embedding batch (each document still in
+        its own transaction); returns how many chunks were embedded."""
+        chunks = [c for _, cs in docs for c in cs]
+        known = self.kb.index.vectors_for(list({c.hash for c in chunks}))
+        todo = list({c.hash: c for c in chunks if c.hash not in known}.values())
         fresh = self.kb.embedder.encode([embed_text(c.heading, c.text) for c in todo])
         known.update({c.hash: v for c, v in zip(todo, fresh, strict=True)})
-        self.kb.index.replace_document(meta, chunks, [known[c.hash] for c in chunks])
+        for meta, cs in docs:
+            self.kb.index.replace_document(meta, cs, [known[c.hash] for c in cs])
         return len(todo)

@@ -1,7 +1,8 @@
 """The embedded index: one SQLite file with sqlite-vec (vectors) and FTS5 (BM25).
 
-Python's own ``sqlite3`` is often built without extension loading, so this uses ``sqlean``
-(sqlean.py: the same DB-API with a bundled SQLite that loads extensions).
+Python's own ``sqlite3`` is used when it can load extensions; builds without that (pyenv's
+default, for one) fall back to ``sqlean`` (sqlean.py: the same DB-API with a bundled SQLite that
+loads extensions).
 """
 
 from __future__ import annotations
@@ -36,21 +37,44 @@ CREATE TABLE IF NOT EXISTS kb_meta (key TEXT PRIMARY KEY, value TEXT);
 _HIT = "c.id, d.path, c.text, c.heading, c.page, c.ordinal, d.kind, d.mtime"
 
 
+def driver() -> Any:
+    """A DB-API ``sqlite3`` module that can load extensions (sqlite-vec)."""
+    import sqlite3
+
+    if hasattr(sqlite3.Connection, "enable_load_extension"):
+        return sqlite3
+    try:
+        import sqlean
+    except ImportError:
+        raise UserError(
+            "this Python's sqlite3 cannot load extensions (sqlite-vec) and sqlean.py is missing",
+            "pip install sqlean.py (or slmstack[rag]), or use a Python built with "
+            "--enable-loadable-sqlite-extensions") from None
+    return sqlean
+
+
+def connect(location: str, timeout: float = 5.0) -> Any:
+    """A connection with sqlite-vec loaded."""
+    import sqlite_vec
+
+    db = driver().connect(location, isolation_level=None, check_same_thread=False,
+                          timeout=timeout)
+    db.enable_load_extension(True)
+    sqlite_vec.load(db)
+    db.enable_load_extension(False)
+    return db
+
+
 class SQLiteIndex:
     def __init__(self, location: str, dim: int = 384) -> None:
-        import sqlean
-        import sqlite_vec
-
         self.location, self.dim = location, dim
         if location != ":memory:":
             Path(location).expanduser().parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.db = sqlean.connect(location, isolation_level=None, check_same_thread=False)
-            self.db.enable_load_extension(True)
-            sqlite_vec.load(self.db)
-            self.db.enable_load_extension(False)
+            self.db = connect(str(Path(location).expanduser()) if location != ":memory:"
+                              else location)
             self._setup()
-        except sqlean.DatabaseError as exc:
+        except driver().DatabaseError as exc:
             raise UserError(f"cannot open the index {location!r}: {exc}",
                             "pass --db pointing at a knowledge-base file or a new path") from None
 

@@ -41,8 +41,7 @@ class ToolIndex:
     def add(self, specs: Iterable[ToolSpec]) -> int:
         """Index (or re-index, when changed) each tool; returns how many were (re)written."""
         docs = self.kb.index.documents()
-        writer = Ingester(self.kb)
-        n = 0
+        todo = []
         for spec in specs:
             heading, text = tool_words(spec.name), tool_text(spec)
             sha = content_hash(spec.model_dump_json())
@@ -50,10 +49,9 @@ class ToolIndex:
             if path in docs and docs[path].sha256 == sha:
                 continue
             meta = DocumentMeta(path, sha, TOOL_KIND, meta={"spec": spec.model_dump()})
-            chunk = Chunk(text, 0, heading, None, content_hash(f"{heading}\n{text}"))
-            writer.write(meta, [chunk])
-            n += 1
-        return n
+            todo.append((meta, [Chunk(text, 0, heading, None, content_hash(f"{heading}\n{text}"))]))
+        Ingester(self.kb).write_many(todo)
+        return len(todo)
 
     def remove(self, name: str) -> None:
         self.kb.index.delete_document(f"tool:{name}")

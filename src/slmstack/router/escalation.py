@@ -33,7 +33,7 @@ class Attempt:
     tier: str  # small | large
     started: float  # unix seconds
     latency_s: float = 0.0  # wall time of the call, failed or not
-    completion: Completion | None = None
+    completion: Completion | None = None  # also a rejected one, when the error carries it
     error: BaseException | None = None
     reason: str | None = None  # why the answer was rejected; None: accepted
     score: float | None = None  # verifier score, when the route verifies
@@ -55,6 +55,13 @@ class Attempt:
 def escalates(exc: BaseException) -> bool:
     """Errors a larger tier may fix (bad output, backend down); user errors propagate."""
     return isinstance(exc, ModelRetry | BackendUnavailable)
+
+
+def spent(exc: BaseException) -> Completion | None:
+    """The rejected completion a ModelRetry carries (``exc.completion``) when the backend attaches
+    it, so the failed call's tokens, cost and raw output are recorded too."""
+    comp = getattr(exc, "completion", None)
+    return comp if isinstance(comp, Completion) else None
 
 
 def error_reason(exc: BaseException) -> str:

@@ -76,6 +76,7 @@ class RecordContext:
     """What every record of one routed request shares."""
 
     request: dict[str, Any]
+    content: bool  # write request/response content to the store
     route: str
     routing_version: int | None
     kind_source: str
@@ -88,9 +89,10 @@ class RecordContext:
 
 def call_record(
     ctx: RecordContext, att: Attempt, index: int, parent: str | None, *, escalated: bool,
-    shadow_of: str | None = None,
+    shadow_of: str | None = None, content: bool | None = None,
 ) -> CallRecord:
-    comp = att.completion
+    """``content``: keep messages and replies (default: the context's setting)."""
+    comp, keep = att.completion, ctx.content if content is None else content
     meta = {"router": ctx.router, "attempt": index, "kind_source": ctx.kind_source}
     if att.error is not None:
         error: str | None = f"{type(att.error).__name__}: {att.error}"[:1000]
@@ -99,7 +101,8 @@ def call_record(
     return CallRecord(
         id=att.record_id, task_id=ctx.task_id, parent_id=parent, ts=att.started,
         route=ctx.route, routing_version=ctx.routing_version, model=att.model, tier=att.tier,
-        request={**ctx.request, "metadata": meta}, response=response_of(comp),
+        request={**(ctx.request if keep else {}), "metadata": meta},
+        response=response_of(comp) if keep else {},
         input_tokens=comp.usage.input_tokens if comp else 0,
         output_tokens=comp.usage.output_tokens if comp else 0,
         latency_s=att.latency_s, cost_usd=comp.cost_usd if comp else 0.0,

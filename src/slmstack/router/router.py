@@ -198,7 +198,8 @@ class Router:
     def _context(self, req: RoutedRequest, plan: RoutePlan, task_id: str | None,
                  parent_id: str | None, api_key_id: str | None) -> RecordContext:
         return RecordContext(
-            request=req.to_openai(), route=plan.decision.kind, routing_version=plan.version,
+            request=req.to_openai(), content=self._s.settings.record_content,
+            route=plan.decision.kind, routing_version=plan.version,
             kind_source=plan.decision.source, router=self.name, task_id=task_id,
             parent_id=parent_id, api_key_id=api_key_id, threshold=plan.route.verify_threshold,
         )
@@ -208,10 +209,11 @@ class Router:
         """Try the chain from ``start``; ``done``: attempts already made (and recorded)."""
         kw = req.kwargs(plan.route.constraints)
         for i in range(start, len(plan.chain)):
-            att = self._attempt(plan.chain[i], req.messages, kw, plan.route, ctx)
+            last = i == len(plan.chain) - 1
+            att = self._attempt(plan.chain[i], req.messages, kw, plan.route, ctx, last)
             done.append(att)
             fatal = att.error is not None and not esc.escalates(att.error)
-            retry = not att.ok and not fatal and i < len(plan.chain) - 1
+            retry = not att.ok and not fatal and not last
             self._record(ctx, att, i, done, escalated=retry)
             if fatal:
                 raise att.error  # type: ignore[misc]
@@ -220,25 +222,28 @@ class Router:
         raise AssertionError("unreachable: the last tier always returns or raises")
 
     def _attempt(self, uri: str, messages: list[Message], kw: dict[str, Any], route: Route,
-                 ctx: RecordContext) -> esc.Attempt:
+                 ctx: RecordContext, last: bool) -> esc.Attempt:
         att = esc.Attempt(model=uri, tier=self.tier_of(uri), started=time.time())
         t0 = time.perf_counter()
         try:
             att.completion = self.model(uri).complete(messages, **kw)
         except Exception as exc:  # recorded, then escalated or re-raised by _run
-            att.error = exc
+            att.error, att.completion = exc, esc.spent(exc)
             att.reason = esc.error_reason(exc) if esc.escalates(exc) else f"error: {exc}"[:500]
-        att.latency_s = time.perf_counter() - t0
-        if att.completion is not None:
-            self._check(att, route, ctx)
+        att.latency_s = _latency(att.completion, time.perf_counter() - t0)
+        if att.error is None:
+            self._check(att, route, ctx, last)
         return att
 
-    def _check(self, att: esc.Attempt, route: Route, ctx: RecordContext) -> None:
+    def _check(self, att: esc.Attempt, route: Route, ctx: RecordContext, last: bool) -> None:
+        """Empty replies and the verifier. Under 'escalate' the last tier is not verified: its
+        answer is returned whatever it scores, so the verifier's cost would buy nothing."""
         assert att.completion is not None
         att.reason = esc.reply_problem(att.completion)
         verifier = self._s.verifier
-        if att.reason is None and verifier is not None and route.verify != "off":
-            probe = call_record(ctx, att, 0, None, escalated=False)
+        wanted = route.verify in ("flag", "block") or (route.verify == "escalate" and not last)
+        if att.reason is None and verifier is not None and wanted:
+            probe = call_record(ctx, att, 0, None, escalated=False, content=True)
             att.score = float(verifier(probe, att.completion))
             att.reason = esc.score_reason(att.score, route)
 
@@ -266,14 +271,14 @@ class Router:
                     sent = True
                     yield ev
         except Exception as exc:
-            att.error, att.reason = exc, esc.error_reason(exc)
+            att.error, att.reason, att.completion = exc, esc.error_reason(exc), esc.spent(exc)
             if not esc.escalates(exc) or sent or len(plan.chain) == 1:
                 att.latency_s = time.perf_counter() - t0
                 self._record(ctx, att, 0, [att], escalated=False)
                 raise
         att.latency_s = time.perf_counter() - t0
-        if att.completion is not None:
-            self._check(att, plan.route, ctx)
+        if att.error is None and att.completion is not None:
+            self._check(att, plan.route, ctx, len(plan.chain) == 1)
         if att.ok or sent or len(plan.chain) == 1:
             self._record(ctx, att, 0, [att], escalated=False)
             yield StreamEvent(completion=self._finish(att, [att], plan, req, ctx))
@@ -314,7 +319,7 @@ class Router:
             att.completion = self.model(uri).complete(req.messages,
                                                       **req.kwargs(plan.route.constraints))
         except Exception as exc:  # a shadow never answers: its failures are only recorded
-            att.error, att.reason = exc, esc.error_reason(exc)
+            att.error, att.reason, att.completion = exc, esc.error_reason(exc), esc.spent(exc)
         att.latency_s = time.perf_counter() - t0
         self._s.store.record(call_record(ctx, att, 0, incumbent, escalated=False,
                                          shadow_of=incumbent))
@@ -350,6 +355,11 @@ def _buffered(req: RoutedRequest, plan: RoutePlan) -> bool:
     structured = bool(req.tools and req.tool_choice != "none") or req.schema is not None
     may_escalate = len(plan.chain) > 1 and plan.route.verify in ("escalate", "block")
     return structured or may_escalate
+
+
+def _latency(comp: Completion | None, wall: float) -> float:
+    """The backend's own latency when its completion reports one, else the wall time."""
+    return comp.latency_s if comp is not None and comp.latency_s > 0 else wall
 
 
 def _first_tier_route(s: RouterSettings) -> Route:

@@ -54,6 +54,7 @@ class RouterSettings(BaseModel):
     min_confidence: float = Field(default=0.5, ge=0, le=1)
     hints: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_HINTS))
     shadow_workers: int = Field(default=1, ge=0)  # threads running shadow models; 0: none
+    record_content: bool = True  # False: records keep tokens, cost, route — not the messages
 
     @field_validator("tiers")
     @classmethod

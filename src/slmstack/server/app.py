@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -55,8 +56,8 @@ def _lifespan(parts: Parts) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         parts.audit.append("start", models=parts.pool.served())
-        if parts.gw.preload:
-            parts.pool.get("default")
+        if parts.gw.preload and "default" in parts.pool.names:
+            await parts.gateway.run(partial(parts.pool.get, "default"), 600.0)
         try:
             yield
         finally:
@@ -84,19 +85,19 @@ def _routes(app: FastAPI, gateway: Gateway, parts: Parts) -> None:
     @app.post("/v1/chat/completions", responses=ERRORS)
     async def chat_completions(body: wire.ChatCompletionRequest, who: Authed,
                                request: Request) -> Response:
-        messages = wire.to_messages(body)
-        kw = wire.to_kwargs(body, parts.gw.default_max_tokens, parts.gw.max_tokens)
         state = request.scope["state"]
         state["model"] = body.model
+        messages = wire.to_messages(body)
+        kw = wire.to_kwargs(body, parts.gw.default_max_tokens, parts.gw.max_tokens)
         if body.stream:
             s = await gateway.open_stream(body.model, messages, kw, who)
             include = bool(body.stream_options and body.stream_options.include_usage)
-            return StreamingResponse(_sse(gateway, s, state, include),
+            return StreamingResponse(_sse(gateway, s, who, state, include),
                                      media_type="text/event-stream",
                                      headers=_headers(who, s.served))
         comp, served = await gateway.complete(body.model, messages, kw, who)
         state.update(served=served, completion=comp)
-        return JSONResponse(gateway.response(comp, served), headers=_headers(who, served))
+        return JSONResponse(gateway.response(comp, served, who), headers=_headers(who, served))
 
     @app.get("/v1/models", responses=ERRORS)
     async def list_models(who: Authed) -> dict[str, Any]:
@@ -111,10 +112,9 @@ def _routes(app: FastAPI, gateway: Gateway, parts: Parts) -> None:
     @app.post("/v1/embeddings", responses=ERRORS)
     async def create_embeddings(body: wire.EmbeddingRequest, who: Authed,
                                 request: Request) -> Response:
-        from .pump import call
-
         texts = parts.embedder.texts(body)
-        rows, tokens = await call(lambda: parts.embedder.embed(texts), parts.gw.upstream_timeout_s)
+        rows, tokens = await gateway.run(partial(parts.embedder.embed, texts),
+                                         parts.gw.upstream_timeout_s)
         request.scope["state"].update(model=body.model, input_tokens=tokens)
         return JSONResponse(embeddings.response_json(rows, tokens, body.encoding_format))
 
@@ -140,10 +140,10 @@ def _model_json(name: str, created: float) -> dict[str, Any]:
     return {"id": name, "object": "model", "created": int(created), "owned_by": "slmstack"}
 
 
-async def _sse(gateway: Gateway, s: OpenStream, state: dict[str, Any],
+async def _sse(gateway: Gateway, s: OpenStream, who: Caller, state: dict[str, Any],
                include_usage: bool) -> AsyncIterator[str]:
     """OpenAI chunk format: role, content deltas, tool-call deltas, finish, [usage], [DONE]."""
-    cid, created, served = wire.completion_id(), int(time.time()), s.served
+    cid, created, served = wire.completion_id(who.request_id), int(time.time()), s.served
     yield wire.chunk_json(cid, served, created, {"role": "assistant", "content": ""})
     sent_text, comp = False, None
     try:
@@ -180,6 +180,10 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        if first.get("type") == "json_invalid":
+            why = (first.get("ctx") or {}).get("error", "")
+            msg = f"request body is not valid JSON ({why}); send one JSON object"
+            return JSONResponse(error_body(msg, "invalid_request_error", "invalid_json"), 400)
         loc = [str(x) for x in first.get("loc", ()) if x != "body"]
         where = ".".join(loc) or "body"
         got = f" (got {first['input']!r:.120})" if "input" in first else ""

@@ -38,7 +38,10 @@ class Parts:
         return [*self.pool.served(), *EMBEDDING_NAMES]
 
     def close(self) -> None:
+        self.gateway.executor.shutdown(wait=False, cancel_futures=True)
         self.audit.close()
+        if self.gateway.records is not None:
+            self.gateway.records.flush()
         if self.store is not None:
             self.store.flush(10.0)
             if self.owns_store:
@@ -96,7 +99,8 @@ def upstream_settings(settings: Settings, gw: GatewaySettings) -> Settings:
 
 
 def make_loader(settings: Settings, gw: GatewaySettings, store: Any) -> Any:
-    """URI → ChatModel: the registry for model URIs; ``router:<name>`` builds the router (once)."""
+    """URI → ChatModel: the registry for model URIs; ``router:<name>`` is a view of one router
+    (built once; it records its own calls, with their route and escalations, in ``store``)."""
     from ..models.registry import load_model
 
     up = upstream_settings(settings, gw)
@@ -108,7 +112,7 @@ def make_loader(settings: Settings, gw: GatewaySettings, store: Any) -> Any:
                 hooks = router_hooks()
                 assert hooks is not None  # router: names exist only when the router does
                 router.append(hooks[0](up, store=store))
-            return router[0]
+            return router[0].view(uri.removeprefix("router:"))
         return load_model(uri, up)
 
     return load

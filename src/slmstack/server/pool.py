@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from ..config import Settings
@@ -45,6 +46,21 @@ def default_names(settings: Settings, gw: GatewaySettings) -> dict[str, str]:
     names.update(settings.aliases)
     names.update({n: settings.resolve(n) for n in gw.models})
     return names
+
+
+@cache
+def _router_class() -> type | None:
+    if router_hooks() is None:
+        return None
+    from ..router import Router
+
+    return Router
+
+
+def is_router(model: Any) -> bool:
+    """A Router takes the caller's ids (task, API key) and may record its own calls."""
+    cls = _router_class()
+    return cls is not None and isinstance(model, cls)
 
 
 class ModelPool:

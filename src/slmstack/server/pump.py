@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from typing import Any
 
 _END = object()
@@ -21,12 +22,12 @@ class UpstreamTimeout(Exception):
         self.seconds = seconds
 
 
-async def call(fn: Callable[[], Any], timeout: float) -> Any:
+async def call(fn: Callable[[], Any], timeout: float, executor: Executor | None = None) -> Any:
     """``fn()`` on a worker thread; UpstreamTimeout if it takes longer than ``timeout``.
     (The thread is abandoned, not killed: it finishes on its own and its result is dropped.)"""
     loop = asyncio.get_running_loop()
     try:
-        return await asyncio.wait_for(loop.run_in_executor(None, fn), timeout)
+        return await asyncio.wait_for(loop.run_in_executor(executor, fn), timeout)
     except TimeoutError:
         raise UpstreamTimeout(timeout) from None
 

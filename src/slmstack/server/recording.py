@@ -20,6 +20,8 @@ class Attempt:
     key_id: str | None
     messages: list[Message]
     kwargs: dict[str, Any]
+    routed: bool = False  # served by the router: it takes the task and key ids
+    self_recorded: bool = False  # ... and writes its own records (route, escalations)
     ts: float = field(default_factory=time.time)
     t0: float = field(default_factory=time.perf_counter)
 
@@ -50,8 +52,9 @@ def response_json(comp: Completion) -> dict[str, Any]:
 
 
 def call_record(a: Attempt, comp: Completion | None, *, cost: float, tier: str,
-                content: bool, error: str | None = None) -> CallRecord:
+                content: bool, error: str | None = None, rid: str) -> CallRecord:
     rec = CallRecord(
+        id=rid,
         task_id=a.task_id,
         ts=a.ts,
         route=_route(a.kwargs),

@@ -7,26 +7,34 @@ hung upstream can delay one request by ``upstream_timeout_s`` at most and never 
 
 from __future__ import annotations
 
-import uuid
+import random
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ..errors import BackendUnavailable
 from ..types import Completion, Message, StreamEvent
 from . import wire
 from .audit import AuditLog
+from .batching import RecordBatcher
 from .errors import GatewayError, from_exception
 from .keys import ApiKey, KeyStore
 from .limits import Budgets, RateLimiter
 from .metrics import Metrics
-from .pool import ModelPool
+from .pool import ModelPool, is_router
 from .pump import Pump, UpstreamTimeout, call
 from .recording import Attempt, call_record
 from .settings import GatewaySettings
 
 FALLBACK_ERRORS = (BackendUnavailable, UpstreamTimeout)
 LOAD_TIMEOUT_S = 600.0  # loading a model (llama.cpp, transformers) from local files
+_rng = random.Random()  # request and record ids: unique, not secret (no syscall per id)
+
+
+def new_id() -> str:
+    return f"{_rng.getrandbits(128):032x}"
 
 
 @dataclass
@@ -55,11 +63,13 @@ class Gateway:
         self.gw, self.pool, self.keys, self.audit = gw, pool, keys, audit
         self.store, self.prices, self.budgets, self.metrics = store, prices, budgets, metrics
         self.limiter = RateLimiter()
+        self.executor = ThreadPoolExecutor(gw.max_concurrent_calls, "slmstack-call")
+        self.records = RecordBatcher(store) if store is not None else None
 
     # ---- admission -------------------------------------------------------------------------
     def admit(self, authorization: str | None, client: str, task: str | None = None) -> Caller:
         """Authenticate, then check the key's rate limit and budget (401 / 429 otherwise)."""
-        rid = uuid.uuid4().hex
+        rid = new_id()
         if not self.gw.require_key and not authorization:
             return Caller(None, rid, task)
         try:
@@ -77,6 +87,10 @@ class Gateway:
             raise
         return Caller(key, rid, task)
 
+    async def run(self, fn: Any, timeout: float) -> Any:
+        """A blocking call (a model, the embedder) on the gateway's worker threads."""
+        return await call(fn, timeout, self.executor)
+
     # ---- completions -----------------------------------------------------------------------
     async def complete(self, name: str, messages: list[Message], kw: dict[str, Any],
                        caller: Caller) -> tuple[Completion, str]:
@@ -88,8 +102,8 @@ class Gateway:
             if model is None:
                 continue
             try:
-                comp = await call(lambda m=model: m.complete(messages, **kw),
-                                  self.gw.upstream_timeout_s)
+                comp = await self.run(partial(model.complete, messages, **_ids(a, kw)),
+                                      self.gw.upstream_timeout_s)
             except Exception as exc:
                 failures.append(self._failed(a, exc))
                 continue
@@ -106,7 +120,7 @@ class Gateway:
             model, a = await self._model(served, messages, kw, caller, failures)
             if model is None:
                 continue
-            pump = Pump(lambda m=model: m.stream(messages, **kw))
+            pump = Pump(partial(model.stream, messages, **_ids(a, kw)))
             try:
                 first = await pump.next(self.gw.upstream_timeout_s)
             except Exception as exc:
@@ -134,20 +148,22 @@ class Gateway:
                      caller: Caller, failures: list[tuple[str, str]]) -> tuple[Any, Attempt]:
         a = Attempt(caller.task_id or caller.request_id, served,
                     self.pool.names.get(served, served), caller.key_id, messages, kw)
-        if served in self.pool.models:
-            return self.pool.models[served], a
         try:
-            return await call(lambda: self.pool.get(served), LOAD_TIMEOUT_S), a
+            model = self.pool.models.get(served) or await self.run(
+                partial(self.pool.get, served), LOAD_TIMEOUT_S)
         except GatewayError:
             raise
         except Exception as exc:  # a configured model that cannot load: try the next one
             err = BackendUnavailable(f"model {served!r} could not be loaded: {exc}")
             failures.append(self._failed(a, err))
             return None, a
+        a.routed = is_router(model)
+        a.self_recorded = a.routed and model.records_calls
+        return model, a
 
     # ---- outcomes --------------------------------------------------------------------------
     def _succeeded(self, a: Attempt, comp: Completion, *, fallback: bool) -> None:
-        cost = self._cost(comp)
+        cost = self._cost(a, comp)
         self._record(a, comp, cost, None)
         self.budgets.add(a.key_id, cost)
         m = comp.model or a.uri
@@ -180,8 +196,9 @@ class Gateway:
             code="upstream_timeout" if timeouts else "upstream_unavailable",
         )
 
-    def _cost(self, comp: Completion) -> float:
-        if self.prices is None:
+    def _cost(self, a: Attempt, comp: Completion) -> float:
+        """USD by the store's price table; a routed completion's own sum over its tiers."""
+        if self.prices is None or a.routed:
             return comp.cost_usd
         u = comp.usage
         priced = self.prices.cost(comp.model, u.input_tokens, u.output_tokens, comp.latency_s)
@@ -192,13 +209,18 @@ class Gateway:
         return prof.tier if prof is not None else "small"
 
     def _record(self, a: Attempt, comp: Completion | None, cost: float, error: str | None) -> None:
-        if self.store is None:
+        if self.records is None or a.self_recorded:
             return
         rec = call_record(a, comp, cost=cost, tier=self._tier(comp.model if comp else a.uri),
-                          content=self.gw.record_content, error=error)
-        self.store.record(rec)
+                          content=self.gw.record_content, error=error, rid=new_id())
+        self.records.add(rec)
 
     # ---- responses -------------------------------------------------------------------------
-    def response(self, comp: Completion, served: str) -> dict[str, Any]:
-        return wire.completion_json(comp, served, wire.completion_id())
+    def response(self, comp: Completion, served: str, caller: Caller) -> dict[str, Any]:
+        return wire.completion_json(comp, served, wire.completion_id(caller.request_id))
 
+
+
+def _ids(a: Attempt, kw: dict[str, Any]) -> dict[str, Any]:
+    """The router also takes the task and API key ids, for the records it writes."""
+    return {**kw, "task_id": a.task_id, "api_key_id": a.key_id} if a.routed else kw

@@ -41,6 +41,7 @@ class GatewaySettings(BaseModel):
     models: list[str] = Field(default_factory=list)  # extra model names/URIs clients may use
     fallbacks: dict[str, list[str]] = Field(default_factory=dict)  # name → next names; "*": all
     upstream_timeout_s: float = Field(default=60.0, gt=0)
+    max_concurrent_calls: int = Field(default=64, ge=1)  # worker threads for model calls
     max_request_bytes: int = Field(default=1_000_000, ge=1024)
     max_tokens: int = Field(default=4096, ge=1)  # the most a request may ask to generate
     default_max_tokens: int = Field(default=512, ge=1)  # when the request gives none

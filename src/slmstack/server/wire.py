@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,8 +18,9 @@ class _Loose(BaseModel):
 
 
 class ContentPart(_Loose):
-    type: str
+    type: Literal["text", "refusal", "image_url", "input_audio", "file"]
     text: str | None = None
+    refusal: str | None = None
 
 
 class FunctionCall(_Loose):
@@ -34,12 +34,36 @@ class ToolCallIn(_Loose):
     function: FunctionCall
 
 
-class ChatMessage(_Loose):
-    role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[ContentPart] | None = None
+Content = str | list[ContentPart]
+
+
+class SystemMessage(_Loose):
+    role: Literal["system", "developer"]
+    content: Content
+    name: str | None = None
+
+
+class UserMessage(_Loose):
+    role: Literal["user"]
+    content: Content
+    name: str | None = None
+
+
+class AssistantMessage(_Loose):
+    role: Literal["assistant"]
+    content: Content | None = None
     name: str | None = None
     tool_calls: list[ToolCallIn] | None = None
-    tool_call_id: str | None = None
+
+
+class ToolMessage(_Loose):
+    role: Literal["tool"]
+    content: Content
+    tool_call_id: str
+
+
+ChatMessage = Annotated[SystemMessage | UserMessage | AssistantMessage | ToolMessage,
+                        Field(discriminator="role")]
 
 
 class FunctionDef(_Loose):
@@ -124,17 +148,14 @@ def to_messages(req: ChatCompletionRequest) -> list[Message]:
     return [_message(m, i) for i, m in enumerate(req.messages)]
 
 
-def _message(m: ChatMessage, i: int) -> Message:
+def _message(m: Any, i: int) -> Message:
     text = _text(m.content, i)
-    if m.role in ("system", "developer"):
+    if isinstance(m, SystemMessage):
         return Message.system(text or "")
-    if m.role == "user":
+    if isinstance(m, UserMessage):
         return Message.user(text or "")
-    if m.role == "tool":
-        if not m.tool_call_id:
-            raise GatewayError(400, f"messages[{i}] has role 'tool' but no tool_call_id",
-                               param=f"messages[{i}].tool_call_id", code="invalid_request")
-        return Message.tool(text or "", m.tool_call_id, m.name)
+    if isinstance(m, ToolMessage):
+        return Message.tool(text or "", m.tool_call_id)
     calls = [_tool_call(c, i) for c in m.tool_calls or []]
     return Message.assistant(text, calls)
 
@@ -142,13 +163,13 @@ def _message(m: ChatMessage, i: int) -> Message:
 def _text(content: str | list[ContentPart] | None, i: int) -> str | None:
     if content is None or isinstance(content, str):
         return content
-    other = [p.type for p in content if p.type != "text"]
+    other = [p.type for p in content if p.type not in ("text", "refusal")]
     if other:
         raise GatewayError(
             400, f"messages[{i}] has content parts of type {other[0]!r}; this gateway's models "
             "read text only", param=f"messages[{i}].content", code="unsupported_content",
         )
-    return "".join(p.text or "" for p in content)
+    return "".join((p.text if p.type == "text" else p.refusal) or "" for p in content)
 
 
 def _tool_call(c: ToolCallIn, i: int) -> ToolCall:
@@ -216,8 +237,8 @@ def _dump(value: Any) -> Any:
 
 
 # ---- slmstack → response -------------------------------------------------------------------------
-def completion_id() -> str:
-    return "chatcmpl-" + uuid.uuid4().hex[:24]
+def completion_id(request_id: str) -> str:
+    return "chatcmpl-" + request_id[:24]
 
 
 def finish_reason(comp: Completion) -> str:

@@ -5,16 +5,18 @@ Read from the ``[store]`` table of slmstack.toml when ``Settings`` carries one; 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field
 
-from ..errors import ConfigError
+from ..config import Section
 
 DEFAULT_URL = "sqlite:///slmstack-traces.db"
 
 
-class StoreSettings(BaseModel):
+class StoreSettings(Section):
+    section: ClassVar[str] = "store"
+
     url: str = DEFAULT_URL  # SQLAlchemy URL or a plain file path (SQLite)
     retention_days: float | None = None  # prune() drops traces older than this; None keeps all
     queue_size: int = Field(default=20_000, ge=1)  # bounded write queue; overflow is counted
@@ -23,22 +25,3 @@ class StoreSettings(BaseModel):
     # substring of the model URI); such models are priced latency_s × rate / 3600.
     gpu_hour_usd: dict[str, float] = Field(default_factory=dict)
 
-    @classmethod
-    def from_settings(cls, settings: Any = None) -> StoreSettings:
-        """The ``store`` section of a ``Settings`` object (a dict or StoreSettings), if any."""
-        if isinstance(settings, StoreSettings):
-            return settings
-        raw = getattr(settings, "store", None) if settings is not None else None
-        if raw is None:
-            return cls()
-        if isinstance(raw, StoreSettings):
-            return raw
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            raise ConfigError(
-                f"store.{where}: {first['msg']} (got {first.get('input')!r})",
-                "fix the store table in slmstack.toml",
-            ) from None

@@ -7,17 +7,20 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from .numerals import frac
 from .safe_eval import UnsafeExpression, evaluate
 from .trace import ANNOTATION, plain
 
 _N = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+"
-TOKEN = re.compile(
-    rf"(?P<num>(?<!\d:)(?<!\d)\$?(?:{_N})(?:\s?%|(?![A-WYZa-wyz\d]|[.,]\d)))|(?P<op>[-+*/×÷–−])|(?P<x>(?<=[\d\s)])[xX](?=\s*[\d$(]))"
+TOKEN = re.compile(  # a number is not the minutes of 6:48 nor glued to a word ("5A", "12kg")
+    rf"(?P<num>(?!(?<=\d:)\d\d)(?<!\d)\$?(?:{_N})(?:\s?%|(?![A-WYZa-wyz\d]|[.,]\d)))"
+    r"|(?P<op>[-+*/×÷–−])|(?P<x>(?<=[\d\s)])[xX](?=\s*[\d$(]))"
     r"|(?P<lp>\()|(?P<rp>\))|(?P<eq>=)|(?P<ws>[ \t]+)|(?P<other>[^\d$.+*/×÷–−xX()=\s-]+|.|\n)"
 )
 PERCENT_OF = re.compile(
     rf"(?<![\d.])({_N})\s*(?:%|percent)\s+of\s+(?:the\s+)?\$?({_N})\s*"
-    rf"(?:is|=|equals|are|was|makes|gives|comes to)\s+\$?({_N})(?![\d.,]\d|\s*[-+*/×x÷]\s*\d)", re.I)
+    rf"(?:is|=|equals|are|was|makes|gives|comes to)\s+\$?({_N})"
+    r"(?![\d.,]\d|\s*[-+*/×x÷]\s*\d)", re.I)
 UNITS: dict[str, tuple[str, Fraction]] = {}
 for _names, _dim, _factor in [
     ("second seconds sec secs", "time", Fraction(1)), ("minute minutes min mins", "time", 60),
@@ -86,8 +89,8 @@ def agrees(stated: Fraction, computed: Fraction, stated_text: str = "") -> bool:
 def number(text: str) -> Fraction:
     t = text.replace("$", "").replace(",", "").replace(" ", "")
     if t.endswith("%"):
-        return Fraction(t[:-1]) / 100
-    return Fraction(t)
+        return frac(t[:-1]) / 100
+    return frac(t)
 
 
 def _pyexpr(tokens: list[tuple[str, str]]) -> tuple[str, list[Fraction], str]:
@@ -171,7 +174,8 @@ def _value(tokens: list[tuple[str, str]]) -> Fraction | None:
 def equations(step_text: str, step: int) -> list[Computation]:
     """``a op b … = c`` runs in the readable text (annotations removed)."""
     out: list[Computation] = []
-    for run in _runs(_tokens(plain(step_text))):
+    text = UNIT_PER.sub(r"\1_per_\2", plain(step_text))
+    for run in _runs(_tokens(text)):
         out.extend(_chain(run, step))
     return out
 
@@ -179,15 +183,21 @@ def equations(step_text: str, step: int) -> list[Computation]:
 LEAD_INS = frozenset("and plus minus times of by over than".split())
 
 
+UNIT_PER = re.compile(r"([A-Za-z]+)/([A-Za-z]+)")
+
+
 def _runs(tokens: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
-    """Maximal stretches of numbers/operators holding an ``=``; a stretch right after "and",
-    "times", … continues an expression written partly in words, so it is left alone."""
+    """Maximal stretches of numbers/operators holding an ``=``. Unit words between a number and
+    the next operator (``14 pieces * 60 houses = 840``) stay inside the stretch; a stretch right
+    after "and", "times", … continues an expression written partly in words: left alone."""
     runs: list[list[tuple[str, str]]] = []
     cur: list[tuple[str, str]] = []
     before = ""
-    for tok in [*tokens, ("other", ".")]:
+    for n, tok in enumerate([*tokens, ("other", ".")]):
         if tok[0] != "other":
             cur.append(tok)
+            continue
+        if _unit_word(tokens, n, cur):
             continue
         if any(k == "eq" for k, _ in cur) and before.lower() not in LEAD_INS:
             runs.append(cur)
@@ -195,6 +205,17 @@ def _runs(tokens: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
         if tok[1].strip():
             before = tok[1].strip()
     return runs
+
+
+def _unit_word(tokens: list[tuple[str, str]], n: int, cur: list[tuple[str, str]]) -> bool:
+    if n >= len(tokens) or not cur or cur[-1][0] not in ("num", "rp"):
+        return False
+    word = tokens[n][1]
+    if len(word) < 2 or not word.replace("_", "").isalpha():
+        return False  # "11x + 15": x is a variable, not a unit
+    rest = [(k, t) for k, t in tokens[n + 1:n + 4]
+            if k != "other" or not t.replace("_", "").isalpha()]
+    return bool(rest) and rest[0][0] in ("op", "x", "eq", "rp") and rest[0][1] != "/"
 
 
 def _chain(run: list[tuple[str, str]], step: int) -> list[Computation]:
@@ -259,8 +280,13 @@ def _trim(seg: list[tuple[str, str]]) -> list[tuple[str, str]] | None:
     return seg if depth == 0 else None
 
 
+UNIT_HINT = re.compile(r"\d\s*[A-Za-z]+\.?\s*(?:=|is|are|equals|makes)\s*\d", re.I)
+
+
 def percents(step_text: str, step: int) -> list[Computation]:
-    out = []
+    out: list[Computation] = []
+    if "%" not in step_text and "percent" not in step_text.lower():
+        return out
     for m in PERCENT_OF.finditer(plain(step_text)):
         rate, base = number(m.group(1)), number(m.group(2))
         out.append(Computation(step, "percent", f"{m.group(1)}% of {m.group(2)}",
@@ -270,8 +296,10 @@ def percents(step_text: str, step: int) -> list[Computation]:
 
 
 def conversions(step_text: str, step: int) -> list[Computation]:
-    out = []
+    out: list[Computation] = []
     text = plain(step_text)
+    if not UNIT_HINT.search(text):
+        return out
     for m in UNIT_EQ.finditer(text):
         if text[:m.start()].rstrip()[-1:] in OPERATORS:
             continue  # "1250 hours / 250 days = 5 hours" is a rate, not a conversion

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 MAX_SCAN = 200_000  # characters of one text scanned for numbers; the rest is ignored
 
@@ -29,7 +30,7 @@ WORDS.update({
     "score": Fraction(20), "sixth": Fraction(1, 6), "seventh": Fraction(1, 7),
     "eighth": Fraction(1, 8), "ninth": Fraction(1, 9),
 })
-_WORD_RE = re.compile(r"\b(" + "|".join(sorted(WORDS, key=len, reverse=True)) + r")(s)?\b", re.I)
+_WORD_RE = re.compile(r"\b[A-Za-z]{3,10}\b")
 
 UNIT_CONSTANTS: dict[str, tuple[int, ...]] = {
     "minute": (60,), "hour": (60, 24), "day": (24, 7, 30, 365), "week": (7, 52),
@@ -75,16 +76,28 @@ def mentions(text: str, words: bool = True) -> list[Mention]:
         if int(m.group(2)) != 0 and len(m.group(0)) < 24
     ]
     if words:
-        found += [
-            Mention(WORDS[m.group(1).lower()], m.start(), m.end(), word=True)
-            for m in _WORD_RE.finditer(text)
-        ]
+        for m in _WORD_RE.finditer(text):
+            w = m.group().lower()
+            w = w if w in WORDS else w.removesuffix("s")
+            if w in WORDS:
+                found.append(Mention(WORDS[w], m.start(), m.end(), word=True))
     return sorted(found, key=lambda x: x.start)
 
 
+@lru_cache(maxsize=65536)
+def frac(text: str) -> Fraction:
+    """``Fraction(text)``, cached: the same numbers recur across steps and traces."""
+    return Fraction(text)
+
+
 def _signed(m: re.Match[str]) -> Fraction:
-    value = Fraction(m.group(2).replace(",", ""))
+    value = frac(m.group(2).replace(",", ""))
     return -value if m.group(1) and m.start() == 0 else value
+
+
+def numbers(text: str) -> list[Fraction]:
+    """The absolute values of the digit numbers in ``text`` (no words, no fractions)."""
+    return [frac(m.group(2).replace(",", "")) for m in NUMBER.finditer(text[:MAX_SCAN])]
 
 
 def values(text: str, words: bool = True) -> set[Fraction]:

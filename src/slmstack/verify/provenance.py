@@ -3,12 +3,13 @@ step, or a computation the trace states. A number from none of them is an invent
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .extract import Computation
-from .numerals import mentions, unit_constants, values
+from .numerals import mentions, numbers, unit_constants, values
 from .trace import Trace, plain
 
 ALWAYS = frozenset(Fraction(v) for v in (0, 1, 2, 100))
@@ -22,15 +23,20 @@ class Known:
     derived: set[Fraction] = field(default_factory=set)  # stated by earlier steps
 
     def has(self, v: Fraction) -> bool:
-        v = abs(v)
-        pool = self.given | self.derived
-        return v in pool or v * 100 in pool or v / 100 in pool
+        return self.source(v) != "unknown"
 
     def source(self, v: Fraction) -> str:
         v = abs(v)
-        if v in self.given or v * 100 in self.given or v / 100 in self.given:
+        if v in self.given:
             return "given"
-        return "derived" if self.has(v) else "unknown"
+        if v in self.derived:
+            return "derived"
+        for w in (v * 100, v / 100):  # 20% used as 0.2, or 0.2 written as 20
+            if w in self.given:
+                return "given"
+            if w in self.derived:
+                return "derived"
+        return "unknown"
 
 
 def given_values(trace: Trace) -> set[Fraction]:
@@ -52,6 +58,7 @@ class StepOrigins:
     derived: int = 0
     unknown: list[Fraction] = field(default_factory=list)
     reused_given: int = 0  # operands from the question already used by an earlier step
+    unknown_facts: list[Fraction] = field(default_factory=list)  # "each book is 12", from where?
 
 
 def trace_origins(trace: Trace, comps: list[list[Computation]]
@@ -62,21 +69,26 @@ def trace_origins(trace: Trace, comps: list[list[Computation]]
     for i, step_comps in enumerate(comps):
         origins = StepOrigins()
         step_used: set[Fraction] = set()
-        known.derived |= facts(trace.steps[i], step_comps)
+        stated = facts(trace.steps[i], step_comps)
+        results = {abs(c.stated) for c in step_comps if c.stated is not None}
+        results |= {abs(v) for c in step_comps for v in c.parts}
+        origins.unknown_facts = sorted(v for v in stated if v not in results
+                                       and not known.has(v))
+        known.derived |= stated
         for comp in step_comps:
             _classify(comp, known, origins, used, step_used)
-            known.derived |= {abs(v) for v in comp.parts}
+            known.derived |= {abs(v) for v in comp.parts[:-1]}  # not the result itself
             if comp.stated is not None:
                 known.derived.add(abs(comp.stated))
         used |= step_used
-        known.derived |= {abs(m.value) for m in mentions(plain(trace.steps[i]), words=False)}
+        known.derived |= set(numbers(plain(trace.steps[i])))
         out.append(origins)
     return out, known
 
 
 def facts(step: str, comps: list[Computation]) -> set[Fraction]:
     """Numbers a step states besides its written computations ("There are 4 letters …")."""
-    counts = Counter(abs(m.value) for m in mentions(plain(step), words=False))
+    counts = Counter(numbers(plain(step)))
     for c in comps:
         counts.subtract(abs(v) for v in c.operands)
         counts.subtract([abs(c.stated)] if c.stated is not None else [])
@@ -98,5 +110,10 @@ def _classify(comp: Computation, known: Known, origins: StepOrigins,
             origins.unknown.append(v)
 
 
+CITATION = re.compile(r"\[[^\[\]\n]{1,80}\]")
+
+
 def answer_unknowns(answer: str, known: Known) -> list[Fraction]:
-    return [m.value for m in mentions(answer, words=False) if not known.has(m.value)]
+    """Numbers in the answer (citation markers aside) that nothing in the trace gives."""
+    text = CITATION.sub(" ", answer)
+    return [m.value for m in mentions(text, words=False) if not known.has(m.value)]

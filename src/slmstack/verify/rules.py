@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from .extract import Computation, computations
 from .numerals import fmt
@@ -13,6 +14,8 @@ from .verdict import Finding
 
 P_ARITHMETIC = 0.95  # a stated result that is not what the expression gives
 P_INVENTED = 0.9  # an operand nothing in the trace gives
+P_FACT = 0.6  # a value a step asserts ("each book is 15") that nothing gives
+P_COUNT = 0.35  # … when it is a small count (3 days named, 4 legs): often world knowledge
 P_UNCHECKED = 0.3  # an expression the evaluator refused (too large, not arithmetic)
 
 
@@ -57,7 +60,8 @@ def run_rules(trace: Trace) -> RuleReport:
     origins, known = trace_origins(t, comps)
     report = RuleReport(t, comps, origins, known, clipped=clipped)
     report.findings += arithmetic_findings(comps)
-    report.findings += provenance_findings(origins, t.answer, known)
+    grounded = bool(t.tool_results or t.evidence)
+    report.findings += provenance_findings(origins, t.answer, known, grounded)
     texts: list[tuple[int | None, str]] = [*enumerate(t.steps), (None, t.answer)]
     report.findings += citation_findings(t, texts)
     report.findings += tool_findings(t, texts) + failed_tool_findings(t)
@@ -79,14 +83,30 @@ def arithmetic_findings(comps: list[list[Computation]]) -> list[Finding]:
     return out
 
 
-def provenance_findings(origins: list[StepOrigins], answer: str, known: Known
-                        ) -> list[Finding]:
+def _invented(step: int, v: Fraction, what: str, fact: bool | None = None) -> Finding:
+    """``fact``: None for an operand, True/False for an asserted value in a grounded / an
+    ungrounded trace."""
+    if fact is False:
+        return Finding(step=step, kind="provenance", severity="warning", p_flaw=P_COUNT,
+                       explanation=f"{what}, which nothing before it gives")
+    count = v.denominator == 1 and 0 < v <= 12
+    p = P_FACT if fact else (P_COUNT if count else P_INVENTED)
+    return Finding(step=step, kind="provenance", severity="error" if p >= 0.5 else "warning",
+                   p_flaw=p, explanation=f"{what}, which neither the question, a tool result, "
+                                         "the evidence nor an earlier step gives")
+
+
+def provenance_findings(origins: list[StepOrigins], answer: str, known: Known,
+                        grounded: bool = False) -> list[Finding]:
+    """Invented operands are errors; values a step merely asserts are errors only when the
+    trace is grounded in tools or evidence (in a word problem a step often states what it
+    worked out in its head)."""
     out = []
     for i, o in enumerate(origins):
         for v in dict.fromkeys(o.unknown):
-            out.append(Finding(step=i, kind="provenance", severity="error", p_flaw=P_INVENTED,
-                               explanation=f"uses {fmt(v)}, which neither the question, a tool "
-                                           "result, the evidence nor an earlier step gives"))
+            out.append(_invented(i, v, f"uses {fmt(v)}"))
+        for v in o.unknown_facts:
+            out.append(_invented(i, v, f"states {fmt(v)}", fact=grounded))
     bad = answer_unknowns(answer, known)
     if bad:
         out.append(Finding(where="answer", kind="provenance", severity="error",

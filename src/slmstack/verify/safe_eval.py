@@ -9,6 +9,7 @@ input length, the tree size and depth, exponents and the size of every intermedi
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from fractions import Fraction
 
@@ -41,15 +42,20 @@ def evaluate(text: str, parts: list[Fraction] | None = None) -> Fraction:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         raise UnsafeExpression(f"not an arithmetic expression: {text[:60]!r} ({exc})") from None
-    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
-        raise UnsafeExpression(f"expression has more than {MAX_NODES} parts: {text[:60]!r}")
-    return _eval(tree.body, 0, parts if parts is not None else [])
+    parts = parts if parts is not None else []
+    value = _eval(tree.body, 0, parts)
+    if len(parts) > MAX_NODES:
+        raise UnsafeExpression(f"expression has more than {MAX_NODES} operations: {text[:60]!r}")
+    return value
 
 
 def _eval(node: ast.AST, depth: int, parts: list[Fraction]) -> Fraction:
-    if depth > MAX_DEPTH:
-        raise UnsafeExpression(f"expression nested deeper than {MAX_DEPTH}")
+    if depth > MAX_DEPTH or len(parts) > MAX_NODES:
+        raise UnsafeExpression(f"expression nested deeper than {MAX_DEPTH} or longer than "
+                               f"{MAX_NODES} operations")
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        if isinstance(node.value, float) and not math.isfinite(node.value):
+            raise UnsafeExpression(f"number {node.value!r} is out of range")
         return _checked(Fraction(str(node.value)) if isinstance(node.value, float)
                         else Fraction(node.value))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):

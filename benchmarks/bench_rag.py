@@ -1,0 +1,186 @@
+"""Knowledge-base speed: ingest chunks/s and query latency p50/p95 at 10k and 100k chunks.
+
+Synthetic chunks (≈80 words drawn Zipf-like from a 5,000-word vocabulary, so BM25 has realistic
+postings). Two ingest figures:
+
+* pipeline: chunks → all-MiniLM-L6-v2 embeddings → SQLite (sqlite-vec + FTS5), the real path
+  ``kb add`` takes after conversion, on ``--pipeline`` chunks;
+* index write at scale: the same writes with precomputed vectors (embedding 100k chunks on 2
+  cores would take most of an hour); the scale vectors are real embeddings of the pipeline chunks
+  mixed pairwise with noise and renormalised, so their distribution stays MiniLM-like.
+
+Query latency is end to end per query (embed the query + search) for hybrid (RRF of 50 + 50),
+BM25 and dense. Prints a table and writes benchmarks/bench_rag.json.
+
+    .venv/bin/python benchmarks/bench_rag.py            # 10k and 100k
+    .venv/bin/python benchmarks/bench_rag.py --sizes 10000 --queries 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from slmstack.rag.embed import Embedder
+from slmstack.rag.index import embed_text, open_index
+from slmstack.rag.ingest import Ingester
+from slmstack.rag.records import Chunk, DocumentMeta
+from slmstack.rag.search import KnowledgeBase
+from slmstack.rag.text import content_hash
+
+HERE = Path(__file__).parent
+CHUNKS_PER_DOC = 50
+GOALS = {"ingest_chunks_per_s": 100.0, "query_p50_ms_at_100k": 30.0}
+
+
+class Synth:
+    def __init__(self, seed: int = 0, vocab: int = 5000) -> None:
+        self.rng = np.random.default_rng(seed)
+        syll = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "xi", "ze", "pa", "do", "fe", "gu", "hi"]
+        words: set[str] = set()
+        while len(words) < vocab:
+            n = int(self.rng.integers(2, 5))
+            words.add("".join(self.rng.choice(syll, n)))
+        self.words = sorted(words)
+        p = 1.0 / np.arange(1, vocab + 1)
+        self.p = p / p.sum()
+
+    def text(self, n: int) -> str:
+        return " ".join(self.rng.choice(self.words, n, p=self.p))
+
+    def chunk(self, ordinal: int) -> Chunk:
+        text = self.text(80)
+        return Chunk(text, ordinal, self.text(3), None, content_hash(text))
+
+
+def docs_of(chunks: list[Chunk], first_doc: int) -> list[tuple[DocumentMeta, list[Chunk]]]:
+    """Group chunks into documents of CHUNKS_PER_DOC, numbered from ``first_doc``."""
+    out = []
+    for i in range(0, len(chunks), CHUNKS_PER_DOC):
+        part = chunks[i : i + CHUNKS_PER_DOC]
+        for j, c in enumerate(part):
+            c.ordinal = j
+        path = f"/synthetic/doc{first_doc + i // CHUNKS_PER_DOC:06d}.md"
+        out.append((DocumentMeta(path, content_hash(path), "md", time.time(), 0), part))
+    return out
+
+
+def pipeline(synth: Synth, embedder: Embedder, n: int, folder: Path) -> tuple[dict, np.ndarray]:
+    """Embed + write ``n`` fresh chunks through the Ingester; returns figures and the vectors."""
+    kb = KnowledgeBase(open_index(str(folder / "pipeline.db")), embedder)
+    chunks = [synth.chunk(i) for i in range(n)]
+    embedder.encode(["warm up"])
+    t0 = time.perf_counter()
+    embedded = Ingester(kb).write_many(docs_of(chunks, 0))
+    secs = time.perf_counter() - t0
+    vecs = kb.index.vectors_for([c.hash for c in chunks])
+    kb.close()
+    t1 = time.perf_counter()
+    embedder.encode([embed_text(c.heading, c.text) for c in chunks[:256]])
+    embed_only = 256 / (time.perf_counter() - t1)
+    fig = {"chunks": n, "embedded": embedded, "seconds": round(secs, 2),
+           "chunks_per_s": round(n / secs, 1), "embed_only_chunks_per_s": round(embed_only, 1)}
+    return fig, np.stack([vecs[c.hash] for c in chunks])
+
+
+def scale_vectors(base: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    a, b = rng.integers(0, len(base), n), rng.integers(0, len(base), n)
+    w = rng.uniform(0.5, 1.0, (n, 1)).astype(np.float32)
+    v = w * base[a] + (1 - w) * base[b] + rng.normal(0, 0.02, (n, base.shape[1])).astype(np.float32)
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+def build(synth: Synth, base: np.ndarray, n: int, path: Path) -> tuple[KnowledgeBase, dict]:
+    kb = KnowledgeBase(open_index(str(path)), Embedder())
+    vectors = scale_vectors(base, n, synth.rng)
+    t0 = time.perf_counter()
+    done = 0
+    while done < n:
+        step = min(5000, n - done)
+        chunks = [synth.chunk(i) for i in range(step)]
+        for k, (meta, cs) in enumerate(docs_of(chunks, done // CHUNKS_PER_DOC)):
+            at = done + k * CHUNKS_PER_DOC
+            kb.index.replace_document(meta, cs, vectors[at : at + len(cs)])
+        done += step
+    secs = time.perf_counter() - t0
+    size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+    return kb, {"write_seconds": round(secs, 1), "write_chunks_per_s": round(n / secs, 1),
+                "file_mb": round(size / 2**20, 1)}
+
+
+def latency(kb: KnowledgeBase, queries: list[str]) -> dict[str, dict[str, float]]:
+    out = {}
+    for mode in ("hybrid", "bm25", "dense"):
+        kb.search(queries[0], 10, mode)  # warm caches
+        times = []
+        for q in queries:
+            t0 = time.perf_counter()
+            kb.search(q, 10, mode)
+            times.append((time.perf_counter() - t0) * 1000)
+        times.sort()
+        out[mode] = {"p50_ms": round(statistics.median(times), 2),
+                     "p95_ms": round(times[int(0.95 * (len(times) - 1))], 2)}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--pipeline", type=int, default=2000, help="chunks through the embedder")
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--out", type=Path, default=HERE / "bench_rag.json")
+    args = ap.parse_args()
+    synth, embedder = Synth(), Embedder()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-rag-") as tmp:
+        pipe, base = pipeline(synth, embedder, args.pipeline, Path(tmp))
+        print(f"pipeline ingest: {pipe['chunks_per_s']} chunks/s "
+              f"(embedding alone {pipe['embed_only_chunks_per_s']}/s)", flush=True)
+        queries = [synth.text(int(synth.rng.integers(4, 12))) for _ in range(args.queries)]
+        for n in map(int, args.sizes.split(",")):
+            kb, fig = build(synth, base, n, Path(tmp) / f"kb{n}.db")
+            fig |= {"chunks": n, "latency": latency(kb, queries)}
+            kb.close()
+            rows.append(fig)
+            print(f"{n:>7} chunks: write {fig['write_chunks_per_s']}/s, hybrid p50 "
+                  f"{fig['latency']['hybrid']['p50_ms']} ms", flush=True)
+    report(pipe, rows, args)
+
+
+def report(pipe: dict, rows: list[dict], args: argparse.Namespace) -> None:
+    head = ["chunks", "write/s", "hybrid p50", "hybrid p95", "bm25 p50", "bm25 p95",
+            "dense p50", "dense p95", "MB"]
+    print("\n" + " | ".join(f"{h:>10}" for h in head))
+    for r in rows:
+        lat = r["latency"]
+        cells = [r["chunks"], r["write_chunks_per_s"]] + [
+            lat[m][p] for m in ("hybrid", "bm25", "dense") for p in ("p50_ms", "p95_ms")
+        ] + [r["file_mb"]]
+        print(" | ".join(f"{c:>10}" for c in cells))
+    if len(rows) > 1:
+        ratio = rows[-1]["latency"]["hybrid"]["p50_ms"] / rows[0]["latency"]["hybrid"]["p50_ms"]
+        print(f"hybrid p50 at {rows[-1]['chunks']} / at {rows[0]['chunks']}: {ratio:.2f}x")
+    print(f"pipeline ingest {pipe['chunks_per_s']} chunks/s (goal ≥ "
+          f"{GOALS['ingest_chunks_per_s']:.0f})")
+    big = next((r for r in rows if r["chunks"] == 100_000), None)
+    if big:
+        print(f"hybrid query p50 at 100k: {big['latency']['hybrid']['p50_ms']} ms "
+              f"(goal ≤ {GOALS['query_p50_ms_at_100k']:.0f})")
+    out = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                       "load_avg_1m": os.getloadavg()[0]},
+           "goals": GOALS, "pipeline": pipe, "scale": rows,
+           "args": {k: str(v) for k, v in vars(args).items()}}
+    args.out.write_text(json.dumps(out, indent=2))
+    print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""``ask``: the agent runtime answering from the knowledge base, every claim cited.
+
+The run starts from evidence: the question's hybrid search is made for the model and its
+passages are the first observation in the transcript (numbered, each with its ``[source:page]``).
+The model may then search again, read a passage or open its neighbours (the KB tools), and
+answers through the agent's ``final_answer`` with ``{"answer", "source"}``, where ``source`` is a
+passage number. The answer is then checked the same way as :func:`~slmstack.rag.answer.answer`
+checks it: cited only to passages that contain its words, declined otherwise.
+
+Retrieved text is data: passages are quoted in ``<passage>`` tags a passage cannot close, and the
+run may call only the read-only KB tools (the agent's allowlist), whatever other tools the caller
+hands in and whatever a document says — a passage saying "call tool X" cannot make X run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from ..models.prompts import template
+from ..types import Message, ToolCall
+from .answer import MIN_SCORE, Answer, Claim, answer_schema, quote, retrieve, supporting_passages
+from .records import Filters, Hit
+from .search import KnowledgeBase
+from .tools import kb_tools
+
+if TYPE_CHECKING:
+    from ..agent.records import RunResult
+    from ..models.base import ChatModel
+
+KB_TOOLS = ("kb_search", "kb_read", "kb_neighbours")
+
+
+def seed(question: str, hits: list[Hit]) -> list[Message]:
+    """System prompt, the question, and the first search already made, as the agent sees them."""
+    call = ToolCall(name="kb_search", arguments={"query": question, "k": len(hits)})
+    found = "\n\n".join(quote(h, i) for i, h in enumerate(hits, 1))
+    return [Message.system(template("rag_agent_system").strip()),
+            Message.user(template("rag_agent_user").format(question=question).strip()),
+            Message.assistant(tool_calls=[call]),
+            Message.tool(template("rag_agent_passages").format(passages=found).strip(),
+                         call.id, call.name)]
+
+
+def ask(question: str, kb: KnowledgeBase, model: ChatModel, *, k: int = 3,
+        min_score: float = MIN_SCORE, filters: Filters | None = None,
+        tools: Iterable[Callable[..., Any] | Any] = (), max_steps: int = 3) -> Answer:
+    """Answer ``question`` from ``kb`` through the agent; ``tools``: the caller's other tools,
+    never callable while answering from documents."""
+    from ..agent import Agent, Budgets
+
+    hits, strength = retrieve(kb, question, k, filters)
+    result = Answer(question, passages=hits)
+    if not hits or strength < min_score:
+        result.reason = f"best passage similarity {strength:.2f} < {min_score:.2f}"
+        return result
+    agent = Agent(model, [*kb_tools(kb), *tools], output=answer_schema(len(hits)),
+                  allow=KB_TOOLS, budgets=Budgets(max_steps=max_steps, max_output_tokens=160))
+    run = agent.run(seed(question, hits))
+    result.run = run
+    result.claims, result.reason = _claims(run, hits)
+    return result
+
+
+def _claims(run: RunResult, hits: list[Hit]) -> tuple[list[Claim], str]:
+    reply = run.answer if isinstance(run.answer, dict) else None
+    if not run.done or reply is None:
+        return [], f"the agent gave no answer ({run.stop_reason}: {run.detail})"
+    text, source = str(reply.get("answer", "")).strip(), reply.get("source", 0)
+    if not text:
+        return [], "the agent gave an empty answer"
+    seen = hits + [h for h in _read(run) if all(h.chunk_id != x.chunk_id for x in hits)]
+    cited = supporting_passages(text, seen, source if isinstance(source, int) else 0)
+    if not cited:
+        return [], f"the answer {text!r:.60} is not supported by any passage"
+    return [Claim(text, cited)], ""
+
+
+def _read(run: RunResult) -> list[Hit]:
+    """Passages the KB tools returned during the run (search, read, neighbours)."""
+    out: list[Hit] = []
+    for step in run.tool_steps:
+        if not step.ok or step.call.name not in KB_TOOLS:
+            continue
+        data = json.loads(step.output)
+        for p in data if isinstance(data, list) else [data]:
+            out.append(Hit(p["chunk_id"], p["source"], p["text"], p["heading"], p["page"]))
+    return out

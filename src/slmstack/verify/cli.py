@@ -1,0 +1,119 @@
+"""``slmstack verify …``: ``check TRACE.json`` (a verdict), ``train`` (the step classifier from
+corrupted GSM8K), ``eval`` (metrics on the held-out GSM8K test problems)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help="Process verifier: score reasoning step by step.")
+
+DataOpt = Annotated[Path | None, typer.Option("--data", help="GSM8K folder (train/test.jsonl)")]
+LimitOpt = Annotated[int | None, typer.Option("--limit", help="first N problems only")]
+ModelOpt = Annotated[Path | None, typer.Option("--model", help="classifier folder (default: "
+                                                               "the bundled one)")]
+
+
+def _friendly(fn: Any) -> Any:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ..cli import friendly
+
+        return friendly(fn)(*args, **kwargs)
+
+    return wrapper
+
+
+def _read(path: str) -> list[Any]:
+    from ..errors import UserError
+
+    try:
+        raw = sys.stdin.read() if path == "-" else Path(path).read_text("utf-8")
+        data = json.loads(raw)
+    except OSError as exc:
+        raise UserError(f"cannot read trace file {path!r}: {exc.strerror}",
+                        "pass a JSON file with question/steps/answer") from None
+    except ValueError as exc:
+        raise UserError(f"{path!r} is not JSON ({exc})", "pass a JSON trace") from None
+    return data if isinstance(data, list) else [data]
+
+
+@app.command("check")
+@_friendly
+def check(
+    trace: Annotated[str, typer.Argument(help="TRACE.json (a trace or a list of them); - = stdin")],
+    model: ModelOpt = None,
+    rules_only: Annotated[bool, typer.Option("--rules-only", help="no classifier")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print verdicts as JSON")] = False,
+) -> None:
+    """Verify a trace file: per-step findings and the reasoning-integrity score."""
+    from rich.console import Console
+
+    from .verifier import ProcessVerifier
+
+    verifier = ProcessVerifier(None if rules_only else (str(model) if model else "bundled"))
+    verdicts = verifier.verify_many(_read(trace))
+    out = Console()
+    if as_json:
+        out.print_json(json.dumps([v.model_dump(mode="json") for v in verdicts]))
+        return
+    for v in verdicts:
+        out.print(f"[bold]{v.summary()}[/] · {v.verifier}")
+        for f in v.findings:
+            where = f"step {f.step}" if f.step is not None else f.where
+            out.print(f"  {f.severity:7} {f.kind:10} {where:8} {f.explanation}", markup=False)
+
+
+@app.command("train")
+@_friendly
+def train_cmd(
+    data: DataOpt = None,
+    out: Annotated[Path, typer.Option("--out", help="folder for classifier + meta.json")] = Path(
+        "verify-model"),
+    limit: LimitOpt = None,
+    seed: Annotated[int, typer.Option(help="corruption seed")] = 0,
+) -> None:
+    """Train the step classifier on corrupted GSM8K train solutions (split by problem)."""
+    from .train import train
+
+    clf = train(data, out, limit=limit, seed=seed)
+    _print_metrics("validation (10% of train problems)", clf.meta["val_metrics"])
+    typer.echo(f"saved {clf.id} to {out} (threshold {clf.threshold:.3f})")
+
+
+@app.command("eval")
+@_friendly
+def eval_cmd(
+    data: DataOpt = None, model: ModelOpt = None, limit: LimitOpt = None,
+    rules_only: Annotated[bool, typer.Option("--rules-only", help="no classifier")] = False,
+    output: Annotated[Path | None, typer.Option("--out", help="write metrics JSON here")] = None,
+) -> None:
+    """Metrics on corrupted GSM8K test problems, never seen in training."""
+    from .train import evaluate
+
+    result = evaluate(data, model, limit=limit, rules_only=rules_only)
+    _print_metrics(f"held-out test · {result['verifier']}", result)
+    if output:
+        output.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def _print_metrics(title: str, m: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in m["step"].items():
+        table.add_row(f"step {k}", f"{v}")
+    for k in ("clean_pass", "clean_false_alarm", "right_answer_flawed_recall",
+              "wrong_answer_recall"):
+        table.add_row(k, f"{m[k]}")
+    for k, v in m["step_recall_by_kind"].items():
+        table.add_row(f"step recall · {k}", f"{v}")
+    Console().print(table)

@@ -1,0 +1,244 @@
+"""Step features for the classifier: the rule signals plus MiniLM token embeddings.
+
+The embeddings are the bundled all-MiniLM-L6-v2's own input embedding table, mean-pooled over a
+step's word pieces (numbers masked) — a lookup, not a transformer pass, so thousands of steps per
+second fit on one core. The files come from the same package ``slmstack.rag.embed`` loads.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+from functools import cache, lru_cache
+from itertools import chain
+from typing import Any
+
+from .numerals import values
+from .rules import RuleReport
+from .trace import plain
+
+NUM = re.compile(r"\$?\d[\d,]*(?:\.\d+)?%?|\$?\.\d+%?")
+CUES: dict[str, tuple[str, ...]] = {  # words (a trailing * matches any ending)
+    "half": ("half", "halves", "halved"), "times": ("twice", "double*", "triple*", "times"),
+    "more": ("more", "increase*", "extra", "additional", "plus", "raise*", "gain*"),
+    "less": ("less", "fewer", "decrease*", "discount*", "off", "lost", "lose*", "spen*", "gave",
+             "give*", "sold", "ate", "used"),
+    "left": ("left", "remain*", "rest"), "total": ("total*", "altogether", "all", "combined",
+                                                   "sum", "together", "both"),
+    "each": ("each", "per", "every", "apiece"), "split": ("split*", "divide*", "share*",
+                                                          "equal*", "even*", "average*"),
+    "percent": ("%", "percent*"), "fraction": ("third*", "quarter*", "fourth*", "fifth*"),
+    "compare": ("than", "difference", "farther", "longer", "older", "younger"),
+    "time": ("hour*", "minute*", "day*", "week*", "month*", "year*"),
+    "money": ("$", "dollar*", "cent*", "cost*", "price*", "pay*", "paid", "earn*"),
+}
+CUE_WORD = re.compile(r"[a-z]+|[$%]")
+_EXACT = {w: k for k, ws in CUES.items() for w in ws if not w.endswith("*")}
+_STEMS = [(w[:-1], k) for k, ws in CUES.items() for w in ws if w.endswith("*")]
+RULE_NAMES = [
+    "n_comps", "arith_errors", "unchecked", "given", "derived", "unknown_small", "unknown_big",
+    "reused_given", "result_used_later", "is_last", "position", "n_steps", "op_add", "op_sub",
+    "op_mul", "op_div", "result_fraction", "result_negative", "result_above_max",
+    "result_below_min", "log_result", "unused_given", "answer_is_result", "p_rules",
+    "context_sim_min", "context_sim_mean", "question_sim", "no_comps_but_numbers",
+    "answer_fraction", "answer_negative", "answer_vs_question", "results_unused",
+    "fraction_from_wholes", "negative_from_positives", "shares_given",
+    *[f"step_cue_{c}" for c in CUES], *[f"operand_cue_{c}" for c in CUES],
+]
+
+
+class TokenEmbedder:
+    """MiniLM word-piece vectors, mean-pooled and L2-normalised (384-d)."""
+
+    def __init__(self) -> None:
+        self.tokenizer, self.table = _load()
+        self.dim = int(self.table.shape[1])
+
+    def encode(self, texts: list[str]) -> Any:
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
+        pieces = [list(chain.from_iterable(_pieces(w) for w in _words(t))) for t in texts]
+        lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        indices = np.fromiter(chain.from_iterable(pieces), dtype=np.int64, count=int(indptr[-1]))
+        counts = csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
+                            shape=(len(texts), self.table.shape[0]))
+        sums = np.asarray(counts @ self.table, dtype=np.float32)
+        return sums / (np.linalg.norm(sums, axis=1, keepdims=True) + 1e-8)
+
+
+WORD = re.compile(r"\w+|[^\w\s]")
+
+
+def _words(text: str) -> list[str]:
+    """BERT's pre-tokenisation (lower case; split on spaces and punctuation), numbers masked."""
+    return WORD.findall(NUM.sub(" number ", text[:2000]).lower())
+
+
+@lru_cache(maxsize=1 << 18)
+def _pieces(word: str) -> tuple[int, ...]:
+    """A word's MiniLM word-piece ids (the tokenizer runs once per distinct word)."""
+    return tuple(_load()[0].encode(word, add_special_tokens=False).ids)
+
+
+@cache
+def _load() -> tuple[Any, Any]:
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    from ..rag.embed import minilm_dir
+
+    folder = minilm_dir()
+    tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tok.no_padding()
+    tok.no_truncation()
+    weights = load_file(str(folder / "model.safetensors"))
+    key = next(k for k in weights if k.endswith("word_embeddings.weight"))
+    return tok, weights[key]
+
+
+def rule_features(report: RuleReport, sims: list[tuple[float, float, float]],
+                  windows: dict[Fraction, str]) -> list[list[float]]:
+    """One row of RULE_NAMES per step."""
+    t = report.trace
+    n = len(t.steps)
+    later = _later_operands(report)
+    given_q = values(t.question, words=False)
+    used = {abs(v) for cs in report.comps for c in cs for v in c.operands}
+    unused = len([v for v in given_q if v not in used and v > 2])
+    answer_vals = values(t.answer, words=False)
+    whole = _solution_row(report, later, given_q, answer_vals)
+    rows = []
+    for i in range(n):
+        row = _step_row(report, i, n, later[i], unused, answer_vals, sims[i])
+        rows.append(row + whole + _turns(report, i, given_q)
+                    + _cues(plain(t.steps[i])) + _operand_cues(report, i, windows))
+    return rows
+
+
+@lru_cache(maxsize=1 << 16)
+def _cue(word: str) -> str | None:
+    return _EXACT.get(word) or next((k for stem, k in _STEMS if word.startswith(stem)), None)
+
+
+def _turns(report: RuleReport, i: int, given_q: set[Fraction]) -> list[float]:
+    """Where a solution first goes odd: a fraction from whole numbers, a negative from positive
+    ones; and how many of the step's question numbers other steps use too."""
+    cs = report.comps[i]
+    wholes = all(v.denominator == 1 for c in cs for v in c.operands)
+    frac = any(c.stated is not None and c.stated.denominator != 1 for c in cs)
+    neg = any(c.stated is not None and c.stated < 0 for c in cs)
+    mine = {abs(v) for c in cs for v in c.operands} & given_q
+    others = {abs(v) for j, o in enumerate(report.comps) if j != i for c in o for v in c.operands}
+    return [float(bool(cs) and wholes and frac), float(neg and all(
+        v >= 0 for c in cs for v in c.operands)), float(len(mine & others))]
+
+
+def _cues(text: str) -> list[float]:
+    found = {_cue(w) for w in set(CUE_WORD.findall(text.lower()))}
+    if re.search(r"\d/\d", text):
+        found.add("fraction")
+    return [float(k in found) for k in CUES]
+
+
+def _operand_cues(report: RuleReport, i: int, windows: dict[Fraction, str]) -> list[float]:
+    texts = [windows[abs(v)] for c in report.comps[i] for v in c.operands if abs(v) in windows]
+    return _cues(" ".join(texts)) if texts else [0.0] * len(CUES)
+
+
+def _solution_row(report: RuleReport, later: list[set[Fraction]], given_q: set[Fraction],
+                  answer_vals: set[Fraction]) -> list[float]:
+    ans = next(iter(sorted(answer_vals)), None) if answer_vals else None
+    neg = report.trace.answer.strip().startswith("-")
+    top = max(given_q, default=Fraction(1)) or Fraction(1)
+    unused = sum(1 for i, cs in enumerate(report.comps[:-1])
+                 if cs and cs[-1].stated is not None and abs(cs[-1].stated) not in later[i])
+    return [float(ans is not None and ans.denominator != 1), float(neg),
+            math.log10(float(ans) / float(top) + 1e-6) if ans is not None else 0.0,
+            float(unused)]
+
+
+def _later_operands(report: RuleReport) -> list[set[Fraction]]:
+    """For each step, the operands of all later steps (and the answer's numbers)."""
+    acc: set[Fraction] = set(values(report.trace.answer, words=False))
+    out: list[set[Fraction]] = []
+    for cs in reversed(report.comps):
+        out.append(set(acc))
+        acc |= {abs(v) for c in cs for v in c.operands}
+    return out[::-1]
+
+
+def _step_row(report: RuleReport, i: int, n: int, later: set[Fraction], unused: int,
+              answer_vals: set[Fraction], sims: tuple[float, float, float]) -> list[float]:
+    cs, o = report.comps[i], report.origins[i]
+    stated = [abs(c.stated) for c in cs if c.stated is not None]
+    operands = [abs(v) for c in cs for v in c.operands]
+    ops = "".join(c.ops for c in cs)
+    last = stated[-1] if stated else None
+    small = sum(1 for v in o.unknown if v.denominator == 1 and 0 < v <= 12)
+    step_text = plain(report.trace.steps[i])
+    return [
+        len(cs), sum(not c.ok for c in cs), sum(c.error is not None for c in cs),
+        o.given, o.derived, small, len(o.unknown) - small, o.reused_given,
+        float(any(v in later for v in stated)) if stated else -1.0,
+        float(i == n - 1), i / max(n - 1, 1), n,
+        ops.count("+"), ops.count("-"), ops.count("*"), ops.count("/"),
+        float(last is not None and last.denominator != 1),
+        float(any(c.stated is not None and c.stated < 0 for c in cs)),
+        float(last is not None and bool(operands) and last > max(operands)),
+        float(last is not None and bool(operands) and last < min(operands)),
+        math.log10(float(last) + 1) if last is not None else -1.0,
+        unused, float(last is not None and last in answer_vals), report.step_p(i),
+        *sims, float(not cs and bool(NUM.search(step_text))),
+    ]
+
+
+def context_sims(report: RuleReport, steps: Any, q: Any, win: Any, keys: list[Fraction]
+                 ) -> list[tuple[float, float, float]]:
+    """Per step: how well the question's words around each number the step takes from the
+    question match the step's words (min, mean), and the step–question similarity."""
+    index = {k: j for j, k in enumerate(keys)}
+    out = []
+    for i, cs in enumerate(report.comps):
+        ids = [index[abs(v)] for c in cs for v in c.operands if abs(v) in index]
+        sims = [float(win[j] @ steps[i]) for j in ids]
+        out.append((min(sims) if sims else -1.0, sum(sims) / len(sims) if sims else -1.0,
+                    float(q @ steps[i])))
+    return out
+
+
+def _windows(question: str) -> dict[Fraction, str]:
+    """Each number of the question → the five words either side of it."""
+    words = question[:4000].split()
+    out: dict[Fraction, str] = {}
+    for i, w in enumerate(words):
+        if any(ch.isdigit() for ch in w):
+            for v in values(w, words=False):
+                out.setdefault(v, " ".join(words[max(i - 5, 0):i + 6]))
+    return out
+
+
+def step_matrix(reports: list[RuleReport], embedder: TokenEmbedder) -> Any:
+    """Feature rows for every step of every report: rule signals ⊕ step embedding. All texts
+    of all reports are embedded in one batch."""
+    import numpy as np
+
+    windows = [_windows(rep.trace.question) for rep in reports]
+    texts: list[str] = []
+    spans = []
+    for rep, win in zip(reports, windows, strict=True):
+        start = len(texts)
+        texts += [plain(s) for s in rep.trace.steps] + [rep.trace.question] + list(win.values())
+        spans.append(start)
+    if not any(rep.trace.steps for rep in reports):
+        return np.zeros((0, len(RULE_NAMES) + embedder.dim), dtype=np.float32)
+    vecs = embedder.encode(texts)
+    rows, step_vecs = [], []
+    for rep, win, start in zip(reports, windows, spans, strict=True):
+        n = len(rep.trace.steps)
+        steps, q, wv = vecs[start:start + n], vecs[start + n], vecs[start + n + 1:]
+        rows += rule_features(rep, context_sims(rep, steps, q, wv, list(win)), win)
+        step_vecs.append(steps)
+    return np.hstack([np.asarray(rows, dtype=np.float32), np.vstack(step_vecs)])

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+
+from slmstack.verify.rules import run_rules
+from slmstack.verify.trace import Evidence, ToolResult, Trace
+
+
+def _errors(trace: Trace) -> list[tuple[int | None, str]]:
+    return [(f.step, f.kind) for f in run_rules(trace).findings if f.severity == "error"]
+
+
+def test_sound_reasoning_has_no_errors():
+    t = Trace(question="Janet's ducks lay 16 eggs per day. She eats 3 and bakes with 4. She sells "
+                       "the rest for $2 each. How much does she make?",
+              steps=["She sells 16 - 3 - 4 = 9 eggs.", "She makes 9 * 2 = $18."], answer="18")
+    assert _errors(t) == []
+
+
+def test_invented_operand_is_a_provenance_error():
+    t = Trace(question="A shirt costs $25. How much do 3 shirts cost?",
+              steps=["3 shirts cost 3 * 27 = 81 dollars."], answer="81")
+    assert (0, "provenance") in _errors(t)
+
+
+def test_value_that_no_step_established_is_flagged_in_the_step_that_uses_it():
+    t = Trace(question="Tom has 48 marbles and gives away half. He then buys 17 more. How many?",
+              steps=["He gives away 48 / 2 = 25 marbles.", "He has 24 + 17 = 41 marbles."],
+              answer="41")
+    errors = _errors(t)
+    assert (0, "arithmetic") in errors and (1, "provenance") in errors
+
+
+def test_answer_must_come_from_the_trace():
+    t = Trace(question="What is 6 times 7?", steps=["6 * 7 = 42"], answer="The answer is 44.")
+    assert (None, "provenance") in _errors(t)
+
+
+def test_percent_and_unit_statements_are_checked():
+    good = Trace(question="A $60 coat is 20% off. A film is 2 hours long.",
+                 steps=["20% of 60 is 12.", "2 hours = 120 minutes."], answer="12")
+    bad = Trace(question=good.question, steps=["20% of 60 is 15.", "2 hours = 100 minutes."],
+                answer="15")
+    assert _errors(good) == []
+    assert {(0, "arithmetic"), (1, "arithmetic")} <= set(_errors(bad))
+
+
+def test_tool_consistency():
+    weather = ToolResult(name="get_weather", arguments={"city": "Oslo"},
+                         output=json.dumps({"city": "Oslo", "temperature": 21, "wind_kmh": 9}))
+    ok = Trace(question="Weather in Oslo?", tool_results=[weather],
+               answer="In Oslo the temperature is 21 degrees with wind kmh 9.")
+    wrong = ok.model_copy(update={"answer": "In Oslo the temperature is 25 degrees."})
+    assert _errors(ok) == []
+    assert (None, "tool") in _errors(wrong)
+
+
+def test_citation_support():
+    ev = [Evidence(id="1", citation="[handbook.pdf:3]",
+                   text="Employees get 25 days of paid leave per year, plus public holidays.")]
+    supported = Trace(question="How much leave?", evidence=ev,
+                      answer="Employees get 25 days of paid leave per year [handbook.pdf:3].")
+    unsupported = supported.model_copy(update={
+        "answer": "Employees get 30 days of paid leave per year [handbook.pdf:3]."})
+    wrong_id = supported.model_copy(update={"answer": "Employees get 25 days [manual.pdf:9]."})
+    assert _errors(supported) == []
+    assert (None, "citation") in _errors(unsupported)
+    assert (None, "citation") in _errors(wrong_id)
+
+
+def test_real_gsm8k_test_references_pass_the_rules(gsm8k):
+    """Unmodified reference solutions of the held-out split: ≥ 98% without an error finding."""
+    rows = [json.loads(line) for line in (gsm8k / "test.jsonl").open()][:400]
+    flagged = [r for r in rows
+               if _errors(Trace.from_gsm8k(r["question"], r["answer"]))]
+    assert len(flagged) / len(rows) <= 0.02, [r["answer"] for r in flagged[:3]]
