@@ -298,6 +298,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                      for name in TARGETS[1:]} | {"traces dropped = 0": dropped == 0},
             "config": {"n": args.n, "warmup": args.warmup, "seconds": args.seconds,
                        "conns": args.conns, "cpus": os.cpu_count(),
+                       "load_avg_1m_at_end": os.getloadavg()[0],
                        "python": platform.python_version(), "machine": platform.machine()}}
 
 
@@ -305,7 +306,7 @@ def show(res: dict[str, Any]) -> None:
     t = Table("target", "p50 ms", "p95 ms", "p99 ms", "mean ms", "added p50", "req/s",
               "× direct", "CPU ms/req",
               title=f"gateway overhead ({res['config']['cpus']} CPUs shared by client, gateways, "
-                    "upstream)")
+                    f"upstream; load average {res['config']['load_avg_1m_at_end']:.1f})")
     base = res["rows"]["direct"]
     for name, r in res["rows"].items():
         added = res["added"].get(name, {}).get("p50_ms")

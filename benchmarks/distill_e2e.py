@@ -166,7 +166,7 @@ def _via_store(todo: list, work: Path, teacher: str, on_done) -> None:
 
 @app.command()
 def traffic(
-    work: WorkOpt = DEFAULT_WORK, simple: int = 140, multiple: int = 30, chat: int = 8,
+    work: WorkOpt = DEFAULT_WORK, simple: int = 130, multiple: int = 30, chat: int = 8,
     via: Annotated[str, typer.Option(help="gateway | store")] = "gateway",
 ) -> None:
     """Record the teacher answering the requests (resumes: recorded requests are skipped)."""

@@ -67,3 +67,15 @@ def test_kb_tools_search_read_and_neighbours(docs_kb):
         read(999999)
     with pytest.raises(ModelRetry):
         search("x", k=50)
+
+
+def test_every_pydocqa_evidence_is_in_a_chunk_of_its_source(docs_kb):
+    from slmstack.evals.rag import load_questions
+    from slmstack.rag.text import normalise
+
+    rows = docs_kb.index.db.execute(
+        "SELECT d.path, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id").fetchall()
+    for case in load_questions(docs_kb_questions(), "all"):
+        if case.answerable:
+            assert any(path.endswith("/" + case.source) and normalise(case.evidence)
+                       in normalise(text) for path, text in rows), case.id

@@ -12,12 +12,13 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from ..errors import ModelRetry, OutputValidationError, SlmstackError
 from ..models.base import ChatModel
+from ..models.grounding import evidence_from, ungrounded_required
 from ..models.prompts import template
 from ..types import Completion, Message, ToolCall, ToolSpec, Usage
 from .budgets import Budgets, Spend
@@ -50,6 +51,9 @@ class Agent:
     ``mcp``: servers whose tools join the registry. ``context_length``: defaults to the model
     profile's. ``tool_gate``: offer only tools related to the task (lets small models decline).
     ``verifier`` + ``verifier_policy``: scored into the final record (see ``verdict``).
+    ``grounding="decline"``: a call whose required arguments are not found in the task or the
+    tool results (see ``models.grounding``) is not made; when no call is left, the run ends with
+    an answer that says which values are missing instead of acting on made-up ones.
     """
 
     def __init__(
@@ -71,6 +75,7 @@ class Agent:
         tool_gate: ToolGate | None = None,
         verifier: Verifier | None = None,
         verifier_policy: VerifierPolicy = "off",
+        grounding: Literal["off", "decline"] = "off",
     ) -> None:
         self.model = model
         self.allow = list(allow) if allow is not None else None
@@ -86,6 +91,7 @@ class Agent:
         self.temperature = temperature
         self.on_step = on_step
         self.tool_gate = tool_gate
+        self.grounding = grounding
         self.verdict = VerifierHook(verifier=verifier, policy=verifier_policy)
         self._stack: contextlib.ExitStack | None = None
         self._registry: ToolRegistry | None = None
@@ -220,7 +226,7 @@ class _Run:
         if gate is None or not candidates:
             return
         task = "\n".join(m.content or "" for m in self.transcript if m.role == "user")
-        keep, scores = gate.select(task, candidates)
+        keep, scores = gate.select(task, candidates, parallel=self.agent.parallel_tool_calls)
         self.specs = [s for s in self.specs if s.name in keep or s.name == FINAL]
         shown = ", ".join(f"{n}={v:.2f}" for n, v in sorted(scores.items(), key=lambda x: -x[1]))
         detail = f"offered {keep or 'no tools'} (similarity {shown}; threshold {gate.threshold})"
@@ -363,6 +369,8 @@ class _Run:
         if final:
             yield from self._final_answer(final[-1])
             return
+        if self.agent.grounding == "decline":
+            calls = yield from self._grounded(calls)
         pending = [c for c in calls if c.name in self.external]
         if pending:
             yield from self._external(pending)
@@ -375,6 +383,30 @@ class _Run:
         for s in steps:
             yield self._add(s)
         yield from self._after_tools(calls, [o for o, _ in outcomes])
+
+    def _grounded(self, calls: list[ToolCall]) -> Iterator[Step]:
+        """The calls whose required arguments the evidence supports; none left: decline."""
+        evidence = evidence_from(self.transcript)
+        specs = {s.name: s for s in self.specs}
+        kept, missing = [], []
+        for call in calls:
+            spec = specs.get(call.name)
+            names = ungrounded_required(call, spec, evidence) if spec is not None else []
+            if names:
+                missing.append(f"{call.name} needs {', '.join(names)}")
+            else:
+                kept.append(call)
+        if not missing:
+            return calls
+        detail = "; ".join(missing)
+        yield self._add(GuardStep(
+            index=self._index(), action="ground",
+            detail=f"values not found in the request: {detail}",
+        ))
+        if kept:
+            return kept
+        answer = template("agent_decline").format(missing=detail).strip()
+        raise _Stop("done", f"declined: no value given for {detail}", answer)
 
     def _run_tools(self, calls: list[ToolCall]) -> list[tuple[ToolOutcome, float]]:
         def timed(call: ToolCall) -> tuple[ToolOutcome, float]:

@@ -46,11 +46,12 @@ class ToolStep(_Step):
     error: str | None = None  # what was wrong (invalid arguments, exception), when not ok
 
 
-GuardAction = Literal["select", "warn", "fold", "retry"]
+GuardAction = Literal["select", "warn", "fold", "retry", "ground"]
 
 
 class GuardStep(_Step):
-    """The runtime stepping in: tool selection, a loop warning, a context fold, a retry."""
+    """The runtime stepping in: tool selection, a loop warning, a context fold, a retry, calls
+    left out because their arguments were not grounded."""
 
     kind: Literal["guard"] = "guard"
     action: GuardAction

@@ -36,8 +36,15 @@ def tool_text(spec: ToolSpec) -> str:
 
 @dataclass
 class ToolGate:
+    """Offer the tools whose similarity to the task clears ``threshold``; with a ``margin``,
+    only those within ``margin`` of the best one. A request for one call needs one tool, so a
+    narrow margin there leaves the model near-ties only; a request that may need several calls
+    (``parallel``) uses the wider ``parallel_margin``."""
+
     threshold: float = DEFAULT_THRESHOLD
     top_k: int | None = None  # at most this many tools (None: all above the threshold)
+    margin: float | None = None  # keep tools scoring ≥ best - margin (None: no such limit)
+    parallel_margin: float | None = None  # the margin when several calls may be needed
     embed: Embed | None = None  # default: the bundled MiniLM
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -49,10 +56,16 @@ class ToolGate:
         query = embed([task])[0]
         return {s.name: float(query @ self._cache[tool_text(s)]) for s in specs}
 
-    def select(self, task: str, specs: Sequence[ToolSpec]) -> tuple[list[str], dict[str, float]]:
+    def select(
+        self, task: str, specs: Sequence[ToolSpec], *, parallel: bool = False
+    ) -> tuple[list[str], dict[str, float]]:
         """Names of the tools to offer, best first, and every tool's score."""
         scores = self.scores(task, specs)
-        ranked = sorted((n for n in scores if scores[n] >= self.threshold), key=scores.__getitem__,
+        floor = self.threshold
+        margin = self.parallel_margin if parallel else self.margin
+        if margin is not None and scores:
+            floor = max(floor, max(scores.values()) - margin)
+        ranked = sorted((n for n in scores if scores[n] >= floor), key=scores.__getitem__,
                         reverse=True)
         return ranked[: self.top_k] if self.top_k else ranked, scores
 

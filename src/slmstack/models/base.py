@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..errors import OutputValidationError, ToolCallError, UserError
 from ..types import Completion, Message, StreamEvent, ToolCall, ToolChoice, ToolSpec, Usage
-from . import prompts, toolcalls
+from . import grounding, prompts, toolcalls
 from .catalog import ModelProfile
 from .schema import check_schema, tool_calls_schema, validation_errors
 
@@ -91,6 +91,9 @@ class BaseChatModel:
 
     name: str = "base"
     profile: ModelProfile
+    # leave out optional arguments whose values the request does not contain (small models fill
+    # every parameter they see); see ``grounding``. Set False on an instance to keep them.
+    prune_ungrounded_optional: bool = True
 
     # ---- engine hooks -------------------------------------------------------------------
     def _generate(self, req: Request) -> RawOutput:  # pragma: no cover - abstract
@@ -171,7 +174,9 @@ class BaseChatModel:
         if self.profile.default_system and not any(m.role == "system" for m in msgs):
             msgs = [Message.system(self.profile.default_system), *msgs]
         if req.tools and not self.profile.native_tools:
-            msgs = prompts.with_tool_prompt(msgs, req.tools, req.tool_choice)
+            msgs = prompts.with_tool_prompt(
+                msgs, req.tools, req.tool_choice, parallel=req.parallel_tool_calls
+            )
         elif req.schema is not None:
             # shown even when decoding is constrained: small models fill values better when
             # they can read the field names and types, not only be forced into them
@@ -203,6 +208,8 @@ class BaseChatModel:
             parsed = toolcalls.parse_tool_calls(raw.text, req.tools)
         comp.repairs.extend(parsed.repairs)
         calls = [toolcalls.validate_call(c, req.tools, comp.repairs) for c in parsed.calls]
+        if self.prune_ungrounded_optional:
+            calls = _prune(calls, req, comp.repairs)
         calls = _drop_repeats(calls, comp.repairs)
         if not calls and req.tool_choice != "auto":
             raise ToolCallError(
@@ -230,6 +237,12 @@ class BaseChatModel:
             )
         comp.parsed = value
         comp.text = json.dumps(value, ensure_ascii=False)
+
+
+def _prune(calls: list[ToolCall], req: Request, repairs: list[str]) -> list[ToolCall]:
+    evidence = grounding.evidence_from(req.messages)
+    specs = {t.name: t for t in req.tools}
+    return [grounding.prune_ungrounded(c, specs[c.name], evidence, repairs) for c in calls]
 
 
 def _drop_repeats(calls: list[ToolCall], repairs: list[str]) -> list[ToolCall]:

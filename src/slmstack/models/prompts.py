@@ -47,11 +47,18 @@ def _type_text(p: dict[str, Any]) -> str:
 
 
 def with_tool_prompt(
-    messages: list[Message], tools: list[ToolSpec], tool_choice: ToolChoice
+    messages: list[Message],
+    tools: list[ToolSpec],
+    tool_choice: ToolChoice,
+    parallel: bool = False,
 ) -> list[Message]:
+    """``messages`` with the tool list and the reply format in the system message. ``parallel``:
+    the reply may hold several calls (said, with its shape, so small models use it)."""
     tool_text = "\n".join(describe_tool(t) for t in tools)
     kind = tool_choice if tool_choice in ("auto", "required") else "named"
-    rule = template(f"tool_choice_{kind}").format(name=tool_choice)
+    rule = template(f"tool_choice_{kind}").format(name=tool_choice).strip()
+    if parallel and kind != "named":
+        rule += "\n" + template("tool_parallel").format().strip()
     block = template("tools").format(tools=tool_text, rule=rule)
     return _merge_system(messages, block)
 

@@ -70,6 +70,11 @@ def call_schema(tool: ToolSpec) -> dict[str, Any]:
     }
 
 
+MAX_PARALLEL_CALLS = 8
+"""At most this many calls in one turn: a small model that starts repeating calls stops here
+instead of running to the token limit."""
+
+
 def tool_calls_schema(
     tools: list[ToolSpec], *, allow_text: bool, parallel: bool
 ) -> dict[str, Any]:
@@ -80,9 +85,12 @@ def tool_calls_schema(
     """
     calls = [call_schema(t) for t in tools]
     one_call = calls[0] if len(calls) == 1 else {"anyOf": calls}
-    array: dict[str, Any] = {"type": "array", "items": one_call, "minItems": 1}
-    if not parallel:
-        array["maxItems"] = 1
+    array: dict[str, Any] = {
+        "type": "array",
+        "items": one_call,
+        "minItems": 1,
+        "maxItems": MAX_PARALLEL_CALLS if parallel else 1,
+    }
     call_turn = {
         "type": "object",
         "properties": {"tool_calls": array},

@@ -1100,6 +1100,11 @@ def _to_number(value: Any) -> Any:
     return _parse_number(value) if isinstance(value, str) else _NO
 
 
+def _as_float(value: int) -> int | float:
+    as_float = float(value) if abs(value) < 2**53 else None  # only where it stays exact
+    return value if as_float is None else as_float
+
+
 def _to_boolean(value: Any) -> Any:
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
@@ -1207,6 +1212,8 @@ def _coerce_types(
                 co.note(path, value, new)
                 value = new
                 break
+    if type(value) is int and "number" in kinds and "integer" not in kinds:
+        value = _as_float(value)  # a "number" slot holds a float (Python tools expect one)
     return _coerce_inside(value, schema, co, path, depth)
 
 
@@ -1260,7 +1267,8 @@ def _coerce(value: Any, schema: Any, co: _Coercion, path: str, depth: int) -> An
 def coerce_to_schema(value: Any, schema: dict[str, Any], repairs: list[str]) -> Any:
     """``value`` with obvious type slips fixed to match ``schema``; never raises.
 
-    Numeric strings → numbers, "true"/"false" → booleans, numbers → strings, one value → a
+    Numeric strings → numbers, integers in "number" slots → floats, "true"/"false" → booleans,
+    numbers → strings, one value → a
     one-item array, JSON text → object/array, enum values matched ignoring case, object keys
     matched ignoring case/'-'/'_'. Follows type lists, anyOf/oneOf/allOf, local $refs, nested
     properties and items. What cannot be fixed is left for validation to report.

@@ -138,16 +138,19 @@ class SQLiteIndex:
                 (doc.path, doc.sha256, doc.kind, doc.mtime, doc.size, doc.duplicate_of,
                  len(chunks), json.dumps(doc.meta), time.time()))
             doc_id = cur.lastrowid
-            for chunk, vec in zip(chunks, vectors, strict=True):
-                cid = db.execute(
-                    "INSERT INTO chunks (doc_id, ordinal, heading, page, text, hash)"
-                    " VALUES (?,?,?,?,?,?)",
-                    (doc_id, chunk.ordinal, chunk.heading, chunk.page, chunk.text, chunk.hash),
-                ).lastrowid
-                db.execute("INSERT INTO chunks_fts (rowid, heading, text) VALUES (?,?,?)",
-                           (cid, chunk.heading, chunk.text))
-                db.execute("INSERT INTO chunks_vec (rowid, embedding) VALUES (?,?)",
-                           (cid, _blob(vec)))
+            # ids chosen up front (this transaction holds the write lock) so each table is
+            # filled with one executemany
+            first = db.execute("SELECT coalesce(max(id), 0) + 1 FROM chunks").fetchone()[0]
+            ids = range(first, first + len(chunks))
+            db.executemany(
+                "INSERT INTO chunks (id, doc_id, ordinal, heading, page, text, hash)"
+                " VALUES (?,?,?,?,?,?,?)",
+                [(i, doc_id, c.ordinal, c.heading, c.page, c.text, c.hash)
+                 for i, c in zip(ids, chunks, strict=True)])
+            db.executemany("INSERT INTO chunks_fts (rowid, heading, text) VALUES (?,?,?)",
+                           [(i, c.heading, c.text) for i, c in zip(ids, chunks, strict=True)])
+            db.executemany("INSERT INTO chunks_vec (rowid, embedding) VALUES (?,?)",
+                           [(i, _blob(v)) for i, v in zip(ids, vectors, strict=True)])
 
     def delete_document(self, path: str) -> None:
         with self._tx() as db:

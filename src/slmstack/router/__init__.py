@@ -8,6 +8,11 @@ for free text, a ``TaskClassifier`` on the bundled MiniLM embeddings. An answer 
 or tool-argument validation, comes back empty, hits a down backend, or scores under the route's
 verifier threshold is retried on the next tier; every call is recorded with its route, the
 routing-table version and the reason it was escalated.
+
+Verifiers shipped here (any ``(CallRecord, Completion) -> score`` works, e.g.
+``slmstack.verify.ProcessVerifier().score_call``): ``GroundingVerifier`` (tool calls: the right
+function, argument values taken from the request; free), ``AgreementVerifier`` (self-consistency
+of re-sampled answers; a few calls on the judged tier), combined cheapest first by ``all_of``.
 """
 
 from __future__ import annotations
@@ -15,13 +20,17 @@ from __future__ import annotations
 from typing import Any
 
 from .build import build_router, virtual_models
-from .escalation import Attempt, VerificationBlocked, Verifier
+from .consistency import AgreementVerifier
+from .escalation import Attempt, VerificationBlocked, Verifier, all_of
+from .grounding import GroundingVerifier
 from .kinds import KindDecision, decide_kind, structural_kind
 from .router import RoutedCompletion, RoutePlan, Router
 from .settings import RouterSettings
 
 __all__ = [
+    "AgreementVerifier",
     "Attempt",
+    "GroundingVerifier",
     "KindDecision",
     "RoutePlan",
     "RoutedCompletion",
@@ -30,6 +39,7 @@ __all__ = [
     "TaskClassifier",
     "VerificationBlocked",
     "Verifier",
+    "all_of",
     "build_router",
     "decide_kind",
     "structural_kind",

@@ -57,6 +57,21 @@ def escalates(exc: BaseException) -> bool:
     return isinstance(exc, ModelRetry | BackendUnavailable)
 
 
+def all_of(*verifiers: Verifier, stop_below: float | None = None) -> Verifier:
+    """One verifier from several: the lowest score. Give cheap checks first: once a score is
+    under ``stop_below`` (the route's threshold) the later, costlier ones are not run."""
+
+    def combined(record: CallRecord, completion: Completion) -> float:
+        low = 1.0
+        for verifier in verifiers:
+            low = min(low, float(verifier(record, completion)))
+            if stop_below is not None and low < stop_below:
+                break
+        return low
+
+    return combined
+
+
 def spent(exc: BaseException) -> Completion | None:
     """The rejected completion a ModelRetry carries (``exc.completion``) when the backend attaches
     it, so the failed call's tokens, cost and raw output are recorded too."""

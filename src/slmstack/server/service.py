@@ -18,7 +18,6 @@ from ..errors import BackendUnavailable
 from ..types import Completion, Message, StreamEvent
 from . import wire
 from .audit import AuditLog
-from .batching import RecordBatcher
 from .errors import GatewayError, from_exception
 from .keys import ApiKey, KeyStore
 from .limits import Budgets, RateLimiter
@@ -64,7 +63,7 @@ class Gateway:
         self.store, self.prices, self.budgets, self.metrics = store, prices, budgets, metrics
         self.limiter = RateLimiter()
         self.executor = ThreadPoolExecutor(gw.max_concurrent_calls, "slmstack-call")
-        self.records = RecordBatcher(store) if store is not None else None
+        self.records = store  # record() never blocks; the store's writer batches
 
     # ---- admission -------------------------------------------------------------------------
     def admit(self, authorization: str | None, client: str, task: str | None = None) -> Caller:
@@ -213,7 +212,7 @@ class Gateway:
             return
         rec = call_record(a, comp, cost=cost, tier=self._tier(comp.model if comp else a.uri),
                           content=self.gw.record_content, error=error, rid=new_id())
-        self.records.add(rec)
+        self.records.record(rec)
 
     # ---- responses -------------------------------------------------------------------------
     def response(self, comp: Completion, served: str, caller: Caller) -> dict[str, Any]:

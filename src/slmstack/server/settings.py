@@ -14,17 +14,17 @@ Example::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
-from ..errors import ConfigError
+from ..config import Section
 
 LOOPBACK = ["127.0.0.1", "localhost", "::1"]
 
 
-class GatewaySettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class GatewaySettings(Section):
+    section: ClassVar[str] = "gateway"
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -48,23 +48,3 @@ class GatewaySettings(BaseModel):
     max_embedding_inputs: int = Field(default=2048, ge=1)
     record_content: bool = True  # keep messages and replies in the trace store
     preload: bool = False  # load the default model at start instead of on first use
-
-    @classmethod
-    def from_settings(cls, settings: Any = None) -> GatewaySettings:
-        """The ``gateway`` section of a ``Settings`` object (a dict or GatewaySettings), if any."""
-        if isinstance(settings, GatewaySettings):
-            return settings
-        raw = getattr(settings, "gateway", None) if settings is not None else None
-        if raw is None:
-            return cls()
-        if isinstance(raw, GatewaySettings):
-            return raw
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            raise ConfigError(
-                f"gateway.{where}: {first['msg']} (got {first.get('input')!r})",
-                "fix the gateway table in slmstack.toml",
-            ) from None

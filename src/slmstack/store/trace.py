@@ -41,6 +41,7 @@ class TraceStore:
             lambda items: write_batch(engine, items),
             queue_size=self.settings.queue_size,
             batch_size=self.settings.batch_size,
+            linger_s=self.settings.linger_ms / 1000,
         )
         self._finalizer = weakref.finalize(self, _shutdown, self._writer, self.engine)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -35,10 +36,16 @@ class WriterStats(BaseModel):
 
 class BackgroundWriter:
     def __init__(
-        self, write: Callable[[Sequence[Item]], None], *, queue_size: int, batch_size: int
+        self,
+        write: Callable[[Sequence[Item]], None],
+        *,
+        queue_size: int,
+        batch_size: int,
+        linger_s: float = 0.02,
     ) -> None:
         self._write = write
         self._batch_size = batch_size
+        self._linger_s = linger_s
         self._queue: queue.Queue[Item] = queue.Queue(maxsize=queue_size)
         self._stats = WriterStats(queue_size=queue_size)
         self._lock = threading.Lock()
@@ -96,10 +103,13 @@ class BackgroundWriter:
                 return
 
     def _next_batch(self) -> list[Item]:
+        """The first waiting item, then whatever arrives within ``linger_s`` (up to a batch): a
+        transaction costs far more than a record, so a trickle is committed in groups."""
         batch = [self._queue.get()]
+        deadline = time.monotonic() + self._linger_s
         while len(batch) < self._batch_size and batch[-1][0] != _STOP[0]:
             try:
-                batch.append(self._queue.get_nowait())
+                batch.append(self._queue.get(timeout=max(deadline - time.monotonic(), 0)))
             except queue.Empty:
                 break
         return batch

@@ -88,7 +88,9 @@ def _corrupt(base: Example, kind: str, rng: random.Random) -> Example | None:
         if len(flawed) == 1:
             return None
     else:
-        answer = _carry(steps, step, edit, answer)
+        answer, changes = _carry(steps, step, edit, answer)
+        if _stale(steps, step, changes):
+            return None  # a later step states an old value in words we cannot rewrite
     right = _same(answer, base.answer)
     return Example(base.problem, kind, base.question, steps, answer, sorted(set(flawed)),
                    right, f"{how} at step {step}: {fmt(edit.old)} → {fmt(edit.new)}")
@@ -176,7 +178,39 @@ def _rewrite(step: str, m: re.Match[str], lhs: str, new_lhs: str, new: Fraction)
     d = DISPLAY.search(before)
     if d and new_lhs != lhs and re.search(r"[-+*/x×÷]", d.group(1)):
         before = before[:d.start(1)] + _render(d.group(1), new_lhs) + before[d.end(1):]
+    elif new_lhs != lhs:
+        before = _retext(before, lhs, new_lhs)
     return f"{before}<<{new_lhs}={fmt(new, 2)}>>{after}"
+
+
+def _retext(before: str, lhs: str, new_lhs: str) -> str:
+    """The readable text since the previous annotation, with the numbers (and, when it writes
+    them, the operators) the expression changed: "2 * 80 sheep = " → "2 * 90 sheep = "."""
+    cut = before.rfind(">>") + 2 if ">>" in before else 0
+    head, text = before[:cut], before[cut:]
+    olds, news = NUM_IN_EXPR.findall(lhs), NUM_IN_EXPR.findall(new_lhs)
+    if len(olds) == len(news):
+        for a, b in zip(olds, news, strict=True):
+            if a != b:
+                text = _swap_number(text, Fraction(a), b)
+    old_ops, new_ops = OP_IN_EXPR.findall(lhs), OP_IN_EXPR.findall(new_lhs)
+    written = list(re.finditer(r"(?<=\s)[-+*/x×÷](?=\s)", text))
+    if old_ops != new_ops and len(written) == len(old_ops) == len(new_ops):
+        for m, a, b in reversed(list(zip(written, old_ops, new_ops, strict=True))):
+            if a != b:
+                text = text[:m.start()] + b.replace("*", "x" if m.group() == "x" else "*") \
+                    + text[m.end():]
+    return head + text
+
+
+def _swap_number(text: str, old: Fraction, new: str) -> str:
+    for m in reversed(list(re.finditer(r"(?<![\d.,])\d[\d,]*(?:\.\d+)?(?![\d,]\d)", text))):
+        try:
+            if Fraction(m.group().replace(",", "")) == old:
+                return text[:m.start()] + _like(m.group(), Fraction(new)) + text[m.end():]
+        except ValueError:
+            continue
+    return text
 
 
 def _like(old_text: str, new: Fraction) -> str:
@@ -214,15 +248,26 @@ def _users(steps: list[str], i: int, value: Fraction) -> list[int]:
     return out
 
 
-def _carry(steps: list[str], i: int, edit: Edit, answer: str) -> str:
+def _carry(steps: list[str], i: int, edit: Edit, answer: str
+           ) -> tuple[str, dict[Fraction, Fraction]]:
     changes = {edit.old: edit.new}
     for j in range(i + 1, len(steps)):
         steps[j], more = _recompute(steps[j], changes, j)
         changes.update(more)
     final = _parse(answer)
     if final is not None and final in changes:
-        return fmt(changes[final], 2)
-    return answer
+        return fmt(changes[final], 2), changes
+    return answer, changes
+
+
+def _stale(steps: list[str], i: int, changes: dict[Fraction, Fraction]) -> bool:
+    for s in steps[i + 1:]:
+        if not ANNOTATION.search(s):
+            nums = {Fraction(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", s)
+                    if n.replace(",", "").replace(".", "", 1).isdigit()}
+            if nums & set(changes):
+                return True
+    return False
 
 
 def _recompute(step: str, changes: dict[Fraction, Fraction], j: int

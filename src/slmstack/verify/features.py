@@ -43,7 +43,6 @@ RULE_NAMES = [
     "result_below_min", "log_result", "unused_given", "answer_is_result", "p_rules",
     "context_sim_min", "context_sim_mean", "question_sim", "no_comps_but_numbers",
     "answer_fraction", "answer_negative", "answer_vs_question", "results_unused",
-    "fraction_from_wholes", "negative_from_positives", "shares_given",
     *[f"step_cue_{c}" for c in CUES], *[f"operand_cue_{c}" for c in CUES],
 ]
 
@@ -113,9 +112,13 @@ def rule_features(report: RuleReport, sims: list[tuple[float, float, float]],
     rows = []
     for i in range(n):
         row = _step_row(report, i, n, later[i], unused, answer_vals, sims[i])
-        rows.append(row + whole + _turns(report, i, given_q)
-                    + _cues(plain(t.steps[i])) + _operand_cues(report, i, windows))
+        rows.append(row + whole + _cues(plain(t.steps[i])) + _operand_cues(report, i, windows))
     return rows
+
+
+@lru_cache(maxsize=1 << 16)
+def _cue(word: str) -> str | None:
+    return _EXACT.get(word) or next((k for stem, k in _STEMS if word.startswith(stem)), None)
 
 
 @lru_cache(maxsize=1 << 16)

@@ -37,9 +37,10 @@ UNIT_CONSTANTS: dict[str, tuple[int, ...]] = {
     "year": (12, 52, 365), "dozen": (12,), "percent": (100,),
     "%": (100,), "cent": (100,), "foot": (12,), "feet": (12,), "inch": (12,), "yard": (3, 36),
     "mile": (5280,), "meter": (100, 1000), "kilo": (1000,), "gram": (1000,), "liter": (1000,),
-    "pound": (16,), "ounce": (16,), "quart": (4,), "gallon": (4, 128), "decade": (10,),
+    "pound": (16,), "ounce": (16,), "quart": (4,), "decade": (10,),
     "century": (100,), "second": (60,), "pair": (2,), "quarter": (4, 25), "nickel": (5,),
     "dime": (10,), "penny": (1,), "weekday": (5,), "weekend": (2,), "month": (12, 28, 30, 31),
+    "pint": (2, 8, 16), "cup": (8, 16), "gallon": (4, 8, 16, 128),
     "january": (31,), "february": (28, 29), "march": (31,), "april": (30,), "june": (30,),
 }
 """Numbers a solution may use without the question stating them, when the word appears."""
@@ -103,7 +104,13 @@ def numbers(text: str) -> list[Fraction]:
 def values(text: str, words: bool = True) -> set[Fraction]:
     """The numbers in ``text`` with the forms a solution derives from them: a percent p also
     as p/100, a number word also as its reciprocal (``half`` → 1/2 and 2)."""
-    out = {int(m.group(1)) + Fraction(1, 2) for m in AND_HALF.finditer(text[:MAX_SCAN])}
+    text = text[:MAX_SCAN]
+    out = {(1 if m.group(1).lower() == "a" else int(m.group(1))) + Fraction(1, 2)
+           for m in AND_HALF.finditer(text)}
+    out |= {WORDS[m.group(1).lower()] + WORDS[m.group(2).lower()]
+            for m in COMPOUND.finditer(text)}
+    if re.search(r"\b(?:\w+[- ])?(?:percent|%)", text):  # "twenty percent"
+        out |= {v / 100 for v in set(out)}
     for m in mentions(text, words):
         v = abs(m.value)
         out.add(v)
@@ -114,12 +121,26 @@ def values(text: str, words: bool = True) -> set[Fraction]:
     return out
 
 
-AND_HALF = re.compile(r"(\d+)\s+and\s+(?:a\s+)?half", re.I)
+AND_HALF = re.compile(r"(\d+|\ba)\s+(?:\w+\s+)?and\s+(?:a\s+)?half", re.I)
+TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+COMPOUND = re.compile(rf"\b({'|'.join(TENS)})[- ](one|two|three|four|five|six|seven|eight|nine)\b",
+                      re.I)
+MULTIPLIERS = {"half": (Fraction(1, 2),), "twice": (Fraction(2),), "double": (Fraction(2),),
+               "triple": (Fraction(3),), "third": (Fraction(1, 3),), "quarter": (Fraction(1, 4),)}
 
 
 def unit_constants(text: str) -> set[Fraction]:
     low = text[:MAX_SCAN].lower()
     return {Fraction(c) for word, cs in UNIT_CONSTANTS.items() if word in low for c in cs}
+
+
+def scaled(given: set[Fraction], text: str) -> set[Fraction]:
+    """``half that`` / ``twice as many`` / ``a half-hour``: the question's values times the
+    multipliers its words name, and its values in the units it mentions (2 hours → 120)."""
+    low = text[:MAX_SCAN].lower()
+    factors = {f for w, fs in MULTIPLIERS.items() if w in low for f in fs}
+    out = {v * f for v in given for f in factors}
+    return out | {f * c for f in factors for c in unit_constants(low)}
 
 
 def fmt(value: Fraction, places: int = 6) -> str:

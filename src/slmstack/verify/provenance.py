@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .extract import Computation
-from .numerals import mentions, numbers, unit_constants, values
+from .numerals import mentions, numbers, scaled, unit_constants, values
 from .trace import Trace, plain
 
 ALWAYS = frozenset(Fraction(v) for v in (0, 1, 2, 100))
@@ -47,7 +47,7 @@ def given_values(trace: Trace) -> set[Fraction]:
     for text in texts:
         out |= values(text)
     out |= unit_constants(" ".join([trace.question, *trace.steps]))
-    return out
+    return out | scaled(out, trace.question)
 
 
 @dataclass

@@ -95,7 +95,9 @@ class ProcessVerifier:
                 where="trace", kind="input", severity="error",
                 explanation="empty trace: no steps and no answer to verify")])
         findings = list(report.findings) + _classifier_findings(probs)
-        sound = [(1 - report.step_p(i)) * (1 - p) for i, p in enumerate(probs)]
+        # the strongest single signal decides (the classifier already sees the rule signals,
+        # and its threshold was calibrated on its own): sub-threshold doubts do not add up
+        sound = [1 - max(report.step_p(i), p) for i, p in enumerate(probs)]
         score = min([*sound, 1 - report.answer_p()])
         if report.clipped:
             findings.append(Finding(where="trace", kind="input", severity="info", p_flaw=0.0,

@@ -1,0 +1,272 @@
+"""Argument grounding: does a call's argument value come from what the user (or a tool) said?
+
+Small models fill every parameter they see, inventing values for the ones the request never
+mentioned: an optional ``unit``, an enum they liked, a ``price`` the question did not give. A value
+is *grounded* when it can be found in the evidence text (the user's messages and tool results):
+
+* strings — the value itself (ignoring case, spaces and punctuation), or most of its words
+  (a shared stem of four letters counts: "gas" ~ "gasoline" does not, "emissions" ~ "emission"
+  does);
+* numbers — a number written in the text, in digits (``1,500``, ``2.5e3``, ``$10``), in words
+  ("five", "a dozen"), with a scale word ("8.5 million", "two dozen"), as a clock time
+  ("11 PM" ~ 23), or the same quantity as a percentage (``5%`` ~ ``0.05``) or a thousand-fold
+  unit (``2 km`` ~ ``2000``);
+* dates — ``2023-03-10``, ``10/03/2023`` ... when the text names that day, month and year in any
+  common way ("March 10th, 2023"); an acronym when the text spells its words ("SSN" ~ "social
+  security number");
+* booleans — grounded when a word of the parameter's name appears in the text (a flag the user
+  asked for); arrays and objects — when every item is.
+
+Two uses: drop optional arguments that are not grounded (``prune_ungrounded``), and tell the agent
+that a required argument was made up (``ungrounded_required``) so it can decline or ask instead of
+acting on a guess.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from ..types import Message, ToolCall, ToolSpec
+
+__all__ = [
+    "Evidence",
+    "evidence_from",
+    "is_grounded",
+    "prune_ungrounded",
+    "ungrounded_required",
+]
+
+_WORD = re.compile(r"[a-z0-9]+")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_STOP = frozenset(
+    "a an and are as at be by for from in into is it of on or the to with what which who how "
+    "this that these those my your me i you we our their".split()
+)
+_SMALL = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
+    "million": 1_000_000, "billion": 1_000_000_000, "dozen": 12, "half": 0.5, "quarter": 0.25,
+    "once": 1, "twice": 2, "thrice": 3, "single": 1, "double": 2, "triple": 3,
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10,
+}
+_SCALES = (1.0, 100.0, 0.01, 1000.0, 0.001)
+_MULTIPLIERS = {"dozen": 12, "hundred": 100, "thousand": 1000, "k": 1000, "million": 1e6,
+                "m": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12}
+_SCALED = re.compile(
+    r"(\d+(?:\.\d+)?|" + "|".join(_SMALL) + r")\s*(" + "|".join(_MULTIPLIERS) + r")\b"
+)
+_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)")
+_MONTHS = ("january february march april may june july august september october november "
+           "december").split()
+_DATE_FORMS = (
+    (re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"), (0, 1, 2)),
+    (re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})"), (2, 1, 0)),
+)
+
+
+class Evidence:
+    """The text arguments may come from, pre-processed once for many checks."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text.lower()
+        self.compact = _compact(self.text)
+        self.words = set(_WORD.findall(self.text))
+        self.numbers = _numbers(self.text, self.words)
+        self.initials = _initials(self.text)
+
+    def has_words(self, text: str) -> bool:
+        """Most of the content words of ``text`` (at least one) occur here (stems count)."""
+        words = _content_words(text)
+        if not words:
+            return False
+        found = sum(1 for w in words if self.has_word(w))
+        return found * 2 >= len(words)
+
+    def has_word(self, word: str) -> bool:
+        if word in self.words:
+            return True
+        return len(word) >= 4 and any(
+            len(w) >= 4 and (w.startswith(word[:4]) and _same_stem(w, word)) for w in self.words
+        )
+
+    def has_number(self, value: float) -> bool:
+        return any(_close(value * s, n) for n in self.numbers for s in _SCALES)
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ only by an ending (plural, -ing, -ed, ...): one is a prefix of
+    the other, or both share all but their last three letters."""
+    short, long = sorted((a, b), key=len)
+    if long.startswith(short):
+        return len(long) - len(short) <= 3
+    cut = max(len(short) - 2, 4)
+    return long[:cut] == short[:cut] and len(long) - cut <= 4
+
+
+def _compact(text: str) -> str:
+    return "".join(_WORD.findall(text.lower()))
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(str(text).lower()) if w not in _STOP]
+
+
+def _numbers(text: str, words: set[str]) -> list[float]:
+    out = []
+    for m in _NUMBER.finditer(text):
+        token = m.group().replace(",", "")
+        if token and token not in "+-." and any(c.isdigit() for c in token):
+            try:
+                out.append(float(token))
+            except ValueError:
+                continue
+    out.extend(float(v) for w, v in _SMALL.items() if w in words)
+    for m in _SCALED.finditer(text):
+        base = _SMALL.get(m.group(1))
+        out.append(float(base if base is not None else m.group(1)) * _MULTIPLIERS[m.group(2)])
+    for m in _CLOCK.finditer(text):
+        hour = int(m.group(1)) % 12 + (12 if m.group(3).startswith("p") else 0)
+        out.append(float(hour))
+    return out
+
+
+def _initials(text: str) -> set[str]:
+    """Initials of every run of 2-5 consecutive words ("social security number" -> "ssn")."""
+    words = _WORD.findall(text)
+    return {
+        "".join(w[0] for w in words[i : i + n])
+        for n in range(2, 6)
+        for i in range(len(words) - n + 1)
+    }
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+
+
+def evidence_from(messages: Iterable[Message]) -> Evidence:
+    """The evidence a call's arguments may come from: user messages and tool results."""
+    parts = [m.content for m in messages if m.role in ("user", "tool") and m.content]
+    return _evidence("\n".join(parts))
+
+
+@lru_cache(maxsize=64)
+def _evidence(text: str) -> Evidence:
+    return Evidence(text)
+
+
+def is_grounded(value: Any, evidence: Evidence, name: str = "") -> bool:
+    """Whether ``value`` (an argument named ``name``) can be found in the evidence."""
+    if isinstance(value, bool):
+        return any(evidence.has_word(w) for w in _content_words(_split_name(name)))
+    if isinstance(value, int | float):
+        return evidence.has_number(float(value))
+    if isinstance(value, str):
+        return _string_grounded(value, evidence)
+    if isinstance(value, list):
+        return bool(value) and all(is_grounded(v, evidence, name) for v in value)
+    if isinstance(value, dict):
+        return bool(value) and all(is_grounded(v, evidence, k) for k, v in value.items())
+    return False
+
+
+def _string_grounded(value: str, evidence: Evidence) -> bool:
+    compact = _compact(value)
+    if not compact:
+        return False
+    if compact in evidence.compact:
+        return True
+    number = _as_number(value)
+    if number is not None and evidence.has_number(number):
+        return True
+    date = _as_date(value)
+    if date is not None:
+        return _date_grounded(date, evidence)
+    if value.isalpha() and 2 <= len(value) <= 5 and value.lower() in evidence.initials:
+        return True
+    return evidence.has_words(value)
+
+
+def _as_date(text: str) -> tuple[int, int, int] | None:
+    for pattern, order in _DATE_FORMS:
+        m = pattern.fullmatch(text.strip())
+        if m:
+            parts = [int(g) for g in m.groups()]
+            y, mo, d = (parts[i] for i in order)
+            return (y, mo, d) if 1 <= mo <= 12 else (y, d, mo) if 1 <= d <= 12 else None
+    return None
+
+
+def _date_grounded(date: tuple[int, int, int], evidence: Evidence) -> bool:
+    """Year, month and day are each in the text (a month by name or number); a day or month
+    of 1 may be left unsaid ("in 2020" ~ 2020-01-01)."""
+    year, month, day = date
+    name = _MONTHS[month - 1]
+    has_month = any(w.startswith(name[:3]) for w in evidence.words) or evidence.has_number(month)
+    return (
+        evidence.has_number(year)
+        and (has_month or month == 1)
+        and (evidence.has_number(day) or _ordinal(day, evidence) or day == 1)
+    )
+
+
+def _ordinal(day: int, evidence: Evidence) -> bool:
+    return any(f"{day}{suffix}" in evidence.words for suffix in ("st", "nd", "rd", "th"))
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        return float(text.strip().rstrip("%").replace(",", ""))
+    except ValueError:
+        return None
+
+
+def _split_name(name: str) -> str:
+    return re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").replace("-", " ")
+
+
+def prune_ungrounded(
+    call: ToolCall, tool: ToolSpec, evidence: Evidence, repairs: list[str]
+) -> ToolCall:
+    """``call`` without the optional arguments the evidence does not support. Required arguments
+    are kept as they are."""
+    required = set(tool.parameters.get("required") or [])
+    kept = {}
+    for key, value in call.arguments.items():
+        if key not in required and not is_grounded(value, evidence, key):
+            repairs.append(f"{call.name}: left out optional argument {key!r} = {value!r:.60} "
+                           "(not given in the request)")
+            continue
+        kept[key] = value
+    return call.model_copy(update={"arguments": kept})
+
+
+def ungrounded_required(
+    call: ToolCall, tool: ToolSpec, evidence: Evidence, *, skip_enums: bool = True
+) -> list[str]:
+    """Names of required arguments whose values the evidence does not support. Enum-typed
+    arguments are skipped by default: choosing among given options is the model's job."""
+    props = tool.parameters.get("properties") or {}
+    out = []
+    for key in _required(tool):
+        if key not in call.arguments:
+            continue
+        schema = props.get(key) if isinstance(props.get(key), dict) else {}
+        if skip_enums and "enum" in schema:
+            continue
+        if not is_grounded(call.arguments[key], evidence, key):
+            out.append(key)
+    return out
+
+
+def _required(tool: ToolSpec) -> Sequence[str]:
+    req = tool.parameters.get("required") or []
+    return [k for k in req if isinstance(k, str)]

@@ -1,0 +1,75 @@
+"""The grounding check of tool calls: right function, values taken from the request."""
+
+from __future__ import annotations
+
+from slmstack.router import GroundingVerifier, all_of, build_router
+from slmstack.router.grounding import grounding_checks, grounding_score
+from slmstack.types import Completion, ToolCall, ToolSpec
+
+from .helpers import LARGE, calls, router_settings, tiers
+
+RESTAURANTS = ToolSpec(name="find_restaurants", description="Find restaurants in a location",
+                       parameters={"type": "object", "properties": {
+                           "location": {"type": "string"}, "food_type": {"type": "string"},
+                           "number": {"type": "integer"},
+                           "open_now": {"type": "boolean", "default": False},
+                           "sort": {"type": "string", "enum": ["rating", "distance"]}}})
+GYMS = ToolSpec(name="gym.find_nearby", description="Find gyms near a location")
+ASK = "Find five Thai restaurants in Manhattan sorted by rating."
+
+
+def _call(name: str, **args) -> Completion:
+    return Completion(tool_calls=[ToolCall(name=name, arguments=args)])
+
+
+def test_grounded_call_passes_every_check() -> None:
+    comp = _call("find_restaurants", location="manhattan", food_type="Thai", number=5,
+                 open_now=True, sort="rating")
+    checks = grounding_checks(ASK, comp, [RESTAURANTS, GYMS])
+    assert all(c.ok for c in checks) and len(checks) == 5  # function + 4 values (bool skipped)
+
+
+def test_invented_values_and_wrong_functions_fail() -> None:
+    invented = _call("find_restaurants", location="Manchester", food_type="Thai", number=7)
+    failed = [c.what for c in grounding_checks(ASK, invented, [RESTAURANTS, GYMS]) if not c.ok]
+    assert failed == ["location='Manchester'", "number=7"]
+    wrong = _call("gym.find_nearby", location="Manhattan")
+    assert grounding_score(ASK, wrong, [RESTAURANTS, GYMS]) == 0.5
+    assert grounding_score(ASK, Completion(text="no call needed"), [RESTAURANTS]) == 1.0
+
+
+def test_numbers_count_in_words_and_with_separators() -> None:
+    comp = _call("find_restaurants", location="Manhattan", number=1200)
+    assert grounding_score("Find 1,200 restaurants in Manhattan", comp, [RESTAURANTS]) == 1.0
+    comp = _call("find_restaurants", location="Manhattan", number=12)
+    assert grounding_score("a dozen restaurants in Manhattan", comp, [RESTAURANTS]) == 1.0
+
+
+def test_ungrounded_small_answer_escalates(store) -> None:
+    bad = '{"tool_calls": [{"name": "find_restaurants", "arguments": {"location": "Paris"}}]}'
+    good = '{"tool_calls": [{"name": "find_restaurants", "arguments": {"location": "Manhattan"}}]}'
+    routes = {"tool_call": {"model": "small", "fallbacks": ["large"], "verify": "escalate",
+                            "verify_threshold": 1.0}}
+    router = build_router(router_settings(routes=routes), store=store,
+                          models=tiers([bad], [good]), verifier=GroundingVerifier())
+    comp = router.complete(ASK, tools=[RESTAURANTS, GYMS])
+    assert comp.tool_calls[0].arguments == {"location": "Manhattan"}
+    first, second = calls(store)
+    assert first.escalation_reason == "verifier: score 0.500 < threshold 1"
+    assert (first.verdict_score, second.model) == (0.5, LARGE)
+
+
+def test_all_of_takes_the_lowest_score_and_stops_early() -> None:
+    ran = []
+
+    def score(value: float):
+        def verifier(record, completion) -> float:
+            ran.append(value)
+            return value
+        return verifier
+
+    assert all_of(score(0.9), score(0.4), score(0.7))(None, None) == 0.4
+    ran.clear()
+    assert all_of(score(0.2), score(1.0), stop_below=0.5)(None, None) == 0.2
+    assert ran == [0.2]
+    assert GroundingVerifier(strict=True).strict
