@@ -8,10 +8,12 @@ Configurations, each through ``slmstack.router`` with its own trace store:
   ``slmstack/large``;
 * ``routed-structure``: task kind from structure, escalation on schema / tool-argument validation,
   empty replies, backend errors (no verifier, no classifier);
-* ``routed``: + the learned classifier (MiniLM + logistic regression, trained on GSM8K *train*
-  questions vs the repo's Python-docs questions) sending math to the large tier, and the
-  self-consistency verifier (``AgreementVerifier``: 2 samples at T=0.7 of the small model)
-  escalating answers under the threshold.
+* ``routed-grounding`` / ``routed-agreement`` / ``routed-both``: + the learned classifier
+  (MiniLM + logistic regression, trained on GSM8K *train* questions vs the repo's Python-docs
+  questions) sending math to the large tier, and a verifier escalating answers under its
+  threshold: ``GroundingVerifier`` (right function, values from the request; free, threshold
+  1.0), ``AgreementVerifier`` (2 samples of the small model at T=0.7 must not both disagree;
+  threshold 0.5), or both (grounding first; agreement only for grounded answers).
 
 Quality: BFCL's AST checker (``slmstack.evals.bfcl``) for tool tasks, the final number for GSM8K.
 Cost: the store's report (catalog prices per token), verification samples included. SLM share:
@@ -20,7 +22,8 @@ answered calls served by the small tier (store report). Bar: share ≥ 70 % and 
 
 Greedy decoding is deterministic, so a request repeated across configurations (the small tier's
 first answer, an escalation to the large tier) is computed once and replayed from a cache in
-``--work`` with its original latency, tokens and cost; sampled (T>0) calls are never cached.
+``--work`` with its original latency, tokens and cost; a sampled (T>0) call is kept as the n-th
+sample of its request, so the configurations (and reruns) judge the same samples.
 
     python benchmarks/bench_mixed.py --per-category 10 --gsm8k 16
 """
@@ -31,7 +34,7 @@ import hashlib
 import json
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -96,10 +99,12 @@ def correct(task: Task, comp: Any) -> bool:
     return final_number(comp.text) == task.answer
 
 
-# ---- deterministic replay of greedy calls -------------------------------------------------------
+# ---- replaying calls -----------------------------------------------------------------------------
 class Replay:
-    """A ChatModel wrapper: greedy calls are answered from a JSON-lines cache when the same
-    request was computed before (same model, messages, tools, options), else computed and kept."""
+    """A ChatModel wrapper answering from a JSON-lines cache when the same request was computed
+    before (same model, messages, tools, options), else computing and keeping it. Greedy calls
+    are deterministic; a sampled (T>0) call is kept as "the n-th sample of this request in a
+    pass", so every configuration (and a rerun) sees the same samples."""
 
     def __init__(self, model: Any, path: Path) -> None:
         self.model, self.name, self.profile, self.path = model, model.name, model.profile, path
@@ -109,6 +114,11 @@ class Replay:
                 entry = json.loads(line)
                 self.cache[entry["key"]] = entry
         self.hits = self.misses = 0
+        self.samples: dict[str, int] = {}
+
+    def new_pass(self) -> None:
+        """A new configuration starts: sampled requests count from their first sample again."""
+        self.samples.clear()
 
     def _key(self, messages: Any, kw: dict[str, Any]) -> str:
         from slmstack.models.base import as_messages, as_tools
@@ -120,9 +130,10 @@ class Replay:
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def complete(self, messages: Any, **kw: Any) -> Any:
-        if kw.get("temperature", 0.0) > 0:
-            return self.model.complete(messages, **kw)
         key = self._key(messages, kw)
+        if kw.get("temperature", 0.0) > 0:
+            self.samples[key] = self.samples.get(key, 0) + 1
+            key = f"{key}#{self.samples[key]}"
         if key not in self.cache:
             self.misses += 1
             self._store(key, self._call(messages, kw))
@@ -174,18 +185,53 @@ def _replayed(entry: dict[str, Any]) -> Any:
 
 
 # ---- configurations ------------------------------------------------------------------------------
-def _settings(large: str, threads: int, threshold: float, classifier: Path | None) -> Any:
+def _settings(large: str, threads: int, threshold: float | None,
+              classifier: Path | None) -> Any:
+    """Every kind starts on the small tier and escalates to the large one; with a verifier
+    threshold the answers are verified; with a classifier, math goes to the large tier."""
     from slmstack.config import Settings
 
-    escalate = {"model": "small", "fallbacks": ["large"]}
-    verified = {**escalate, "verify": "escalate", "verify_threshold": threshold}
-    routes = {"tool_call": verified, "chat": verified, "extract": verified,
-              "math": {"model": "large"}} if classifier else \
-             {"tool_call": escalate, "chat": escalate, "extract": escalate}
+    route: dict[str, Any] = {"model": "small", "fallbacks": ["large"]}
+    if threshold is not None:
+        route |= {"verify": "escalate", "verify_threshold": threshold}
+    routes: dict[str, Any] = {kind: route for kind in ("tool_call", "chat", "extract")}
     router: dict[str, Any] = {"tiers": {"small": SMALL, "large": large}, "routes": routes}
     if classifier:
+        routes["math"] = {"model": "large"}
         router["classifier"] = str(classifier)
     return Settings(embedded={"n_threads": threads}, router=router)
+
+
+@dataclass
+class Config:
+    name: str
+    pin: str | None = None  # a pinned virtual model instead of routing
+    classifier: bool = False
+    verifier: str | None = None  # grounding | agreement | both
+    threshold: float | None = None
+
+
+CONFIGS = (
+    Config("small-only", pin="slmstack/small"),
+    Config("large-only", pin="slmstack/large"),
+    Config("routed-structure"),
+    Config("routed-grounding", classifier=True, verifier="grounding", threshold=1.0),
+    Config("routed-agreement", classifier=True, verifier="agreement", threshold=0.5),
+    Config("routed-both", classifier=True, verifier="both", threshold=0.5),
+)
+
+
+def make_verifier(kind: str | None, models: dict[str, Any], samples: int, store: Any) -> Any:
+    from slmstack.router import AgreementVerifier, GroundingVerifier, all_of
+
+    if kind is None:
+        return None
+    if kind == "grounding":
+        return GroundingVerifier()
+    agreement = AgreementVerifier(models, samples=samples, store=store)
+    if kind == "agreement":
+        return agreement
+    return all_of(GroundingVerifier(strict=True), agreement, stop_below=0.5)
 
 
 def train_classifier(folder: Path, n: int = 60) -> dict[str, Any]:
@@ -208,7 +254,6 @@ class Run:
     results: list[dict[str, Any]] = field(default_factory=list)
     report: Any = None
     wall_s: float = 0.0
-    verifier_calls: int = 0
 
 
 def run_config(name: str, router: Any, tasks: list[Task], store: Any, bar: Any) -> Run:
@@ -251,7 +296,7 @@ def summarize(run: Run) -> dict[str, Any]:
     }
 
 
-def sweep(runs: dict[str, Run], config: str = "routed") -> list[dict[str, Any]]:
+def sweep(runs: dict[str, Run], config: str) -> list[dict[str, Any]]:
     """What other thresholds would have given, from the routed run's recorded verifier scores
     and the deterministic small/large answers; plus the oracle that escalates exactly the
     small tier's wrong answers (the ceiling for any verifier)."""
@@ -274,6 +319,19 @@ def sweep(runs: dict[str, Run], config: str = "routed") -> list[dict[str, Any]]:
                 "small_share": len(oracle_small) / len(rows), "accuracy": right / len(rows),
                 "note": f"{len(direct)} tasks routed straight to the large tier"})
     return out
+
+
+def sweep_table(name: str, what_if: list[dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    t = Table("verifier threshold", "small answers", "small share %", "accuracy %",
+              title=f"{name}: threshold sweep over the recorded scores (+ oracle)")
+    for w in what_if:
+        thr = w["threshold"]
+        label = thr if isinstance(thr, str) else "> 1 (all escalated)" if thr > 1 else f"{thr:.3g}"
+        t.add_row(label, str(w["small_answers"]), _pct(w["small_share"]),
+                  _pct(w["accuracy"]))
+    return t
 
 
 def _acc(rows: list[dict[str, Any]]) -> float | None:
@@ -313,7 +371,6 @@ def bar_check(rows: dict[str, dict[str, Any]], config: str) -> dict[str, Any]:
 def main(
     per_category: Annotated[int, typer.Option(help="BFCL cases per category (5 categories)")] = 10,
     gsm8k: Annotated[int, typer.Option(help="GSM8K test questions")] = 16,
-    threshold: Annotated[float, typer.Option(help="verifier threshold (agreement share)")] = 0.5,
     samples: Annotated[int, typer.Option(help="verifier samples per answer")] = 2,
     threads: Annotated[int, typer.Option(help="llama.cpp threads per model")] = 1,
     work: Annotated[Path, typer.Option(help="cache folder (outside the repo)")] = WORK,
@@ -325,7 +382,6 @@ def main(
 
     from slmstack.models.registry import load_model
     from slmstack.router import build_router
-    from slmstack.router.consistency import AgreementVerifier
     from slmstack.store import TraceStore
 
     console = Console(width=130)
@@ -333,37 +389,32 @@ def main(
     large_uri = f"gguf:{teacher_gguf()}"
     tasks = workload(per_category, gsm8k)
     clf_meta = train_classifier(work / "classifier")
-    base = _settings(large_uri, threads, threshold, None)
+    base = _settings(large_uri, threads, None, None)
     models = {SMALL: Replay(load_model(SMALL, base), work / "small.jsonl"),
               large_uri: Replay(load_model(large_uri, base), work / "large.jsonl")}
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    runs, verifier = [], None
-    configs = [("small-only", "slmstack/small", None), ("large-only", "slmstack/large", None),
-               ("routed-structure", None, None), ("routed", None, work / "classifier")]
+    runs: list[Run] = []
     with Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as bar:
-        for name, pin, clf in configs:
-            store = TraceStore(str(work / f"traces-{stamp}-{name}.db"))
-            settings = _settings(large_uri, threads, threshold, clf)
-            if clf is not None:
-                verifier = AgreementVerifier(models, samples=samples, store=store)
-            router = build_router(settings, store=store, models=models, name=pin,
-                                  verifier=verifier if clf is not None else None)
-            runs.append(run_config(name, router, tasks, store, bar))
-            runs[-1].verifier_calls = verifier.calls if clf is not None and verifier else 0
+        for cfg in CONFIGS:
+            for m in models.values():
+                m.new_pass()
+            store = TraceStore(str(work / f"traces-{stamp}-{cfg.name}.db"))
+            clf = work / "classifier" if cfg.classifier else None
+            settings = _settings(large_uri, threads, cfg.threshold, clf)
+            verifier = make_verifier(cfg.verifier, models, samples, store)
+            router = build_router(settings, store=store, models=models, name=cfg.pin,
+                                  verifier=verifier)
+            runs.append(run_config(cfg.name, router, tasks, store, bar))
             store.close()
     rows = {r.name: summarize(r) for r in runs}
     console.print(table(list(rows.values()), rows["large-only"]["cost_usd"]))
-    bars = [bar_check(rows, c) for c in ("routed-structure", "routed")]
-    what_if = sweep({r.name: r for r in runs})
-    from rich.table import Table
-
-    st = Table("verifier threshold", "small answers", "small share %", "accuracy %",
-               title="threshold sweep over the routed run's recorded scores (+ oracle)")
-    for w in what_if:
-        st.add_row(str(w["threshold"]), str(w["small_answers"]), _pct(w["small_share"]),
-                   _pct(w["accuracy"]))
-    console.print(st)
+    routed = [c.name for c in CONFIGS if c.pin is None]
+    bars = [bar_check(rows, c) for c in routed]
+    by_name = {r.name: r for r in runs}
+    sweeps = {c.name: sweep(by_name, c.name) for c in CONFIGS if c.verifier}
+    for name, what_if in sweeps.items():
+        console.print(sweep_table(name, what_if))
     for b in bars:
         console.print(f"bar ({b['config']}): small share {_pct(b['small_share'])} % "
                       f"(≥ 70: {b['share_met']}), accuracy gap {b['accuracy_gap_points']:+.1f} "
@@ -371,9 +422,9 @@ def main(
     result = {
         "measured_at": time.time(), "tasks": len(tasks), "per_category": per_category,
         "gsm8k": gsm8k, "small": SMALL, "large": large_uri, "threads": threads,
-        "verifier": {"kind": "AgreementVerifier", "samples": samples, "temperature": 0.7,
-                     "threshold": threshold, "calls": runs[-1].verifier_calls},
-        "classifier": clf_meta, "configs": rows, "bar": bars, "sweep": what_if,
+        "configurations": [asdict(c) for c in CONFIGS],
+        "agreement": {"samples": samples, "temperature": 0.7},
+        "classifier": clf_meta, "configs": rows, "bar": bars, "sweeps": sweeps,
         "replay": {uri: {"hits": m.hits, "computed": m.misses} for uri, m in models.items()},
         "cost_basis": "catalog default USD per 1M tokens (store PriceTable); verifier samples "
                       "included as shadow calls",

@@ -59,13 +59,20 @@ def store_url(work: Path) -> str:
     return f"sqlite:///{work / 'traces.db'}"
 
 
+def openai_name(name: str) -> str:
+    """OpenAI function names allow ``[a-zA-Z0-9_-]`` only: BFCL's own OpenAI handler sends
+    ``math.factorial`` as ``math_factorial`` and maps the reply back before checking."""
+    return name.replace(".", "_")
+
+
 def _requests(n_simple: int, n_multiple: int, n_chat: int):
     from slmstack.evals.bfcl import load_category
     from slmstack.types import Message
 
     for cat, n in zip(BFCL_CATEGORIES, (n_simple, n_multiple), strict=True):
         for case in load_category(DATA / "bfcl", cat)[:n]:
-            yield case.id, case.messages, case.tools
+            tools = [t.model_copy(update={"name": openai_name(t.name)}) for t in case.tools]
+            yield case.id, case.messages, tools
     lines = (DATA / "gsm8k" / "test.jsonl").read_text("utf-8").splitlines()[:n_chat]
     for i, line in enumerate(lines):
         yield f"gsm8k_{i}", [Message.user(json.loads(line)["question"])], []
@@ -122,8 +129,15 @@ def _start_gateway(work: Path, teacher: str) -> tuple[subprocess.Popen, int, str
     raise SystemExit("the gateway did not come up in 5 minutes")
 
 
+def _skipped(work: Path, case_id: str, why: str) -> None:
+    path = work / "skipped.json"
+    skipped = json.loads(path.read_text()) if path.is_file() else {}
+    skipped[case_id] = why
+    path.write_text(json.dumps(skipped, indent=1))
+
+
 def _via_gateway(todo: list, work: Path, teacher: str, on_done) -> None:
-    from openai import OpenAI
+    from openai import APIStatusError, OpenAI
 
     proc, port, key = _start_gateway(work, teacher)
     try:
@@ -132,9 +146,13 @@ def _via_gateway(todo: list, work: Path, teacher: str, on_done) -> None:
         for case_id, messages, tools in todo:
             kw = _kwargs(tools)
             extra = {"tools": [t.to_openai() for t in tools]} if tools else {}
-            client.chat.completions.create(
-                model="default", messages=[m.to_openai() for m in messages], temperature=0.0,
-                **extra, **kw)
+            try:
+                client.chat.completions.create(
+                    model="default", messages=[m.to_openai() for m in messages],
+                    temperature=0.0, **extra, **kw)
+            except APIStatusError as exc:  # refused or failed: the gateway recorded what it did
+                _skipped(work, case_id, f"{exc.status_code}: {exc.message}")
+                continue
             on_done(case_id, messages)
     finally:
         proc.terminate()
@@ -175,8 +193,10 @@ def traffic(
     work.mkdir(parents=True, exist_ok=True)
     cases_path = work / "cases.json"
     cases = json.loads(cases_path.read_text()) if cases_path.is_file() else {}
+    skipped = work / "skipped.json"
+    refused = json.loads(skipped.read_text()) if skipped.is_file() else {}
     todo = [r for r in _requests(simple, multiple, chat)
-            if case_key([m.to_openai() for m in r[1]]) not in cases]
+            if case_key([m.to_openai() for m in r[1]]) not in cases and r[0] not in refused]
     teacher = f"gguf:{teacher_gguf()}"
     with Progress() as bar:
         task = bar.add_task(f"teacher traffic via {via}", total=len(todo))
@@ -189,7 +209,12 @@ def traffic(
             bar.advance(task)
 
         (_via_gateway if via == "gateway" else _via_store)(todo, work, teacher, on_done)
-    (work / "traffic.json").write_text(json.dumps({"via": via, "requests": len(cases)}))
+    (work / "traffic.json").write_text(json.dumps(
+        {"via": via, "recorded": len(cases), "refused": _count(skipped)}))
+
+
+def _count(path: Path) -> int:
+    return len(json.loads(path.read_text())) if path.is_file() else 0
 
 
 # ---- the pipeline ------------------------------------------------------------------------------
@@ -201,7 +226,7 @@ def _config(lr: float, epochs: float, bar: float):
         "select": {"candidates": ["embedded:smollm2-135m"], "heldout_limit": 500},
         "finetune": {"epochs": epochs, "batch_size": 4, "lr": lr, "rank": 16, "alpha": 32,
                      "max_len": 1024, "save_every": 5, "val_fraction": 0.15, "eval_every": 10,
-                     "patience": 2, "val_limit": 40},
+                     "patience": 2, "val_limit": 40, "threads": THREADS},
         "shadow": {"limit": 500, "bar": bar},
     })
 
@@ -216,6 +241,10 @@ def distill(work: WorkOpt = DEFAULT_WORK, name: str = "run", lr: float = 2e-4,
     from slmstack.store.records import Route, RoutingTable
 
     teacher = f"gguf:{teacher_gguf()}"
+    config = work / "slmstack.toml"  # [embedded] n_threads for the replays of every stage
+    if not config.is_file():
+        _gateway_config(work, teacher, 0)
+    os.environ["SLMSTACK_CONFIG"] = str(config)
     with TraceStore(store_url(work)) as store:
         if store.current_routing_table() is None:
             store.save_routing_table(RoutingTable(routes={
@@ -260,9 +289,16 @@ def _calls_by_id(path: Path, model: str | None = None) -> dict[str, list]:
 
 
 def _correct(ids: list[str], calls: dict[str, list], case_of: dict, bfcl: dict) -> list[bool]:
+    """BFCL's checker on each request's calls, function names mapped back to BFCL's own."""
     from slmstack.evals.bfcl import check_case
 
-    return [bool(i in calls and check_case(bfcl[case_of[i]], calls[i]).valid) for i in ids]
+    out = []
+    for i in ids:
+        case = bfcl[case_of[i]]
+        names = {openai_name(t.name): t.name for t in case.tools}
+        got = [c.model_copy(update={"name": names.get(c.name, c.name)}) for c in calls.get(i, [])]
+        out.append(bool(i in calls and check_case(case, got).valid))
+    return out
 
 
 def _ratio_interval(student: list[bool], teacher: list[bool], n: int = 2000) -> list[float]:

@@ -1,5 +1,6 @@
-"""The whole conversion loop on a tiny real model, driven through the CLI: killed with SIGKILL in
-the middle of fine-tuning, resumed, shadowed, promoted, rolled back."""
+"""The whole conversion loop on a tiny real GGUF model, driven through the CLI: killed with
+SIGKILL in the middle of fine-tuning, resumed, exported as GGUF, validated and shadowed on the
+embedded llama.cpp backend, promoted, rolled back."""
 
 from __future__ import annotations
 
@@ -26,12 +27,14 @@ TEACHER = "gguf:/models/teacher.gguf"
 def _config(path: Path, tiny: Path, bar: float) -> Path:
     path.write_text(f"""
 [distill.select]
-candidates = ["hf:{tiny}"]
+candidates = ["gguf:{tiny}"]
 heldout_limit = 3
 max_tokens = 24
 
 [distill.finetune]
 max_steps = 8
+val_fraction = 0.3
+eval_every = 4
 batch_size = 2
 save_every = 2
 lr = 0.003
@@ -45,12 +48,12 @@ max_tokens = 24
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory, tiny_qwen3):
+def workdir(tmp_path_factory, tiny_llama_gguf):
     d = tmp_path_factory.mktemp("pipeline")
     (d / "traces.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in traffic(16, 8)))
     MemoryRoutingSink(RoutingTable(routes={"tool_call": Route(model=TEACHER)}),
                       path=d / "routing.json")
-    _config(d / "bar0.toml", tiny_qwen3, 0.0)
+    _config(d / "bar0.toml", tiny_llama_gguf, 0.0)
     return d
 
 
@@ -89,14 +92,17 @@ def test_resumes_after_kill_9(finished):
     assert {s: run.meta(s)["finished_at"] for s in before} == before  # not redone
     student = json.loads((d / "run" / "finetune" / "students.json").read_text())["tool_call"]
     assert student["resumed_from"] >= 2 and student["steps"] == 8
-    assert (Path(student["uri"][3:]) / "config.json").is_file()
+    assert (Path(student["hf_uri"][3:]) / "config.json").is_file()
+    assert student["uri"].startswith("gguf:") and Path(student["student_uri"][5:]).is_file()
+    assert student["gguf"]["layouts"]["rope-permuted"] == 4  # q, k of the 2 layers
+    assert set(student["val_agreement"]) == {"base", "student"}
 
 
 def test_promoted_then_rolled_back(finished):
     d, _ = finished
     table = MemoryRoutingSink(path=d / "routing.json").current_routing_table()
     route = table.routes["tool_call"]
-    assert table.version == 2 and route.model.endswith("-student")
+    assert table.version == 2 and route.model.endswith("-student.gguf")
     assert route.fallbacks == [TEACHER]
     shadow = (d / "run" / "shadow" / "tool_call.jsonl").read_text().splitlines()
     assert all(json.loads(line)["shadow"]["shadow_of"] for line in shadow)
@@ -106,7 +112,7 @@ def test_promoted_then_rolled_back(finished):
     assert again.routes["tool_call"].model == TEACHER
 
 
-def test_status_and_held_back_candidate(finished, tiny_qwen3):
+def test_status_and_held_back_candidate(finished):
     d, _ = finished
     out = CliRunner().invoke(app, ["distill", "status", "--run", str(d / "run")],
                             env={"COLUMNS": "200"})

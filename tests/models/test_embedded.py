@@ -168,3 +168,46 @@ def test_required_tool_with_no_room_to_answer_raises_tool_error(embedded_model):
     with pytest.raises((ToolCallError, OutputValidationError)):
         embedded_model.complete("Weather in Paris?", tools=[WEATHER], tool_choice="required",
                                 max_tokens=2)
+
+
+def _both_paths(model, messages, **kwargs):
+    """The same request through the lazy-grammar greedy loop and through llama-cpp-python's
+    own sampler chain (full-vocabulary grammar check), each from a cold cache."""
+    model.llm.reset()
+    fast = model.complete(messages, **kwargs)
+    formatter, model._formatter = model._formatter, None
+    try:
+        model.llm.reset()
+        full = model.complete(messages, **kwargs)
+    finally:
+        model._formatter = formatter
+    return fast, full
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"tools": [WEATHER, STOCK], "tool_choice": "auto", "max_tokens": 64},
+        {"schema": PERSON, "max_tokens": 48},
+    ],
+)
+def test_lazy_grammar_check_gives_the_same_reply(embedded_model, kwargs):
+    assert embedded_model._formatter is not None  # the GGUF's template: the fast path is used
+    fast, full = _both_paths(embedded_model, "Alice (31) asks: weather in Oslo?", **kwargs)
+    assert fast.raw_text == full.raw_text
+    assert fast.usage == full.usage
+
+
+def test_lazy_grammar_path_stops_at_max_tokens(embedded_model):
+    with pytest.raises((ToolCallError, OutputValidationError)):
+        embedded_model.complete("Extract: Bob is 40.", schema=PERSON, max_tokens=4)
+    embedded_model.llm.reset()
+    c = embedded_model.complete(
+        "Weather in Paris?", tools=[WEATHER], tool_choice="auto", max_tokens=6
+    )
+    assert c.finish_reason == "length" and c.usage.output_tokens == 6
+
+
+def test_profile_context_is_the_allocated_one():
+    small = load_model("embedded:smollm2-135m", Settings(embedded=EmbeddedSettings(n_ctx=512)))
+    assert small.profile.context_length == small.n_ctx == 512

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
+from slmstack.agent.tools import render
 from slmstack.errors import ModelRetry, UserError
 from slmstack.rag.index import open_index
 from slmstack.rag.ingest import Ingester
@@ -58,11 +60,13 @@ def test_filters_path_kind_and_date(tmp_path, embedder):
 def test_kb_tools_search_read_and_neighbours(docs_kb):
     search, read, neighbours = kb_tools(docs_kb)
     hits = search("pretty print nested data structures with a depth limit", k=3)
-    assert len(hits) == 3 and all(h.citation.startswith("[") for h in hits)
-    assert read(hits[0].chunk_id).text == hits[0].text
-    around = neighbours(hits[0].chunk_id, before=1, after=1)
-    assert hits[0].chunk_id in [p.chunk_id for p in around] and len(around) >= 2
-    assert len({p.source for p in around}) == 1
+    assert len(hits) == 3 and all(h["citation"].startswith("[") for h in hits)
+    assert hits[0]["source"] == "pprint.html"
+    assert read(hits[0]["chunk_id"]).text == hits[0]["text"]
+    around = neighbours(hits[0]["chunk_id"], before=1, after=1)
+    assert hits[0]["chunk_id"] in [p["chunk_id"] for p in around] and len(around) >= 2
+    assert len({p["source"] for p in around}) == 1
+    assert json.loads(render(hits))[0]["chunk_id"] == hits[0]["chunk_id"]  # what the model reads
     with pytest.raises(ModelRetry, match="999999"):
         read(999999)
     with pytest.raises(ModelRetry):

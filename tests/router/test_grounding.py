@@ -13,7 +13,8 @@ RESTAURANTS = ToolSpec(name="find_restaurants", description="Find restaurants in
                            "location": {"type": "string"}, "food_type": {"type": "string"},
                            "number": {"type": "integer"},
                            "open_now": {"type": "boolean", "default": False},
-                           "sort": {"type": "string", "enum": ["rating", "distance"]}}})
+                           "sort": {"type": "string", "enum": ["rating", "distance"]}},
+                           "required": ["location"]})
 GYMS = ToolSpec(name="gym.find_nearby", description="Find gyms near a location")
 ASK = "Find five Thai restaurants in Manhattan sorted by rating."
 

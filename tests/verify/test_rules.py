@@ -24,11 +24,19 @@ def test_invented_operand_is_a_provenance_error():
 
 
 def test_value_that_no_step_established_is_flagged_in_the_step_that_uses_it():
-    t = Trace(question="Tom has 48 marbles and gives away half. He then buys 17 more. How many?",
-              steps=["He gives away 48 / 2 = 25 marbles.", "He has 24 + 17 = 41 marbles."],
-              answer="41")
+    t = Trace(question="Tom has 48 marbles and gives away 19. He then buys 17 more. How many?",
+              steps=["He has 48 - 19 = 28 marbles left.", "He has 29 + 17 = 46 marbles."],
+              answer="46")
     errors = _errors(t)
     assert (0, "arithmetic") in errors and (1, "provenance") in errors
+
+
+def test_values_the_question_implies_are_not_invented():
+    t = Trace(question="Tom has 48 marbles and gives away half. A half-hour later he buys "
+                       "forty-five more.",
+              steps=["He keeps 24 marbles.", "Then he has 24 + 45 = 69.", "30 minutes passed."],
+              answer="69")
+    assert _errors(t) == []
 
 
 def test_answer_must_come_from_the_trace():

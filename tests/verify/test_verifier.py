@@ -47,11 +47,11 @@ def test_wrong_input_types_are_clear_errors(bad):
 
 
 def test_flawed_trace_scores_low_and_sound_one_high():
-    q = "Natalia sold clips to 48 of her friends in April, and then she sold half as many in May."
-    sound = RULES.verify(Trace(question=q, steps=["48/2 = 24 in May", "48+24 = 72 in all"],
-                               answer="72"))
-    flawed = RULES.verify(Trace(question=q, steps=["48/2 = 26 in May", "48+24 = 72 in all"],
-                                answer="72"))
+    q = "Natalia sold clips to 48 of her friends in April, and 13 fewer in May."
+    sound = RULES.verify(Trace(question=q, steps=["48-13 = 35 in May", "48+35 = 83 in all"],
+                               answer="83"))
+    flawed = RULES.verify(Trace(question=q, steps=["48-13 = 36 in May", "48+35 = 83 in all"],
+                                answer="83"))
     assert sound.score >= 0.5 > flawed.score
     assert flawed.flawed_steps == [0, 1]
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..errors import OutputValidationError, ToolCallError, UserError
 from ..types import Completion, Message, StreamEvent, ToolCall, ToolChoice, ToolSpec, Usage
-from . import grounding, prompts, toolcalls
+from . import grounding, parallel, prompts, toolcalls
 from .catalog import ModelProfile
 from .schema import check_schema, tool_calls_schema, validation_errors
 
@@ -94,10 +94,19 @@ class BaseChatModel:
     # leave out optional arguments whose values the request does not contain (small models fill
     # every parameter they see); see ``grounding``. Set False on an instance to keep them.
     prune_ungrounded_optional: bool = True
+    # constrain free-text string arguments of tool calls to spans of the request (user messages
+    # and tool results): for the smallest models, copying beats inventing. Backends turn it on.
+    extractive_strings: bool = False
 
     # ---- engine hooks -------------------------------------------------------------------
     def _generate(self, req: Request) -> RawOutput:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _continue(self, req: Request, prefix: str, schema: dict[str, Any]) -> RawOutput | None:
+        """The reply continued after the assistant text ``prefix``, constrained to ``schema``;
+        None where the engine cannot continue a reply (then no calls are added, see
+        ``parallel``)."""
+        return None
 
     def _generate_stream(self, req: Request) -> Iterator[str | RawOutput]:
         """Yield text deltas, then one RawOutput. Default: no true streaming."""
@@ -112,7 +121,7 @@ class BaseChatModel:
     def complete(self, messages: Sequence[Message] | str, **kwargs: Any) -> Completion:
         req = self.prepare(messages, **kwargs)
         t0 = time.perf_counter()
-        raw = self._generate(req)
+        raw = parallel.more_calls(self, req, self._generate(req))
         return self._finish(req, raw, time.perf_counter() - t0)
 
     def stream(self, messages: Sequence[Message] | str, **kwargs: Any) -> Iterator[StreamEvent]:
@@ -121,6 +130,7 @@ class BaseChatModel:
         show_deltas = req.constraint is None  # constrained JSON is not shown as prose
         for piece in self._generate_stream(req):
             if isinstance(piece, RawOutput):
+                piece = parallel.more_calls(self, req, piece)
                 yield StreamEvent(completion=self._finish(req, piece, time.perf_counter() - t0))
             elif show_deltas and piece:
                 yield StreamEvent(delta=piece)
@@ -156,13 +166,17 @@ class BaseChatModel:
         req.messages = self._render(req)
         return req
 
+    def offered(self, req: Request) -> list[ToolSpec]:
+        """The tools a reply may call, as the decoder constrains them."""
+        offered = req.tools
+        if req.tool_choice not in ("auto", "required"):
+            offered = [t for t in req.tools if t.name == req.tool_choice]
+        return _extractive(offered, req.messages) if self.extractive_strings else offered
+
     def _constraint(self, req: Request) -> dict[str, Any] | None:
         if req.tools:
-            offered = req.tools
-            if req.tool_choice not in ("auto", "required"):
-                offered = [t for t in req.tools if t.name == req.tool_choice]
             return tool_calls_schema(
-                offered,
+                self.offered(req),
                 allow_text=req.tool_choice == "auto",
                 parallel=req.parallel_tool_calls,
             )
@@ -237,6 +251,14 @@ class BaseChatModel:
             )
         comp.parsed = value
         comp.text = json.dumps(value, ensure_ascii=False)
+
+
+def _extractive(tools: list[ToolSpec], messages: list[Message]) -> list[ToolSpec]:
+    spans = grounding.text_spans(grounding.span_texts(messages))
+    return [
+        t.model_copy(update={"parameters": grounding.extractive(t.parameters, spans)})
+        for t in tools
+    ]
 
 
 def _prune(calls: list[ToolCall], req: Request, repairs: list[str]) -> list[ToolCall]:

@@ -76,15 +76,21 @@ class EmbeddedChatModel(BaseChatModel):
         # the context actually allocated (slmstack.toml may ask for less than the family's)
         self.profile = self.profile.replace(context_length=self.n_ctx)
         self._formatter = _chat_formatter(self.llm)
+        # sub-1B models copy free-text string arguments from the request (see grounding)
+        self.extractive_strings = 0 < self.profile.params_b <= 1
 
     def _load(self, path: Path, settings: Settings) -> Any:
         es = settings.embedded
         n_ctx = min(es.n_ctx, self.profile.context_length) if self.profile.match else es.n_ctx
+        threads = es.n_threads or os.cpu_count() or 1
         try:
             return _llama_cpp().Llama(
                 model_path=str(path),
                 n_ctx=n_ctx,
-                n_threads=es.n_threads or os.cpu_count() or 1,
+                n_threads=threads,
+                # the prompt pass too: llama-cpp-python would take every core for it, which on a
+                # busy machine spends more time waiting on threads than computing
+                n_threads_batch=threads,
                 n_gpu_layers=es.n_gpu_layers,
                 seed=es.seed,
                 verbose=False,
@@ -131,13 +137,23 @@ class EmbeddedChatModel(BaseChatModel):
 
     def _generate_greedy(self, req: Request) -> RawOutput:
         """Constrained greedy decoding with the lazy grammar check (same reply, far less CPU)."""
-        assert req.constraint is not None and self._formatter is not None
-        msgs = [m.to_openai() for m in req.messages]
-        result = self._formatter(messages=msgs)
+        assert req.constraint is not None
+        return self._greedy(req, "", req.constraint)
+
+    def _continue(self, req: Request, prefix: str, schema: dict[str, Any]) -> RawOutput | None:
+        """The assistant's reply continued after ``prefix``, constrained to ``schema``."""
+        if self._formatter is None or req.temperature != 0:
+            return None
+        return self._greedy(req, prefix, schema)
+
+    def _greedy(self, req: Request, prefix: str, schema: dict[str, Any]) -> RawOutput:
+        assert self._formatter is not None
+        result = self._formatter(messages=[m.to_openai() for m in req.messages])
         prompt = self.llm.tokenize(
-            result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
+            (result.prompt + prefix).encode("utf-8"), add_bos=not result.added_special,
+            special=True,
         )
-        gbnf = gbnf_for(json.dumps(req.constraint))
+        gbnf = gbnf_for(json.dumps(schema))
         with self._lock, _overflow_as_user_error(self.n_ctx):
             out = greedy_constrained(
                 self.llm, prompt, gbnf, max_tokens=req.max_tokens, stop=req.stop or []

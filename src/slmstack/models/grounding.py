@@ -14,12 +14,14 @@ is *grounded* when it can be found in the evidence text (the user's messages and
 * dates — ``2023-03-10``, ``10/03/2023`` ... when the text names that day, month and year in any
   common way ("March 10th, 2023"); an acronym when the text spells its words ("SSN" ~ "social
   security number");
-* booleans — grounded when a word of the parameter's name appears in the text (a flag the user
-  asked for); arrays and objects — when every item is.
+* booleans — grounded when a telling word of the parameter's name appears in the text (a flag
+  the user asked for: "precipitation" for ``include_precipitation``); arrays and objects — when
+  every item is.
 
-Two uses: drop optional arguments that are not grounded (``prune_ungrounded``), and tell the agent
+Three uses: drop optional arguments that are not grounded (``prune_ungrounded``); tell the agent
 that a required argument was made up (``ungrounded_required``) so it can decline or ask instead of
-acting on a guess.
+acting on a guess; and, for the smallest models, constrain free-text string arguments to spans of
+the request (``extractive``), so they are copied rather than invented.
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ from ..types import Message, ToolCall, ToolSpec
 __all__ = [
     "Evidence",
     "evidence_from",
+    "extractive",
     "is_grounded",
     "prune_ungrounded",
+    "span_texts",
+    "text_spans",
     "ungrounded_required",
 ]
 
@@ -46,6 +51,11 @@ _STOP = frozenset(
     "a an and are as at be by for from in into is it of on or the to with what which who how "
     "this that these those my your me i you we our their".split()
 )
+_FLAG_WORDS = frozenset(
+    "include includes including show use get return enable enabled is has with add allow only "
+    "all flag detail details detailed info information data".split()
+)
+"""Words of a flag's name that say nothing about what it switches on (include_..., show_...)."""
 _SMALL = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
@@ -166,7 +176,8 @@ def _evidence(text: str) -> Evidence:
 def is_grounded(value: Any, evidence: Evidence, name: str = "") -> bool:
     """Whether ``value`` (an argument named ``name``) can be found in the evidence."""
     if isinstance(value, bool):
-        return any(evidence.has_word(w) for w in _content_words(_split_name(name)))
+        words = [w for w in _content_words(_split_name(name)) if w not in _FLAG_WORDS]
+        return any(evidence.has_word(w) for w in words)
     if isinstance(value, int | float):
         return evidence.has_number(float(value))
     if isinstance(value, str):
@@ -270,3 +281,102 @@ def ungrounded_required(
 def _required(tool: ToolSpec) -> Sequence[str]:
     req = tool.parameters.get("required") or []
     return [k for k in req if isinstance(k, str)]
+
+
+# ---- extractive string arguments --------------------------------------------------------------
+
+_EDGE = "\"'`“”‘’()[]{}<>.,;:!?"
+_FREE_KEYS = ("enum", "const", "format", "pattern", "anyOf", "oneOf", "allOf", "$ref")
+
+
+def text_spans(texts: Iterable[str], *, max_words: int = 8, max_spans: int = 1200) -> list[str]:
+    """Every run of 1..``max_words`` consecutive words of ``texts`` (outer punctuation trimmed),
+    in order of first appearance, at most ``max_spans``."""
+    spans: dict[str, None] = {}
+    for text in texts:
+        words = [w.strip(_EDGE) for w in text.split()]
+        words = [w for w in words if w]
+        for i in range(len(words)):
+            for n in range(1, max_words + 1):
+                if i + n > len(words):
+                    break
+                spans.setdefault(" ".join(words[i : i + n]))
+                if len(spans) >= max_spans:
+                    return list(spans)
+    return list(spans)
+
+
+def span_texts(messages: Iterable[Message]) -> list[str]:
+    """The texts string arguments may be copied from: user messages, then tool results."""
+    msgs = list(messages)
+    return [m.content for m in msgs if m.role == "user" and m.content] + [
+        m.content for m in msgs if m.role == "tool" and m.content
+    ]
+
+
+def extractive(schema: Any, spans: list[str]) -> Any:
+    """``schema`` with every free-text string (no enum, format or pattern) limited to ``spans``:
+    the constrained decoder then copies such values from the request instead of inventing them."""
+    if not isinstance(schema, dict) or not spans:
+        return schema
+    out = dict(schema)
+    if out.get("type") == "string" and not any(k in out for k in _FREE_KEYS):
+        out["enum"] = list(spans)
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {k: extractive(v, spans) for k, v in out["properties"].items()}
+    if isinstance(out.get("items"), dict):
+        out["items"] = extractive(out["items"], spans)
+    return out
+
+
+# ---- what a request asks about: the values calls should cover -------------------------------
+
+_NAME_WORD = re.compile(r"\b[A-Z][\w'-]*")
+_QUOTED = re.compile(r"'([^']{2,60})'|\"([^\"]{2,60})\"|“([^”]{2,60})”")
+_SENTENCE_END = ".!?\n:;"
+
+
+def request_values(text: str, known: str = "") -> list[str | float]:
+    """The specific values a request names: numbers written in digits, quoted strings and
+    capitalised words inside a sentence (names); words that also occur in ``known`` (the tools'
+    names and descriptions) are not values of the request but of the tools."""
+    known_words = set(_WORD.findall(known.lower()))
+    values: list[str | float] = []
+    for m in _NUMBER.finditer(text):
+        token = m.group().replace(",", "")
+        if any(c.isdigit() for c in token):
+            try:
+                values.append(float(token))
+            except ValueError:
+                continue
+    values.extend(a or b or c for a, b, c in _QUOTED.findall(text))
+    for m in _NAME_WORD.finditer(text):
+        word = m.group().lower()
+        before = text[: m.start()].rstrip()
+        if before and before[-1] not in _SENTENCE_END and word not in known_words:
+            if word not in _STOP:
+                values.append(word)
+    return list(dict.fromkeys(values))
+
+
+def covered(value: str | float, calls: Sequence[ToolCall]) -> bool:
+    """Whether some argument of ``calls`` uses ``value``."""
+    leaves = [leaf for c in calls for leaf in _leaves(c.arguments)]
+    text = " ".join(str(v) for v in leaves if isinstance(v, str))
+    if isinstance(value, float):
+        numbers = [float(v) for v in leaves if isinstance(v, int | float) and not isinstance(
+            v, bool)]
+        return any(_close(value * s, n) for n in numbers for s in _SCALES) or Evidence(
+            text).has_number(value)
+    return Evidence(text).has_words(value)
+
+
+def _leaves(value: Any) -> Iterable[Any]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value

@@ -1,6 +1,7 @@
 """Knowledge-base tools for an agent: plain typed functions (search, read a passage, open the
 neighbouring chunks). ``kb_tools(kb)`` returns them bound to one knowledge base, ready for the
-agent runtime's tool registry. What they return is *data* to quote and cite, never instructions."""
+agent runtime's tool registry; passages come back as plain dicts (``Passage`` fields), which the
+registry renders as JSON. What they return is *data* to quote and cite, never instructions."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ class Passage(BaseModel):
 def kb_tools(kb: KnowledgeBase) -> list[Callable[..., Any]]:
     """``[kb_search, kb_read, kb_neighbours]`` bound to ``kb``."""
 
-    def kb_search(query: str, k: int = 5, path: str | None = None) -> list[Passage]:
+    def kb_search(query: str, k: int = 5, path: str | None = None) -> list[dict[str, Any]]:
         """Search the knowledge base for passages about a question.
 
         Args:
@@ -45,7 +46,7 @@ def kb_tools(kb: KnowledgeBase) -> list[Callable[..., Any]]:
         if not 1 <= k <= 20:
             raise ModelRetry(f"k must be between 1 and 20, got {k!r}", "pass a smaller k")
         hits = kb.search(query, k, "hybrid", Filters(path=path) if path else None)
-        return [Passage.of(h) for h in hits]
+        return [Passage.of(h).model_dump() for h in hits]
 
     def kb_read(chunk_id: int) -> Passage:
         """Read one passage in full by its chunk_id (from kb_search).
@@ -58,7 +59,7 @@ def kb_tools(kb: KnowledgeBase) -> list[Callable[..., Any]]:
             raise ModelRetry(f"no passage with chunk_id {chunk_id!r}", "use an id from kb_search")
         return Passage.of(hits[0])
 
-    def kb_neighbours(chunk_id: int, before: int = 1, after: int = 1) -> list[Passage]:
+    def kb_neighbours(chunk_id: int, before: int = 1, after: int = 1) -> list[dict[str, Any]]:
         """Open the passages just before and after a passage in its document.
 
         Args:
@@ -71,6 +72,6 @@ def kb_tools(kb: KnowledgeBase) -> list[Callable[..., Any]]:
         hits = kb.index.neighbours(chunk_id, before, after)
         if not hits:
             raise ModelRetry(f"no passage with chunk_id {chunk_id!r}", "use an id from kb_search")
-        return [Passage.of(h) for h in hits]
+        return [Passage.of(h).model_dump() for h in hits]
 
     return [kb_search, kb_read, kb_neighbours]

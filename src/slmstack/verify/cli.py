@@ -112,7 +112,7 @@ def _print_metrics(title: str, m: dict[str, Any]) -> None:
     for k, v in m["step"].items():
         table.add_row(f"step {k}", f"{v}")
     for k in ("clean_pass", "clean_false_alarm", "right_answer_flawed_recall",
-              "wrong_answer_recall"):
+              "right_answer_flawed_recall_at_5pct_false_alarm", "wrong_answer_recall"):
         table.add_row(k, f"{m[k]}")
     for k, v in m["step_recall_by_kind"].items():
         table.add_row(f"step recall · {k}", f"{v}")

@@ -54,7 +54,21 @@ def metrics(examples: Sequence[Example], verdicts: Sequence[Verdict]) -> dict[st
         "clean_pass": round(1 - _rate(sol, "clean"), 4),
         "right_answer_flawed_recall": _rate(sol, "right_answer_flawed"),
         "wrong_answer_recall": _rate(sol, "wrong_answer"),
+        "right_answer_flawed_recall_at_5pct_false_alarm": _recall_at(examples, verdicts, 0.05),
     }
+
+
+def _recall_at(examples: Sequence[Example], verdicts: Sequence[Verdict], fa: float) -> float:
+    """ROC point: flag every solution scoring below the cut that flags at most ``fa`` of the
+    clean ones; the share of right-answer-flawed solutions flagged then."""
+    clean = sorted(v.score for e, v in zip(examples, verdicts, strict=True) if e.kind == "clean")
+    raf = [v.score for e, v in zip(examples, verdicts, strict=True)
+           if e.kind != "clean" and e.answer_right]
+    if not clean or not raf:
+        return 0.0
+    k = int(fa * len(clean))  # clean solutions allowed below the cut
+    cut = clean[k] if k < len(clean) else 1.01
+    return round(sum(s < cut for s in raf) / len(raf), 4)
 
 
 def _rate(c: Counter[str], group: str) -> float:

@@ -18,6 +18,7 @@ from .numerals import values
 from .rules import RuleReport
 from .trace import plain
 
+DIGIT = re.compile(r"\d")
 NUM = re.compile(r"\$?\d[\d,]*(?:\.\d+)?%?|\$?\.\d+%?")
 CUES: dict[str, tuple[str, ...]] = {  # words (a trailing * matches any ending)
     "half": ("half", "halves", "halved"), "times": ("twice", "double*", "triple*", "times"),
@@ -121,24 +122,6 @@ def _cue(word: str) -> str | None:
     return _EXACT.get(word) or next((k for stem, k in _STEMS if word.startswith(stem)), None)
 
 
-@lru_cache(maxsize=1 << 16)
-def _cue(word: str) -> str | None:
-    return _EXACT.get(word) or next((k for stem, k in _STEMS if word.startswith(stem)), None)
-
-
-def _turns(report: RuleReport, i: int, given_q: set[Fraction]) -> list[float]:
-    """Where a solution first goes odd: a fraction from whole numbers, a negative from positive
-    ones; and how many of the step's question numbers other steps use too."""
-    cs = report.comps[i]
-    wholes = all(v.denominator == 1 for c in cs for v in c.operands)
-    frac = any(c.stated is not None and c.stated.denominator != 1 for c in cs)
-    neg = any(c.stated is not None and c.stated < 0 for c in cs)
-    mine = {abs(v) for c in cs for v in c.operands} & given_q
-    others = {abs(v) for j, o in enumerate(report.comps) if j != i for c in o for v in c.operands}
-    return [float(bool(cs) and wholes and frac), float(neg and all(
-        v >= 0 for c in cs for v in c.operands)), float(len(mine & others))]
-
-
 def _cues(text: str) -> list[float]:
     found = {_cue(w) for w in set(CUE_WORD.findall(text.lower()))}
     if re.search(r"\d/\d", text):
@@ -151,29 +134,30 @@ def _operand_cues(report: RuleReport, i: int, windows: dict[Fraction, str]) -> l
     return _cues(" ".join(texts)) if texts else [0.0] * len(CUES)
 
 
-def _solution_row(report: RuleReport, later: list[set[Fraction]], given_q: set[Fraction],
+def _solution_row(report: RuleReport, later: list[set[float]], given_q: set[Fraction],
                   answer_vals: set[Fraction]) -> list[float]:
     ans = next(iter(sorted(answer_vals)), None) if answer_vals else None
     neg = report.trace.answer.strip().startswith("-")
     top = max(given_q, default=Fraction(1)) or Fraction(1)
     unused = sum(1 for i, cs in enumerate(report.comps[:-1])
-                 if cs and cs[-1].stated is not None and abs(cs[-1].stated) not in later[i])
+                 if cs and cs[-1].stated is not None and abs(float(cs[-1].stated)) not in later[i])
     return [float(ans is not None and ans.denominator != 1), float(neg),
             math.log10(float(ans) / float(top) + 1e-6) if ans is not None else 0.0,
             float(unused)]
 
 
-def _later_operands(report: RuleReport) -> list[set[Fraction]]:
-    """For each step, the operands of all later steps (and the answer's numbers)."""
-    acc: set[Fraction] = set(values(report.trace.answer, words=False))
-    out: list[set[Fraction]] = []
+def _later_operands(report: RuleReport) -> list[set[float]]:
+    """For each step, the operands of all later steps (and the answer's numbers), as floats
+    (hashing Fractions is slow)."""
+    acc = {float(v) for v in values(report.trace.answer, words=False)}
+    out: list[set[float]] = []
     for cs in reversed(report.comps):
         out.append(set(acc))
-        acc |= {abs(v) for c in cs for v in c.operands}
+        acc |= {abs(float(v)) for c in cs for v in c.operands}
     return out[::-1]
 
 
-def _step_row(report: RuleReport, i: int, n: int, later: set[Fraction], unused: int,
+def _step_row(report: RuleReport, i: int, n: int, later: set[float], unused: int,
               answer_vals: set[Fraction], sims: tuple[float, float, float]) -> list[float]:
     cs, o = report.comps[i], report.origins[i]
     stated = [abs(c.stated) for c in cs if c.stated is not None]
@@ -185,7 +169,7 @@ def _step_row(report: RuleReport, i: int, n: int, later: set[Fraction], unused: 
     return [
         len(cs), sum(not c.ok for c in cs), sum(c.error is not None for c in cs),
         o.given, o.derived, small, len(o.unknown) - small, o.reused_given,
-        float(any(v in later for v in stated)) if stated else -1.0,
+        float(any(float(v) in later for v in stated)) if stated else -1.0,
         float(i == n - 1), i / max(n - 1, 1), n,
         ops.count("+"), ops.count("-"), ops.count("*"), ops.count("/"),
         float(last is not None and last.denominator != 1),
@@ -217,7 +201,7 @@ def _windows(question: str) -> dict[Fraction, str]:
     words = question[:4000].split()
     out: dict[Fraction, str] = {}
     for i, w in enumerate(words):
-        if any(ch.isdigit() for ch in w):
+        if DIGIT.search(w):
             for v in values(w, words=False):
                 out.setdefault(v, " ".join(words[max(i - 5, 0):i + 6]))
     return out

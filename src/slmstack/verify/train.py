@@ -27,7 +27,8 @@ def train(data: str | Path | None, out: Path, *, limit: int | None = None, seed:
     fit_set = [e for e in exs if not is_validation(e.problem)]
     val_set = [e for e in exs if is_validation(e.problem)]
     with _bar(show) as bar:
-        task = bar.add_task("features + fit", total=len(fit_set) + len(val_set)) if bar else None
+        calib = sum(e.kind == "clean" for e in val_set)  # the threshold is set on clean val
+        task = bar.add_task("features + fit", total=len(fit_set) + calib) if bar else None
         tick = (lambda: bar.advance(task)) if bar else None
         clf = fit(fit_set, val_set, tick=tick,
                   config={"seed": seed, "limit": limit, "split": "train, 10% of problems "

@@ -1,0 +1,100 @@
+"""More calls for a request that needs several: continue the reply while it leaves values unused.
+
+Asked for "the weather in Paris and in Rome", a small model often writes one call and closes the
+list. When parallel calls are allowed and the engine can continue a reply (``_continue``), the
+reply is reopened after its last call and the model writes one more, as long as the request still
+names values (numbers, quoted strings, names; see ``grounding.request_values``) that no call uses.
+A new call is kept only when it is valid, not a repeat, and uses at least one of those values —
+otherwise the list is closed where it was. At most ``MAX_PARALLEL_CALLS`` calls in all.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from ..errors import ToolCallError
+from ..types import ToolCall
+from . import grounding, toolcalls
+from .schema import MAX_PARALLEL_CALLS, call_schema
+
+if TYPE_CHECKING:
+    from .base import BaseChatModel, RawOutput, Request
+
+__all__ = ["more_calls"]
+
+
+def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
+    """``raw`` with the calls the request still needs appended (unchanged when none fit)."""
+    if not (req.tools and req.parallel_tool_calls and req.constraint is not None):
+        return raw
+    head = _open_list(raw.text)
+    calls = _valid_calls(raw.text, req) if head is not None else []
+    if head is None or not calls:
+        return raw
+    offered = model.offered(req)
+    one_call = _one_call_schema(offered)
+    values = _values(req)
+    usage, grown = raw.usage, False
+    while len(calls) < MAX_PARALLEL_CALLS:
+        open_values = [v for v in values if not grounding.covered(v, calls)]
+        if not open_values:
+            break
+        more = model._continue(req, head + ", ", one_call)
+        if more is None:
+            break
+        usage = usage + more.usage
+        new = _new_call(more.text, req, calls, open_values)
+        if new is None:
+            break
+        calls.append(new)
+        head, grown = f"{head}, {more.text.strip()}", True
+    if not grown:
+        return raw
+    return type(raw)(text=head + "]}", usage=usage, finish_reason=raw.finish_reason)
+
+
+def _open_list(text: str) -> str | None:
+    """``{"tool_calls": [ ... ]}`` without its closing ``]}``; None for any other reply."""
+    body = text.rstrip()
+    if not body.endswith("}"):
+        return None
+    body = body[:-1].rstrip()
+    if not body.endswith("]"):
+        return None
+    head = body[:-1].rstrip()
+    return head if '"tool_calls"' in head[:40] else None
+
+
+def _valid_calls(text: str, req: Request) -> list[ToolCall]:
+    calls = []
+    for call in toolcalls.parse_tool_calls(text, req.tools).calls:
+        try:
+            calls.append(toolcalls.validate_call(call, req.tools, []))
+        except ToolCallError:
+            continue
+    return calls
+
+
+def _one_call_schema(tools: list) -> dict:
+    calls = [call_schema(t) for t in tools]
+    return calls[0] if len(calls) == 1 else {"anyOf": calls}
+
+
+def _values(req: Request) -> list[str | float]:
+    text = "\n".join(m.content or "" for m in req.messages if m.role == "user")
+    known = " ".join(f"{t.name} {t.description}" for t in req.tools)
+    return grounding.request_values(text, known)
+
+
+def _new_call(
+    text: str, req: Request, calls: list[ToolCall], open_values: list[str | float]
+) -> ToolCall | None:
+    found = _valid_calls(text, req)
+    if len(found) != 1:
+        return None
+    new = found[0]
+    key = json.dumps([new.name, new.arguments], sort_keys=True, default=str)
+    if any(json.dumps([c.name, c.arguments], sort_keys=True, default=str) == key for c in calls):
+        return None
+    return new if any(grounding.covered(v, [new]) for v in open_values) else None
