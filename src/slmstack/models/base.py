@@ -221,7 +221,7 @@ class BaseChatModel:
         else:
             parsed = toolcalls.parse_tool_calls(raw.text, req.tools)
         comp.repairs.extend(parsed.repairs)
-        calls = [toolcalls.validate_call(c, req.tools, comp.repairs) for c in parsed.calls]
+        calls = _validated(parsed.calls, req.tools, comp.repairs, cut=raw.finish_reason == "length")
         if self.prune_ungrounded_optional:
             calls = _prune(calls, req, comp.repairs)
         calls = _drop_repeats(calls, comp.repairs)
@@ -251,6 +251,22 @@ class BaseChatModel:
             )
         comp.parsed = value
         comp.text = json.dumps(value, ensure_ascii=False)
+
+
+def _validated(
+    calls: list[ToolCall], tools: list[ToolSpec], repairs: list[str], cut: bool
+) -> list[ToolCall]:
+    """Each call validated; when the reply was cut off at max_tokens, a broken last call after
+    good ones is dropped (it was cut, not wrong) instead of failing the whole reply."""
+    out = []
+    for i, call in enumerate(calls):
+        try:
+            out.append(toolcalls.validate_call(call, tools, repairs))
+        except ToolCallError:
+            if not (cut and out and i == len(calls) - 1):
+                raise
+            repairs.append(f"{call.name}: dropped the last call, cut off at max_tokens")
+    return out
 
 
 def _extractive(tools: list[ToolSpec], messages: list[Message]) -> list[ToolSpec]:
