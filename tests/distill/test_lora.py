@@ -26,6 +26,23 @@ def test_targets_are_what_the_constrained_decoder_emits():
     )
 
 
+def test_targets_follow_the_key_order_of_llama_cpp_grammars():
+    import json
+
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    from slmstack.distill.finetune import ordered
+
+    schema = {"type": "object", "additionalProperties": False, "required": ["city"],
+              "properties": {"unit": {"type": "string"}, "city": {"type": "string"}}}
+    root = next(line for line in json_schema_to_gbnf(json.dumps(schema)).splitlines()
+                if line.startswith("root ::="))
+    grammar_order = sorted(["unit", "city"], key=lambda k: root.index(f"{k}-kv"))
+    value = {"unit": "celsius", "city": "Oslo"}
+    assert list(ordered(value, schema, required_first=True)) == grammar_order
+    assert list(ordered(value, schema)) == ["unit", "city"]  # schema order (xgrammar)
+
+
 def test_examples_render_through_the_serving_template(student):
     examples = build_examples(student, traffic(4, 0), max_len=2048)
     assert len(examples) == 4

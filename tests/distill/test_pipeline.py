@@ -33,7 +33,7 @@ max_tokens = 24
 
 [distill.finetune]
 max_steps = 8
-val_fraction = 0.3
+val_fraction = 0.4
 eval_every = 4
 batch_size = 2
 save_every = 2

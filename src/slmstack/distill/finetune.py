@@ -43,32 +43,38 @@ from .weights import materialize, save_plain, slug, weights_source
 STAGE = "finetune"
 
 
-def ordered(value: Any, schema: dict[str, Any] | None) -> Any:
-    """``value`` with object keys in the schema's property order (the order decoding enforces)."""
+def ordered(value: Any, schema: dict[str, Any] | None, required_first: bool = False) -> Any:
+    """``value`` with object keys in the order constrained decoding emits them: the schema's
+    property order (xgrammar), or its required properties first (llama.cpp's grammars)."""
     if not isinstance(schema, dict):
         return value
     if isinstance(value, dict):
         props = schema.get("properties") or {}
-        keys = [k for k in props if k in value] + [k for k in value if k not in props]
-        return {k: ordered(value[k], props.get(k)) for k in keys}
+        keys = [k for k in props if k in value]
+        if required_first:
+            required = set(schema.get("required") or [])
+            keys = [k for k in keys if k in required] + [k for k in keys if k not in required]
+        keys += [k for k in value if k not in props]
+        return {k: ordered(value[k], props.get(k), required_first) for k in keys}
     if isinstance(value, list):
-        return [ordered(v, schema.get("items")) for v in value]
+        return [ordered(v, schema.get("items"), required_first) for v in value]
     return value
 
 
-def target_text(record: CallRecord) -> str | None:
+def target_text(record: CallRecord, required_first: bool = False) -> str | None:
     """What the student should emit for this request, or None when it has nothing to learn."""
     kind = task_kind(record.request)
     if kind == "tool_call":
-        return _tool_target(record)
+        return _tool_target(record, required_first)
     if kind == "extract":
         parsed = record.response.get("parsed")
         schema = request_schema(record.request)
-        return None if parsed is None else json.dumps(ordered(parsed, schema), ensure_ascii=False)
+        return None if parsed is None else json.dumps(ordered(parsed, schema, required_first),
+                                                      ensure_ascii=False)
     return record.response.get("text") or None
 
 
-def _tool_target(record: CallRecord) -> str | None:
+def _tool_target(record: CallRecord, required_first: bool) -> str | None:
     from .tasks import request_tools
 
     tools = {t.name: t for t in request_tools(record.request)}
@@ -77,17 +83,21 @@ def _tool_target(record: CallRecord) -> str | None:
         text = record.response.get("text")
         return json.dumps({"content": text}, ensure_ascii=False) if text else None
     out = [{"name": c.name, "arguments": ordered(c.arguments, tools[c.name].parameters
-                                                if c.name in tools else None)} for c in calls]
+                                                if c.name in tools else None, required_first)}
+           for c in calls]
     return json.dumps({"tool_calls": out}, ensure_ascii=False)
 
 
-def build_examples(student: Any, records: list[CallRecord], max_len: int) -> list[Example]:
-    """Token sequences as ``student`` (an HFChatModel) would see and emit them."""
+def build_examples(
+    student: Any, records: list[CallRecord], max_len: int, required_first: bool = False
+) -> list[Example]:
+    """Token sequences as ``student`` (an HFChatModel) would see them and its serving backend
+    emit them (``required_first``: llama.cpp's grammars, for a student served as GGUF)."""
     tok = student.tokenizer
     eos = student.stop_ids[0] if student.stop_ids else tok.eos_token_id
     out = []
     for r in records:
-        target = target_text(r)
+        target = target_text(r, required_first)
         if target is None:
             continue
         try:
@@ -142,8 +152,9 @@ def finetune_target(
     student = _load_student(target.base, folder / f"{name}-base", cfg)
     train_records = [records[i] for i in target.train_ids if i in records][: cfg.max_examples]
     fit, val = validation_split(train_records, cfg, split_by)
-    examples = build_examples(student, fit, cfg.max_len)
-    val_examples = build_examples(student, val, cfg.max_len)
+    gguf = serves_as_gguf(target.base, cfg)
+    examples = build_examples(student, fit, cfg.max_len, required_first=gguf)
+    val_examples = build_examples(student, val, cfg.max_len, required_first=gguf)
     if not examples:
         raise UserError(
             f"no training example of kind {target.kind!r} fits max_len={cfg.max_len}",
@@ -154,6 +165,15 @@ def finetune_target(
         result.update(_compare_on_validation(folder, target.base, result["uri"], val, cfg, show))
     write_json(done, result)
     return result
+
+
+def serves_as_gguf(base_uri: str, cfg: FinetuneConfig) -> bool:
+    """Whether the student is exported (and served) as a GGUF file."""
+    _, gguf = weights_source(base_uri)
+    if cfg.export == "gguf" and gguf is None:
+        raise UserError(f"cannot export a GGUF student of {base_uri!r}: it is no GGUF model",
+                        "set distill.finetune.export to 'auto' or 'hf'")
+    return cfg.export != "hf" and gguf is not None
 
 
 def _load_student(base_uri: str, base_dir: Path, cfg: FinetuneConfig) -> Any:
@@ -213,13 +233,12 @@ def _gguf_export(
     base_uri: str, merged: Any, touched: list[str], path: Path, cfg: FinetuneConfig
 ) -> dict[str, Any] | None:
     """The student as a GGUF file beside the base's (None when not wanted or not possible)."""
-    folder, gguf = weights_source(base_uri)
-    if cfg.export == "hf" or gguf is None:
-        if cfg.export == "gguf":
-            raise UserError(f"cannot export a GGUF student of {base_uri!r}: it is no GGUF model",
-                            "set distill.finetune.export to 'auto' or 'hf'")
+    if not serves_as_gguf(base_uri, cfg):
         return None
     from .gguf_export import export_gguf
+
+    folder, gguf = weights_source(base_uri)
+    assert gguf is not None
 
     state = merged.state_dict()
     weights = {f"{n}.weight": state[f"{n}.weight"].detach().float().cpu().numpy()

@@ -21,12 +21,11 @@ The store's current routing table, when there is one, replaces this default tabl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
-from ..config import DEFAULT_MODEL
-from ..errors import ConfigError
+from ..config import DEFAULT_MODEL, Section
 from ..store.records import Route, RoutingTable
 
 VIRTUAL_PREFIX = "slmstack/"
@@ -43,8 +42,8 @@ DEFAULT_HINTS: dict[str, str] = {
 routing table has a route for that kind."""
 
 
-class RouterSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RouterSettings(Section):
+    section: ClassVar[str] = "router"
 
     name: str = "slmstack/auto"
     tiers: dict[str, str] = Field(default_factory=lambda: {"small": DEFAULT_MODEL})
@@ -72,26 +71,6 @@ class RouterSettings(BaseModel):
         if not name.startswith(VIRTUAL_PREFIX) or name == VIRTUAL_PREFIX:
             raise ValueError(f"router.name {name!r} must look like 'slmstack/<something>'")
         return name
-
-    @classmethod
-    def from_settings(cls, settings: Any = None) -> RouterSettings:
-        """The ``router`` section of a ``Settings`` object (a dict or RouterSettings), if any."""
-        if isinstance(settings, RouterSettings):
-            return settings
-        raw = getattr(settings, "router", None) if settings is not None else None
-        if raw is None:
-            return cls()
-        if isinstance(raw, RouterSettings):
-            return raw
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"]) or "(table)"
-            raise ConfigError(
-                f"router.{where}: {first['msg']} (got {first.get('input')!r:.120})",
-                "fix the [router] table in slmstack.toml (see slmstack.router.settings)",
-            ) from None
 
     # -- derived ------------------------------------------------------------------------------
     def resolve(self, model: str) -> str:
