@@ -301,7 +301,7 @@ def _correct(ids: list[str], calls: dict[str, list], case_of: dict, bfcl: dict) 
     return out
 
 
-def _ratio_interval(student: list[bool], teacher: list[bool], n: int = 2000) -> list[float]:
+def _ratio_interval(student: list[bool], teacher: list[bool], n: int = 2000) -> list[float] | None:
     """Paired bootstrap 95% interval of accuracy(student) / accuracy(teacher)."""
     rng = random.Random(0)
     ratios = []
@@ -311,28 +311,29 @@ def _ratio_interval(student: list[bool], teacher: list[bool], n: int = 2000) -> 
         if t:
             ratios.append(sum(student[i] for i in idx) / t)
     ratios.sort()
+    if not ratios:
+        return None
     return [round(ratios[int(0.025 * len(ratios))], 4), round(ratios[int(0.975 * len(ratios))], 4)]
 
 
-def _student_replays(run, ids: list[str], uri: str) -> dict[str, list]:
-    """The fine-tuned student's calls on ``ids`` (from shadow, else replayed here, resumable)."""
+def _replays(run, ids: list[str], uri: str, stage_log: Path) -> dict[str, list]:
+    """``uri``'s calls on ``ids``: from a stage's replay log, the rest replayed here (resumable)."""
     from slmstack.distill.replay import ResultLog, replay_one
     from slmstack.models.registry import load_model
     from slmstack.store.records import CallRecord
 
-    path = run.root / "shadow" / "tool_call.jsonl"
-    calls = _calls_by_id(path, uri)
+    calls = _calls_by_id(stage_log, uri)
     if all(i in calls for i in ids):
         return calls
-    extra = run.root / "report" / "student.jsonl"
+    extra = run.root / "report" / "replays.jsonl"
     log = ResultLog(extra)
     recs = {json.loads(line)["id"]: CallRecord.model_validate_json(line) for line in
             (run.root / "curate" / "examples.jsonl").read_text("utf-8").splitlines()}
-    todo = [recs[i] for i in ids if not log.has(uri, recs[i])]
+    todo = [recs[i] for i in ids if i not in calls and not log.has(uri, recs[i])]
     model = load_model(uri) if todo else None
     for r in todo:
         log.add(replay_one(model, uri, r, 256, None))
-    return {**calls, **_calls_by_id(extra, uri)}
+    return {**_calls_by_id(extra, uri), **calls}
 
 
 def e2e_figures(run, work: Path) -> dict:
@@ -357,9 +358,10 @@ def e2e_figures(run, work: Path) -> dict:
     correct = {
         "teacher": _correct(ids, _calls_by_id(run.root / "collect" / "calls.jsonl"), case_of,
                             bfcl),
-        "base_slm": _correct(ids, _calls_by_id(run.root / "select" / "replays.jsonl",
-                                               target.base), case_of, bfcl),
-        "student": _correct(ids, _student_replays(run, ids, student_uri), case_of, bfcl),
+        "base_slm": _correct(ids, _replays(run, ids, target.base,
+                                           run.root / "select" / "replays.jsonl"), case_of, bfcl),
+        "student": _correct(ids, _replays(run, ids, student_uri,
+                                          run.root / "shadow" / "tool_call.jsonl"), case_of, bfcl),
     }
     acc = {k: sum(v) / len(v) if v else None for k, v in correct.items()}
     with TraceStore(store_url(work)) as store:

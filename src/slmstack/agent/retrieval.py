@@ -38,13 +38,15 @@ def tool_text(spec: ToolSpec) -> str:
 class ToolGate:
     """Offer the tools whose similarity to the task clears ``threshold``; with a ``margin``,
     only those within ``margin`` of the best one. A request for one call needs one tool, so a
-    narrow margin there leaves the model near-ties only; a request that may need several calls
-    (``parallel``) uses the wider ``parallel_margin``."""
+    narrow margin there leaves the model near-ties only. A request that may need several calls
+    (``parallel``) asks for several things at once, which dilutes its similarity to each tool:
+    it uses ``parallel_threshold`` and the wider ``parallel_margin`` where they are set."""
 
     threshold: float = DEFAULT_THRESHOLD
     top_k: int | None = None  # at most this many tools (None: all above the threshold)
     margin: float | None = None  # keep tools scoring ≥ best - margin (None: no such limit)
     parallel_margin: float | None = None  # the margin when several calls may be needed
+    parallel_threshold: float | None = None  # the threshold then (None: ``threshold``)
     embed: Embed | None = None  # default: the bundled MiniLM
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -62,6 +64,8 @@ class ToolGate:
         """Names of the tools to offer, best first, and every tool's score."""
         scores = self.scores(task, specs)
         floor = self.threshold
+        if parallel and self.parallel_threshold is not None:
+            floor = self.parallel_threshold
         margin = self.parallel_margin if parallel else self.margin
         if margin is not None and scores:
             floor = max(floor, max(scores.values()) - margin)

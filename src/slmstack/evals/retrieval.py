@@ -185,10 +185,6 @@ def run_tools(kb: KnowledgeBase, specs: list[ToolSpec], data: BeirData,
     """Tool retrieval through :class:`~slmstack.rag.toolindex.ToolIndex` (the agent's path)."""
     from ..rag.toolindex import ToolIndex
 
-    tools = ToolIndex(kb)
-    tools.add(specs)
-    return evaluate(data, lambda q, _v, mode, k: tools.rank(q, k, mode), _no_vectors, modes)
-
-
-def _no_vectors(texts: list[str]) -> list[None]:
-    return [None] * len(texts)
+    ToolIndex(kb).add(specs)
+    ranker = chunk_ranker(kb, lambda p: p[5:] if p.startswith("tool:") else None)
+    return evaluate(data, ranker, kb.embedder.encode, modes)

@@ -176,8 +176,9 @@ def _evidence(text: str) -> Evidence:
 def is_grounded(value: Any, evidence: Evidence, name: str = "") -> bool:
     """Whether ``value`` (an argument named ``name``) can be found in the evidence."""
     if isinstance(value, bool):
-        words = [w for w in _content_words(_split_name(name)) if w not in _FLAG_WORDS]
-        return any(evidence.has_word(w) for w in words)
+        words = _content_words(_split_name(name))
+        telling = [w for w in words if w not in _FLAG_WORDS] or words
+        return any(evidence.has_word(w) for w in telling)
     if isinstance(value, int | float):
         return evidence.has_number(float(value))
     if isinstance(value, str):
@@ -263,8 +264,9 @@ def prune_ungrounded(
 def ungrounded_required(
     call: ToolCall, tool: ToolSpec, evidence: Evidence, *, skip_enums: bool = True
 ) -> list[str]:
-    """Names of required arguments whose values the evidence does not support. Enum-typed
-    arguments are skipped by default: choosing among given options is the model's job."""
+    """Names of required arguments whose values the evidence does not support, or that only
+    repeat an earlier argument's text. Enum-typed arguments are skipped by default: choosing
+    among given options is the model's job."""
     props = tool.parameters.get("properties") or {}
     out = []
     for key in _required(tool):
@@ -273,9 +275,24 @@ def ungrounded_required(
         schema = props.get(key) if isinstance(props.get(key), dict) else {}
         if skip_enums and "enum" in schema:
             continue
-        if not is_grounded(call.arguments[key], evidence, key):
+        value = call.arguments[key]
+        if not is_grounded(value, evidence, key) or _reused(key, value, call.arguments):
             out.append(key)
     return out
+
+
+def _reused(key: str, value: Any, arguments: dict[str, Any]) -> bool:
+    """A string that repeats (part of) an earlier argument's string: a model with nothing to
+    put in a slot copies what it just wrote, so the copy is no evidence for this slot."""
+    if not isinstance(value, str) or not _compact(value):
+        return False
+    mine = _compact(value)
+    for other, text in arguments.items():
+        if other == key:
+            return False  # only arguments written before this one count
+        if isinstance(text, str) and mine in _compact(text):
+            return True
+    return False
 
 
 def _required(tool: ToolSpec) -> Sequence[str]:

@@ -7,16 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ..errors import UserError
 from ..types import ToolSpec
 from .ingest import Ingester
 from .records import Chunk, DocumentMeta, Filters
-from .search import MODES, KnowledgeBase, Mode, rrf
-from .text import content_hash, terms
+from .search import KnowledgeBase, Mode
+from .text import content_hash
 
 TOOL_KIND = "tool"
 _TOOLS = Filters(kinds=[TOOL_KIND])
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 
 
 def tool_words(name: str) -> str:
@@ -69,24 +67,6 @@ class ToolIndex:
         return [specs[n] for n in names if n in specs]
 
     def rank(self, task: str, k: int = 5, mode: Mode | str = "hybrid") -> list[str]:
-        """Tool names, best first. A task that asks for several things ("… Also …") needs a tool
-        for each: every sentence is searched as well as the whole task, and the rankings are
-        fused by reciprocal rank (with one sentence this is plain BM25 / dense / hybrid)."""
-        if mode not in MODES:
-            raise UserError(f"search mode {mode!r} is not one of {', '.join(MODES)}", "pick one")
-        queries = sub_queries(task)
-        n, index = max(self.kb.candidates, k), self.kb.index
-        vectors = self.kb.embedder.encode(queries) if mode != "bm25" else [None] * len(queries)
-        rankings = []
-        for query, vector in zip(queries, vectors, strict=True):
-            if mode != "dense":
-                rankings.append(index.search_text(query, n, _TOOLS))
-            if mode != "bm25":
-                rankings.append(index.search_vector(vector, n, _TOOLS))
-        return [h.path[5:] for h in rrf(rankings, k)]
-
-
-def sub_queries(task: str) -> list[str]:
-    """The task, then its sentences when it has more than one (each with ≥ 2 search terms)."""
-    parts = [p.strip() for p in _SENTENCE.split(task) if len(terms(p)) >= 2]
-    return [task, *parts] if len(parts) > 1 else [task]
+        """Tool names, best first."""
+        hits = self.kb.search(task, k, mode, _TOOLS)
+        return [h.path[5:] for h in hits]
