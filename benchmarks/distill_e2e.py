@@ -233,12 +233,13 @@ def _config(lr: float, epochs: float, bar: float):
 
 @app.command()
 def distill(work: WorkOpt = DEFAULT_WORK, name: str = "run", lr: float = 2e-4,
-            epochs: float = 2.0, bar: float = 0.9) -> None:
+            epochs: float = 2.0, bar: float = 0.85) -> None:
     """Run the whole pipeline over the recorded traffic (resumes finished stages)."""
     from slmstack.distill.artifacts import RunDir
     from slmstack.distill.pipeline import run
     from slmstack.store import TraceStore
     from slmstack.store.records import Route, RoutingTable
+    from slmstack.verify import ProcessVerifier
 
     teacher = f"gguf:{teacher_gguf()}"
     config = work / "slmstack.toml"  # [embedded] n_threads for the replays of every stage
@@ -249,7 +250,8 @@ def distill(work: WorkOpt = DEFAULT_WORK, name: str = "run", lr: float = 2e-4,
         if store.current_routing_table() is None:
             store.save_routing_table(RoutingTable(routes={
                 k: Route(model=teacher) for k in ("tool_call", "chat")}), "initial: the teacher")
-        run(RunDir(work / name), store, store, _config(lr, epochs, bar))
+        verifier = ProcessVerifier().score_call  # the process verifier scores every replay
+        run(RunDir(work / name), store, store, _config(lr, epochs, bar), verifier=verifier)
 
 
 # ---- the figures -------------------------------------------------------------------------------

@@ -389,3 +389,38 @@ def test_loop_with_an_output_schema_forces_final_answer() -> None:
     assert result.stop_reason == "done" and result.answer == Quote(symbol="ACME", price=12.5)
     assert model.calls[2].tool_choice == "final_answer"
     assert [t.name for t in model.calls[2].tools] == ["final_answer"]
+
+
+# ---- grounding ----------------------------------------------------------------------------------
+
+
+def test_grounding_drops_a_call_with_a_made_up_value_and_keeps_the_real_one() -> None:
+    model = ScriptedModel([
+        calls(("get_stock", {"symbol": "ACME"}), ("get_news", {"symbol": "GLOBEX"})),
+        answer("ACME trades at 12.5 USD."),
+    ])
+    result = Agent(model, [get_stock, get_news], grounding="decline").run("ACME's price?")
+    assert [s.call.arguments for s in result.tool_steps] == [{"symbol": "ACME"}]
+    ground = [s for s in result.steps if isinstance(s, GuardStep) and s.action == "ground"]
+    assert len(ground) == 1 and "get_news needs symbol" in ground[0].detail
+    assert result.stop_reason == "done" and result.answer == "ACME trades at 12.5 USD."
+
+
+def test_grounding_declines_when_every_call_is_made_up() -> None:
+    model = ScriptedModel([calls(("get_stock", {"symbol": "GLOBEX"}))])
+    result = Agent(model, [get_stock], grounding="decline").run("How are the markets today?")
+    assert result.stop_reason == "done" and result.tool_steps == []
+    assert "get_stock needs symbol" in result.detail and "symbol" in result.answer
+    off = Agent(ScriptedModel([calls(("get_stock", {"symbol": "GLOBEX"})), answer("ok")]),
+                [get_stock]).run("How are the markets today?")
+    assert [s.call.arguments for s in off.tool_steps] == [{"symbol": "GLOBEX"}]
+
+
+def test_values_from_tool_results_are_grounded() -> None:
+    model = ScriptedModel([
+        calls(("get_stock", {"symbol": "ACME"})),
+        calls(("get_news", {"symbol": "USD"})),  # taken from the first result
+        answer("done"),
+    ])
+    result = Agent(model, [get_stock, get_news], grounding="decline").run("ACME's price?")
+    assert [s.call.name for s in result.tool_steps] == ["get_stock", "get_news"]

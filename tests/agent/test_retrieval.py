@@ -69,3 +69,15 @@ def test_agent_with_a_gate_offers_no_tools_for_an_unrelated_task(gate: ToolGate)
     select = result.steps[0]
     assert isinstance(select, GuardStep) and select.action == "select"
     assert "no tools" in select.detail and "multiply=" in select.detail
+
+
+def test_margin_keeps_near_ties_only_and_parallel_settings_apply_to_parallel_requests() -> None:
+    scores = {"a": 0.62, "b": 0.55, "c": 0.41, "d": 0.25}
+    specs = [ToolSpec(name=n, description=n) for n in scores]
+    gate = ToolGate(threshold=0.3, margin=0.1, parallel_threshold=0.2, parallel_margin=0.4)
+    gate.scores = lambda task, specs: dict(scores)  # type: ignore[method-assign]
+    assert gate.select("x", specs)[0] == ["a", "b"]
+    assert gate.select("x", specs, parallel=True)[0] == ["a", "b", "c", "d"]
+    plain = ToolGate(threshold=0.3)
+    plain.scores = lambda task, specs: dict(scores)  # type: ignore[method-assign]
+    assert plain.select("x", specs, parallel=True)[0] == ["a", "b", "c"]

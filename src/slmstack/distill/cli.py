@@ -22,6 +22,8 @@ RoutingOpt = Annotated[
 ]
 CfgOpt = Annotated[Path | None, typer.Option("--config", help="TOML with a [distill] table")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="redo the stage even if finished")]
+VerifyOpt = Annotated[bool, typer.Option(
+    "--verify", help="score replies with the process verifier (rules + step classifier)")]
 
 
 def _friendly(fn: Any) -> Any:
@@ -69,6 +71,14 @@ def _sink(store: str | None, routing: Path | None) -> Any:
     if routing:
         return MemoryRoutingSink(path=routing)
     raise UserError("no routing table given", "pass --store URL or --routing FILE.json")
+
+
+def _verifier(on: bool) -> Any:
+    if not on:
+        return None
+    from ..verify import ProcessVerifier
+
+    return ProcessVerifier().score_call
 
 
 def _ctx(run: Path, config: Path | None) -> tuple[Any, Any]:
@@ -132,12 +142,13 @@ def _cluster_table(infos: list[Any]) -> None:
 
 @app.command("select")
 @_friendly
-def select_cmd(run: RunOpt, config: CfgOpt = None, force: ForceOpt = False) -> None:
+def select_cmd(run: RunOpt, config: CfgOpt = None, force: ForceOpt = False,
+               verify: VerifyOpt = False) -> None:
     """Score candidate small models on held-out requests of each task kind."""
     from .select import select
 
     rd, cfg = _ctx(run, config)
-    _show(select(rd, cfg.select, force=force))
+    _show(select(rd, cfg.select, verifier=_verifier(verify), force=force))
 
 
 @app.command("finetune")
@@ -152,12 +163,13 @@ def finetune_cmd(run: RunOpt, config: CfgOpt = None, force: ForceOpt = False) ->
 
 @app.command("shadow")
 @_friendly
-def shadow_cmd(run: RunOpt, config: CfgOpt = None, force: ForceOpt = False) -> None:
+def shadow_cmd(run: RunOpt, config: CfgOpt = None, force: ForceOpt = False,
+               verify: VerifyOpt = False) -> None:
     """Replay held-out requests on the students; score agreement with the incumbent."""
     from .shadow import shadow
 
     rd, cfg = _ctx(run, config)
-    _show(shadow(rd, cfg.shadow, force=force))
+    _show(shadow(rd, cfg.shadow, verifier=_verifier(verify), force=force))
 
 
 @app.command("promote")
@@ -184,12 +196,12 @@ def rollback_cmd(store: StoreOpt = None, routing: RoutingOpt = None) -> None:
 @app.command("run")
 @_friendly
 def run_cmd(run: RunOpt, store: StoreOpt = None, traces: TracesOpt = None,
-            routing: RoutingOpt = None, config: CfgOpt = None) -> None:
+            routing: RoutingOpt = None, config: CfgOpt = None, verify: VerifyOpt = False) -> None:
     """All stages in order; finished stages are skipped, so this also resumes a run."""
     from .pipeline import run as run_all
 
     rd, cfg = _ctx(run, config)
-    run_all(rd, _source(store, traces), _sink(store, routing), cfg)
+    run_all(rd, _source(store, traces), _sink(store, routing), cfg, verifier=_verifier(verify))
     _status(rd)
 
 
