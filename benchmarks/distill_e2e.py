@@ -222,7 +222,7 @@ def _config(lr: float, epochs: float, bar: float):
     from slmstack.distill.config import DistillConfig
 
     return DistillConfig.model_validate({
-        "cluster": {"heldout_fraction": 0.25, "split_by": "tools"},
+        "cluster": {"heldout_fraction": 0.3, "split_by": "tools"},
         "select": {"candidates": ["embedded:smollm2-135m"], "heldout_limit": 500},
         "finetune": {"epochs": epochs, "batch_size": 4, "lr": lr, "rank": 16, "alpha": 32,
                      "max_len": 1024, "save_every": 5, "val_fraction": 0.15, "eval_every": 10,

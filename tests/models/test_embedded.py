@@ -43,7 +43,7 @@ PERSON = {
 
 def test_chat_answers_with_usage_latency_and_cost(embedded_model):
     c = embedded_model.complete(
-        "What is the capital of France?", max_tokens=24
+        "What is the capital city of France?", max_tokens=24
     )
     assert "Paris" in (c.text or "")
     assert c.usage.input_tokens > 10 and 0 < c.usage.output_tokens <= 24

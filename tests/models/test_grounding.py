@@ -111,3 +111,27 @@ def test_tool_results_are_evidence_but_the_system_prompt_is_not() -> None:
     assert ungrounded_required(call, TOOL, evidence_from(msgs)) == []
     call = ToolCall(name="weather", arguments={"city": "Oslo", "days": 2})
     assert ungrounded_required(call, TOOL, evidence_from(msgs)) == ["city"]
+
+
+FORECAST = ToolSpec(
+    name="forecast",
+    description="Weather forecast.",
+    parameters={
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "include_precipitation": {"type": "boolean"}},
+        "required": ["city"],
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Oslo forecast including precipitation", {"city": "Oslo", "include_precipitation": True}),
+        ("Oslo forecast without precipitation", {"city": "Oslo", "include_precipitation": False}),
+        ("Oslo forecast", {"city": "Oslo"}),
+    ],
+)
+def test_a_flag_the_request_asks_for_is_switched_on(text: str, expected: dict) -> None:
+    call = ToolCall(name="forecast", arguments={"city": "Oslo", "include_precipitation": False})
+    assert prune_ungrounded(call, FORECAST, Evidence(text), []).arguments == expected

@@ -76,3 +76,27 @@ def test_request_values_are_numbers_quotes_and_names_not_tool_words() -> None:
     assert {"john", "coltrane", "miles", "davis"} <= set(values) and "spotify" not in values
     done = [ToolCall(name="play", arguments={"artist": "John Coltrane", "minutes": 20})]
     assert covered("coltrane", done) and covered(20.0, done) and not covered("miles", done)
+
+
+GCD = ToolSpec(
+    name="gcd",
+    description="Greatest common divisor.",
+    parameters={
+        "type": "object",
+        "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+        "required": ["a", "b"],
+    },
+)
+
+
+def gcd(a: int, b: int) -> str:
+    return json.dumps({"name": "gcd", "arguments": {"a": a, "b": b}})
+
+
+def test_a_call_that_only_reshuffles_used_values_is_not_added() -> None:
+    ask = "The gcd of 96 and 128, of 15 and 25, and of 40 and 60."
+    first = '{"tool_calls": [' + gcd(96, 128) + ", " + gcd(15, 25) + "]}"
+    c = Continuing(first, [gcd(25, 128)]).complete(ask, tools=[GCD], parallel_tool_calls=True)
+    assert len(c.tool_calls) == 2
+    c = Continuing(first, [gcd(40, 60)]).complete(ask, tools=[GCD], parallel_tool_calls=True)
+    assert [t.arguments for t in c.tool_calls][-1] == {"a": 40, "b": 60}

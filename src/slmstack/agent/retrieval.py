@@ -28,10 +28,21 @@ DEFAULT_THRESHOLD = 0.2
 
 
 def tool_text(spec: ToolSpec) -> str:
-    """What a tool is about, in words: its name split into words, then its description."""
-    words = re.sub(r"([a-z])([A-Z])", r"\1 \2", spec.name)
-    words = re.sub(r"[._\-/:]+", " ", words)
-    return f"{words}: {spec.description}".strip()
+    """What a tool is about, in words: its name split into words, its description, then what
+    its parameters are (names and descriptions: the things a related request mentions)."""
+    text = f"{_words(spec.name)}: {spec.description}".strip()
+    props = spec.parameters.get("properties") or {}
+    params = [
+        f"{_words(k)} ({v.get('description', '')})".replace(" ()", "")
+        for k, v in props.items()
+        if isinstance(v, dict)
+    ]
+    return f"{text} Parameters: {'; '.join(params)}." if params else text
+
+
+def _words(name: str) -> str:
+    words = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
+    return re.sub(r"[._\-/:]+", " ", words).strip()
 
 
 @dataclass

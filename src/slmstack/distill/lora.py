@@ -24,6 +24,8 @@ from typing import Any
 
 from .config import FinetuneConfig
 
+LENGTH_GROUP = 8  # batches whose examples are sorted by length together
+
 
 @dataclass
 class Example:
@@ -64,16 +66,36 @@ def total_steps(n_examples: int, cfg: FinetuneConfig) -> int:
     return max(1, math.ceil(cfg.epochs * n_examples / cfg.batch_size))
 
 
-def example_order(n: int, steps: int, cfg: FinetuneConfig) -> list[int]:
-    """Indices for every step, epoch after epoch, each epoch shuffled by (seed, epoch)."""
+def example_order(n: int, steps: int, cfg: FinetuneConfig,
+                  lengths: list[int] | None = None) -> list[int]:
+    """Indices for every step, epoch after epoch, each epoch shuffled by (seed, epoch).
+
+    With ``lengths``, each run of ``LENGTH_GROUP`` batches of a shuffled epoch is sorted by
+    length, so a batch pads its sequences to similar lengths (less work on padding), while the
+    batches' order stays random.
+    """
     order: list[int] = []
     epoch = 0
+    group = LENGTH_GROUP * cfg.batch_size
     while len(order) < steps * cfg.batch_size:
+        rng = random.Random(cfg.seed * 1000 + epoch)
         perm = list(range(n))
-        random.Random(cfg.seed * 1000 + epoch).shuffle(perm)
+        rng.shuffle(perm)
+        if lengths is not None:
+            perm = _length_grouped(perm, lengths, group, cfg.batch_size, rng)
         order.extend(perm)
         epoch += 1
     return order
+
+
+def _length_grouped(perm: list[int], lengths: list[int], group: int, batch: int,
+                    rng: random.Random) -> list[int]:
+    batches = []
+    for i in range(0, len(perm), group):
+        chunk = sorted(perm[i : i + group], key=lambda j: lengths[j])
+        batches.extend(chunk[k : k + batch] for k in range(0, len(chunk), batch))
+    rng.shuffle(batches)
+    return [j for b in batches for j in b]
 
 
 def collate(batch: list[Example], pad_id: int, device: str) -> tuple[Any, Any, Any, int]:
@@ -217,7 +239,7 @@ def train(
     import torch
 
     steps = total_steps(len(examples), cfg)
-    order = example_order(len(examples), steps, cfg)
+    order = example_order(len(examples), steps, cfg, [len(e.ids) for e in examples])
     params, opt, sched = _optimiser(model, steps, cfg)
     done, stats, best = (checkpoint.restore(model, opt, sched) if checkpoint
                          else (0, TrainStats(), Best()))

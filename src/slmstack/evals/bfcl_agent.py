@@ -29,9 +29,9 @@ def default_gate() -> ToolGate:
     """The gate the runner uses. A request for one call offers the tools scoring ≥ 0.35 and
     within 0.1 of the best (near-ties only: one call needs one tool); a request that may need
     several calls, whose similarity to each tool is diluted by its other parts, offers those
-    ≥ 0.2 (the library default) and within 0.25 of the best. Chosen on a dev slice (every 5th
-    case of each category); the same settings for every category."""
-    return ToolGate(threshold=0.35, margin=0.1, parallel_threshold=0.2, parallel_margin=0.25)
+    ≥ 0.15 and within 0.3 of the best. Chosen on a dev slice (every 5th case of each
+    category); the same settings for every category."""
+    return ToolGate(threshold=0.35, margin=0.1, parallel_threshold=0.15, parallel_margin=0.3)
 
 
 def run_bfcl_agent(

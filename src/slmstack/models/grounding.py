@@ -248,17 +248,39 @@ def _split_name(name: str) -> str:
 def prune_ungrounded(
     call: ToolCall, tool: ToolSpec, evidence: Evidence, repairs: list[str]
 ) -> ToolCall:
-    """``call`` without the optional arguments the evidence does not support. Required arguments
-    are kept as they are."""
+    """``call`` without the optional arguments the evidence does not support. An optional flag
+    whose subject the request asks for ("... including precipitation" for
+    ``include_precipitation``, not negated) is switched on. Required arguments are kept as
+    they are."""
     required = set(tool.parameters.get("required") or [])
     kept = {}
     for key, value in call.arguments.items():
-        if key not in required and not is_grounded(value, evidence, key):
+        if key in required:
+            kept[key] = value
+        elif not is_grounded(value, evidence, key):
             repairs.append(f"{call.name}: left out optional argument {key!r} = {value!r:.60} "
                            "(not given in the request)")
-            continue
-        kept[key] = value
+        elif value is False and not _negated(key, evidence):
+            repairs.append(f"{call.name}: set flag {key!r} to true (the request asks for it)")
+            kept[key] = True
+        else:
+            kept[key] = value
     return call.model_copy(update={"arguments": kept})
+
+
+_NEGATIONS = frozenset("no not without exclude excluding except don't dont never skip omit".split())
+
+
+def _negated(name: str, evidence: Evidence) -> bool:
+    """A negation among the three words before a telling word of flag ``name`` in the text."""
+    words = _content_words(_split_name(name))
+    telling = [w for w in words if w not in _FLAG_WORDS] or words
+    tokens = re.findall(r"[a-z0-9']+", evidence.text)
+    for i, token in enumerate(tokens):
+        if any(token == w or (len(w) >= 4 and _same_stem(token, w)) for w in telling):
+            if _NEGATIONS.intersection(tokens[max(0, i - 3) : i]):
+                return True
+    return False
 
 
 def ungrounded_required(
@@ -317,7 +339,10 @@ def text_spans(texts: Iterable[str], *, max_words: int = 8, max_spans: int = 120
             for n in range(1, max_words + 1):
                 if i + n > len(words):
                     break
-                spans.setdefault(" ".join(words[i : i + n]))
+                span = " ".join(words[i : i + n])
+                if '"' in span or "\\" in span:  # llama.cpp's enum literals mis-escape these
+                    continue
+                spans.setdefault(span)
                 if len(spans) >= max_spans:
                     return list(spans)
     return list(spans)

@@ -44,7 +44,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
         if more is None:
             break
         usage = usage + more.usage
-        new = _new_call(more.text, req, calls, open_values)
+        new = _new_call(more.text, req, calls, values, open_values)
         if new is None:
             break
         calls.append(new)
@@ -88,7 +88,11 @@ def _values(req: Request) -> list[str | float]:
 
 
 def _new_call(
-    text: str, req: Request, calls: list[ToolCall], open_values: list[str | float]
+    text: str,
+    req: Request,
+    calls: list[ToolCall],
+    values: list[str | float],
+    open_values: list[str | float],
 ) -> ToolCall | None:
     found = _valid_calls(text, req)
     if len(found) != 1:
@@ -97,4 +101,22 @@ def _new_call(
     key = json.dumps([new.name, new.arguments], sort_keys=True, default=str)
     if any(json.dumps([c.name, c.arguments], sort_keys=True, default=str) == key for c in calls):
         return None
-    return new if any(grounding.covered(v, [new]) for v in open_values) else None
+    used = [v for v in values if v not in open_values]
+    return new if _adds_more_than_it_repeats(new, used, open_values) else None
+
+
+def _adds_more_than_it_repeats(
+    new: ToolCall, used: list[str | float], open_values: list[str | float]
+) -> bool:
+    """At least one argument of ``new`` uses a value no call used yet, and no fewer of its
+    arguments do that than repeat values earlier calls already used (a call that only reshuffles
+    used values is not one the request asked for)."""
+    fresh = repeats = 0
+    for key, value in new.arguments.items():
+        one = [ToolCall(name=new.name, arguments={key: value})]
+        if any(grounding.covered(v, one) for v in open_values):
+            fresh += 1
+        elif any(grounding.covered(v, one) for v in used):
+            repeats += 1
+    return fresh >= 1 and fresh >= repeats
+
