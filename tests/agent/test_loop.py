@@ -266,12 +266,25 @@ def test_the_warning_lets_the_model_recover() -> None:
 
 def test_max_steps_gives_partial_answer() -> None:
     replies = [calls(("get_stock", {"symbol": s})) for s in ("ACME", "INITECH", "ACME2")]
-    result = Agent(ScriptedModel(replies), [get_stock], budgets={"max_steps": 2}).run("all?")
-    assert result.stop_reason == "max_steps" and "2 model steps" in result.detail
+    model = ScriptedModel(replies)
+    result = Agent(model, [get_stock], budgets={"max_steps": 3}).run("all?")
+    assert result.stop_reason == "max_steps" and "3 model steps" in result.detail
+    assert "no answer on the last one" in result.detail
+    assert model.calls[2].tools == [] and model.calls[2].schema is not None  # answer only
     assert [e["result"] for e in result.answer] == [
         "ACME trades at 12.5 USD",
         "INITECH trades at 7 USD",
     ]
+
+
+def test_the_last_step_of_the_budget_answers_from_what_was_gathered() -> None:
+    replies = [calls(("get_stock", {"symbol": "ACME"})), calls(("get_news", {"symbol": "ACME"})),
+               json.dumps({"answer": "ACME is at 12.5 USD."})]
+    model = ScriptedModel(replies)
+    result = Agent(model, [get_stock, get_news], budgets={"max_steps": 3}).run("ACME?")
+    assert result.stop_reason == "done" and result.answer == "ACME is at 12.5 USD."
+    assert model.calls[1].tools and model.calls[2].tools == []
+    assert [s.call.name for s in result.tool_steps] == ["get_stock", "get_news"]
 
 
 def test_token_budget() -> None:
@@ -424,3 +437,21 @@ def test_values_from_tool_results_are_grounded() -> None:
     ])
     result = Agent(model, [get_stock, get_news], grounding="decline").run("ACME's price?")
     assert [s.call.name for s in result.tool_steps] == ["get_stock", "get_news"]
+
+
+def test_the_process_verifier_blocks_an_answer_reached_by_wrong_arithmetic() -> None:
+    from slmstack.verify.verifier import ProcessVerifier
+
+    task = "Tom has 3 apples and buys 4 more. How many apples?"
+    flawed = "Tom has 3 apples and buys 4 more.\n3 + 4 = 8\nSo Tom has 8 apples."
+    sound = "Tom has 3 apples and buys 4 more.\n3 + 4 = 7\nSo Tom has 7 apples."
+    verifier = ProcessVerifier()
+    blocked = Agent(ScriptedModel([flawed]), verifier=verifier, verifier_policy="block").run(task)
+    assert blocked.answer is None and "answer withheld" in blocked.detail
+    verdict = blocked.steps[-1].verdict  # type: ignore[union-attr]
+    assert verdict["action"] == "block" and verdict["verifier"].startswith("rules")
+    assert any(f["kind"] == "arithmetic" for f in verdict["findings"])
+    ok = Agent(ScriptedModel([sound]), verifier=verifier, verifier_policy="block").run(task)
+    assert ok.answer == sound and ok.steps[-1].verdict["action"] == "accept"  # type: ignore
+    flagged = Agent(ScriptedModel([flawed]), verifier=verifier, verifier_policy="flag").run(task)
+    assert flagged.answer == flawed and flagged.steps[-1].verdict["action"] == "flag"  # type: ignore

@@ -48,15 +48,19 @@ def _llama_logits(path, ids):
     return np.array(llm.scores[: len(ids)])
 
 
-def test_llama_cpp_runs_the_merged_student(student, tiny_llama_gguf, tmp_path):
+@pytest.mark.parametrize(("qtype", "tolerance"), [("f32", 0.05), ("q8_0", 0.25)])
+def test_llama_cpp_runs_the_merged_student(student, tiny_llama_gguf, tmp_path, qtype, tolerance):
     weights, ids, expected = student
-    info = export_gguf(tiny_llama_gguf, tmp_path / "tiny-student.gguf", weights)
+    out = tmp_path / f"tiny-student-{qtype}.gguf"
+    info = export_gguf(tiny_llama_gguf, out, weights, qtype=qtype)
     assert info["replaced"] == len(weights) == 14  # 2 layers × 7 linear layers
     assert info["layouts"] == {"as-is": 10, "rope-permuted": 4}  # q and k of each layer
-    got = _llama_logits(tmp_path / "tiny-student.gguf", ids)
+    got = _llama_logits(out, ids)
     base = _llama_logits(tiny_llama_gguf, ids)
     err, moved = np.abs(got - expected).mean(), np.abs(base - expected).mean()
-    assert err < 0.1 * moved  # llama.cpp computes the student, not the base
+    # llama.cpp computes the student, not the base: up to llama.cpp's own arithmetic in f32,
+    # plus Q8_0 rounding of the changed weights
+    assert err < tolerance * moved, (err, moved)
 
 
 def test_weights_of_another_model_are_refused(student, tiny_llama_gguf, tmp_path):

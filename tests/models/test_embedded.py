@@ -211,3 +211,30 @@ def test_lazy_grammar_path_stops_at_max_tokens(embedded_model):
 def test_profile_context_is_the_allocated_one():
     small = load_model("embedded:smollm2-135m", Settings(embedded=EmbeddedSettings(n_ctx=512)))
     assert small.profile.context_length == small.n_ctx == 512
+
+
+def test_annotation_only_and_any_value_properties_compile_to_a_grammar(embedded_model):
+    # BFCL-style "any" parameters arrive as {"description": ...}: llama.cpp's converter would
+    # assert on them (and read {} as "an object"); they must mean "any JSON value".
+    tool = ToolSpec(name="train", description="Train a model on data.", parameters={
+        "type": "object",
+        "properties": {"data": {"description": "the training data"},
+                       "trees": {"type": "integer", "description": "how many trees"}},
+        "required": ["data", "trees"],
+    })
+    c = embedded_model.complete("Train on my_data with 100 trees.", tools=[tool],
+                                tool_choice="train", max_tokens=60)
+    [call] = c.tool_calls
+    assert call.name == "train" and isinstance(call.arguments["trees"], int)
+    assert "data" in call.arguments
+
+
+def test_a_schema_llama_cpp_cannot_compile_is_a_clear_error():
+    from slmstack.errors import InvalidSchema
+    from slmstack.models.embedded import gbnf_for
+    from slmstack.models.schema import for_grammar
+
+    assert for_grammar({"type": "object", "properties": {"x": {"title": "X"}}})["properties"][
+        "x"]["type"][0] == "string"
+    with pytest.raises(InvalidSchema, match="cannot turn this JSON Schema into a grammar"):
+        gbnf_for(json.dumps({"type": "object", "properties": {"a": {"type": "frob"}}}))

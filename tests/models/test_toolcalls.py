@@ -462,7 +462,9 @@ def test_validate_call_on_parse_output_end_to_end() -> None:
         ("5", {"type": "integer"}, 5),
         ("-5", {"type": "integer"}, -5),
         ("2.5", {"type": "number"}, 2.5),
-        ("7", {"type": "number"}, 7),
+        ("7", {"type": "number"}, 7.0),
+        (7, {"type": "number"}, 7.0),
+        (7, {"type": ["integer", "number"]}, 7),
         (5.0, {"type": "integer"}, 5),
         ("5.0", {"type": "integer"}, 5),
         ("true", {"type": "boolean"}, True),
@@ -477,7 +479,7 @@ def test_validate_call_on_parse_output_end_to_end() -> None:
         ("2", {"enum": [1, 2, 3]}, 2),
         ("5", {"type": ["integer", "null"]}, 5),
         ("5", {"anyOf": [{"type": "integer"}, {"type": "null"}]}, 5),
-        ("5", {"oneOf": [{"type": "boolean"}, {"type": "number"}]}, 5),
+        ("5", {"oneOf": [{"type": "boolean"}, {"type": "number"}]}, 5.0),
         ("x", {"anyOf": [{"type": "string"}, {"type": "integer"}]}, "x"),
         ("null", {"type": "null"}, None),
         (
@@ -489,7 +491,7 @@ def test_validate_call_on_parse_output_end_to_end() -> None:
                     "list": {"type": "array", "items": {"type": "integer"}},
                 },
             },
-            {"inner": {"n": 1}, "list": [2, 3]},
+            {"inner": {"n": 1.0}, "list": [2, 3]},
         ),
         (
             {"p": {"x": "1"}},
@@ -682,3 +684,20 @@ def test_coerce_never_raises(value: Any, schema_of: Any) -> None:
         schemas.append(schema_of)
     for schema in schemas:
         coerce_to_schema(value, schema, [])
+
+
+def test_a_rejected_reply_still_carries_its_usage_and_raw_text() -> None:
+    """Tokens spent on a reply that fails validation are cost all the same: the error carries
+    the rejected completion so the router and gateway can account for it."""
+    from slmstack.errors import OutputValidationError, ToolCallError
+    from slmstack.models.scripted import ScriptedModel
+
+    model = ScriptedModel(["not json at all", "I will not call anything"])
+    with pytest.raises(OutputValidationError) as bad_json:
+        model.complete("x", schema={"type": "object"})
+    comp = bad_json.value.completion
+    assert comp.raw_text == "not json at all" and comp.usage.output_tokens > 0
+    tool = ToolSpec(name="f", parameters={"type": "object", "properties": {}})
+    with pytest.raises(ToolCallError) as no_call:
+        model.complete("x", tools=[tool], tool_choice="required")
+    assert no_call.value.completion.raw_text == "I will not call anything"

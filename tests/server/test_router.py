@@ -46,3 +46,19 @@ def test_escalation_through_the_gateway_is_recorded_once(tmp_path, api_key, make
     assert [(r.model, r.escalated) for r in recs] == [(SMALL, True), (LARGE, False)]
     assert all(r.api_key_id == kid and r.task_id == "task-7" and r.route == "extract"
                for r in recs)
+
+
+def test_the_router_and_the_gateway_share_loaded_models(tmp_path) -> None:
+    """A model the gateway serves by name and the router routes to is loaded once, not twice."""
+    from slmstack.server.build import make_loader
+    from slmstack.server.settings import GatewaySettings
+
+    uri = "embedded:smollm2-135m"
+    settings = gateway_settings(tmp_path).model_copy(
+        update={"router": {"tiers": {"small": uri, "large": uri}}})
+    load = make_loader(settings, GatewaySettings.from_settings(settings), None)
+    served = load(uri)
+    assert load(uri) is served
+    routed = load("router:slmstack/auto")
+    assert routed.model("small") is served and routed.model("large") is served
+    assert load("router:slmstack/small").model("small") is served

@@ -236,12 +236,13 @@ class _Run:
         messages, fold = self._fitted()
         if fold is not None:
             yield self._add(fold)
-        forced, masked = self.force_answer, self.mask
+        last = self._last_step()
+        forced, masked = self.force_answer or last, self.mask
         self.mask = set()
         step, comp = self._call_model(messages, forced, masked)
         yield self._add(step)
         if forced:
-            yield from self._forced_answer(step, comp)
+            yield from self._forced_answer(step, comp, last and not self.force_answer)
             return
         if comp is None:
             yield from self._retry(step.error or "invalid reply")
@@ -252,11 +253,24 @@ class _Run:
             return
         yield from self._act(comp.tool_calls)
 
-    def _forced_answer(self, step: ModelStep, comp: Completion | None) -> Iterator[Step]:
-        """After a loop warning the model gets one turn without tools; calling again (or not
-        answering in the answer format) means it is still looping."""
+    def _last_step(self) -> bool:
+        """Whether the next model call is the last the step budget allows, after earlier ones:
+        it is offered no tools but the answer, so a run that gathered evidence ends with an
+        answer built on it instead of one more call it has no step left to read."""
+        return self.spend.steps > 0 and self.spend.steps == self.agent.budgets.max_steps - 1
+
+    def _forced_answer(
+        self, step: ModelStep, comp: Completion | None, budget: bool = False
+    ) -> Iterator[Step]:
+        """After a loop warning, or on the budget's last step, the model gets one turn with no
+        tool but the answer; calling again (or not answering in the answer format) means it is
+        still looping (or, on the last step, that it ran out of steps)."""
         wants_call = self.agent.output is not None  # the answer is a final_answer call
         if comp is None or bool(comp.tool_calls) != wants_call:
+            if budget:
+                b = self.agent.budgets.max_steps
+                raise _Stop("max_steps", f"used all {b} model steps; no answer on the last one",
+                            self._partial())
             raise _Stop("loop", f"{self.warned}; no answer after the warning", self._partial())
         self.transcript.append(comp.message())
         if self.agent.output is not None:
@@ -464,8 +478,9 @@ class _Run:
             answer = self.agent.output.validate(call.arguments)
         except OutputValidationError as exc:
             if forced:
-                raise _Stop("loop", f"{self.warned}; no valid answer after the warning ({exc})",
-                            self._partial()) from None
+                why = self.warned or "last step of the budget"
+                raise _Stop("loop" if self.warned else "max_steps",
+                            f"{why}: no valid answer ({exc})", self._partial()) from None
             text = template("agent_output_retry").format(error=exc).strip()
             self.transcript.append(Message.tool(text, call.id, call.name))
             yield from self._retry(str(exc), "agent_output_retry")
@@ -505,4 +520,8 @@ class _Run:
             wall_s=self.spend.wall_s,
         )
         final.verdict = self.agent.verdict.judge([*self.records, final])
+        if final.verdict is not None and final.verdict["action"] == "block":
+            final.answer = None
+            final.detail += (f"; answer withheld: the verifier scored the reasoning "
+                             f"{final.verdict['score']:.2f} < {final.verdict['threshold']:g}")
         return final

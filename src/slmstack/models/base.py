@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from ..errors import OutputValidationError, ToolCallError, UserError
+from ..errors import ModelRetry, OutputValidationError, ToolCallError, UserError
 from ..types import Completion, Message, StreamEvent, ToolCall, ToolChoice, ToolSpec, Usage
 from . import grounding, parallel, prompts, toolcalls
 from .catalog import ModelProfile
@@ -207,12 +207,18 @@ class BaseChatModel:
             raw_text=raw.text,
             finish_reason="length" if raw.finish_reason == "length" else "stop",
         )
-        if req.tools:
-            self._interpret_tools(req, raw, comp)
-        elif req.schema is not None:
-            self._interpret_json(req, raw, comp)
-        else:
-            comp.text = raw.text
+        try:
+            if req.tools:
+                self._interpret_tools(req, raw, comp)
+            elif req.schema is not None:
+                self._interpret_json(req, raw, comp)
+            else:
+                comp.text = raw.text
+        except ModelRetry as exc:
+            # the tokens were spent all the same: callers that account cost (the router,
+            # the gateway) read them from the rejected completion
+            exc.completion = comp  # type: ignore[attr-defined]
+            raise
         return comp
 
     def _interpret_tools(self, req: Request, raw: RawOutput, comp: Completion) -> None:

@@ -12,17 +12,19 @@ import json
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..errors import ModelNotFound, UserError
+from ..errors import InvalidSchema, ModelNotFound, UserError
 from ..types import Usage
 from .base import BaseChatModel, RawOutput, Request
 from .catalog import Catalog
 from .files import smollm2_gguf
 from .greedy import greedy_constrained
+from .schema import for_grammar
 
 EMBEDDED = {"smollm2-135m": smollm2_gguf}
 
@@ -43,7 +45,8 @@ def gbnf_for(schema_json: str) -> str:
     """A JSON Schema as GBNF text (root rule ``root``), converted once per schema."""
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
-    return json_schema_to_gbnf(schema_json)
+    with _unsupported_schema(schema_json):
+        return json_schema_to_gbnf(_annotations_dropped(schema_json))
 
 
 @lru_cache(maxsize=64)
@@ -53,7 +56,28 @@ def grammar_for(schema_json: str) -> Any:
     The key keeps property order: the grammar emits properties in schema order, which is the
     order small models read them in the prompt (sorting keys would reorder them).
     """
-    return _llama_cpp().LlamaGrammar.from_json_schema(schema_json, verbose=False)
+    with _unsupported_schema(schema_json):
+        return _llama_cpp().LlamaGrammar.from_json_schema(
+            _annotations_dropped(schema_json), verbose=False
+        )
+
+
+def _annotations_dropped(schema_json: str) -> str:
+    return json.dumps(for_grammar(json.loads(schema_json)))
+
+
+@contextmanager
+def _unsupported_schema(schema_json: str) -> Iterator[None]:
+    """llama.cpp's converter fails with bare AssertionErrors/ValueErrors: say which schema."""
+    try:
+        yield
+    except (AssertionError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise InvalidSchema(
+            f"llama.cpp cannot turn this JSON Schema into a grammar ({exc or type(exc).__name__}):"
+            f" {schema_json[:200]}",
+            "simplify the schema (plain types, enums, objects, arrays), or pass it to a model "
+            "served over HTTP, where slmstack validates and repairs instead of constraining",
+        ) from None
 
 
 class EmbeddedChatModel(BaseChatModel):

@@ -106,3 +106,36 @@ def tool_calls_schema(
         "additionalProperties": False,
     }
     return {"anyOf": [call_turn, text_turn]}
+
+
+# ---- schemas for grammar compilers ---------------------------------------------------------------
+_ANNOTATIONS = ("description", "title", "examples", "default", "$comment", "deprecated",
+                "readOnly", "writeOnly")
+_SUBSCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
+_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+_SUBSCHEMA_ONE = ("items", "additionalProperties", "not", "contains")
+
+
+_ANY_VALUE = {"type": ["string", "number", "boolean", "array", "object", "null"]}
+
+
+def for_grammar(schema: Any, *, root: bool = True) -> Any:
+    """``schema`` without the annotation keywords (description, title, examples, …), which
+    constrain nothing. llama.cpp's JSON-Schema-to-grammar converter rejects a property schema
+    that holds only annotations (``{"description": …}``) and reads ``{}`` as "an object"; both
+    mean "any value", which is spelt out as the union of JSON's types."""
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: v for k, v in schema.items() if k not in _ANNOTATIONS}
+    if not out and not root:
+        return dict(_ANY_VALUE)
+    for key in _SUBSCHEMA_MAPS:
+        if isinstance(out.get(key), dict):
+            out[key] = {k: for_grammar(v, root=False) for k, v in out[key].items()}
+    for key in _SUBSCHEMA_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [for_grammar(v, root=False) for v in out[key]]
+    for key in _SUBSCHEMA_ONE:
+        if isinstance(out.get(key), dict):
+            out[key] = for_grammar(out[key], root=False)
+    return out

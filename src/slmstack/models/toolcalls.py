@@ -1213,7 +1213,10 @@ def _coerce_types(
                 value = new
                 break
     if type(value) is int and "number" in kinds and "integer" not in kinds:
-        value = _as_float(value)  # a "number" slot holds a float (Python tools expect one)
+        as_float = _as_float(value)  # a "number" slot holds a float (Python tools expect one)
+        if as_float is not value:
+            co.note(path, value, as_float)
+            value = as_float
     return _coerce_inside(value, schema, co, path, depth)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..config import Settings
@@ -19,6 +20,7 @@ def build_router(
     verifier: Verifier | None = None,
     name: str | None = None,
     table_ttl_s: float = 5.0,
+    loader: Callable[[str], Any] | None = None,
 ) -> Router:
     """A Router from ``settings.router`` and the store's current routing table.
 
@@ -27,7 +29,9 @@ def build_router(
     loading them (tests, the gateway's shared instances); ``classifier``: a ``TaskClassifier``
     (default: the one ``router.classifier`` names, if any); ``verifier``: the escalation hook
     ``(CallRecord, Completion) -> score``; ``name``: a virtual model name to return a view of
-    (``slmstack/auto`` routes, ``slmstack/<tier>`` pins a tier).
+    (``slmstack/auto`` routes, ``slmstack/<tier>`` pins a tier); ``loader``: URI → ChatModel for
+    the models not in ``models`` (the gateway passes its own, so a model it serves and routes to
+    is loaded once; default: ``models.registry.load_model`` with ``settings``).
     """
     rs = RouterSettings.from_settings(settings)
     table = (store.current_routing_table() if store is not None else None) or rs.default_table()
@@ -36,7 +40,7 @@ def build_router(
 
         classifier = TaskClassifier.load(rs.classifier)
     app = settings if isinstance(settings, Settings) else None
-    shared = _Shared(rs, app, table, store, models, classifier, verifier, table_ttl_s)
+    shared = _Shared(rs, app, table, store, models, classifier, verifier, table_ttl_s, loader)
     router = Router(shared)
     return router.view(name) if name is not None and name != rs.name else router
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -56,10 +56,12 @@ class _Shared:
 
     def __init__(self, settings: RouterSettings, app_settings: Any, table: RoutingTable,
                  store: Any, models: dict[str, Any] | None, classifier: Classifier | None,
-                 verifier: esc.Verifier | None, table_ttl_s: float) -> None:
+                 verifier: esc.Verifier | None, table_ttl_s: float,
+                 loader: Callable[[str], Any] | None = None) -> None:
         self.settings, self.app_settings = settings, app_settings
         self.store, self.classifier, self.verifier = store, classifier, verifier
         self.models: dict[str, Any] = dict(models or {})
+        self.loader = loader
         self.lock = threading.Lock()
         self.table, self.table_read, self.table_ttl_s = table, time.monotonic(), table_ttl_s
         self.catalog = Catalog.builtin().with_user_models(getattr(app_settings, "models", {}))
@@ -123,9 +125,12 @@ class Router:
         uri = self._s.settings.resolve(uri)
         with self._s.lock:
             if uri not in self._s.models:
-                from ..models.registry import load_model
+                if self._s.loader is not None:
+                    self._s.models[uri] = self._s.loader(uri)
+                else:
+                    from ..models.registry import load_model
 
-                self._s.models[uri] = load_model(uri, self._s.app_settings)
+                    self._s.models[uri] = load_model(uri, self._s.app_settings)
             return self._s.models[uri]
 
     def tier_of(self, uri: str) -> str:

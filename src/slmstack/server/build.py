@@ -3,6 +3,7 @@ model pool, budgets and metrics."""
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,14 +106,23 @@ def make_loader(settings: Settings, gw: GatewaySettings, store: Any) -> Any:
 
     up = upstream_settings(settings, gw)
     router: list[Any] = []
+    loaded: dict[str, Any] = {}  # URI → model: served names and the router's tiers share one
+    lock = threading.Lock()
+
+    def model(uri: str) -> Any:
+        with lock:
+            if uri not in loaded:
+                loaded[uri] = load_model(uri, up)
+            return loaded[uri]
 
     def load(uri: str) -> Any:
         if uri.startswith("router:"):
-            if not router:
-                hooks = router_hooks()
-                assert hooks is not None  # router: names exist only when the router does
-                router.append(hooks[0](up, store=store))
+            with lock:
+                if not router:
+                    hooks = router_hooks()
+                    assert hooks is not None  # router: names exist only when the router does
+                    router.append(hooks[0](up, store=store, loader=model))
             return router[0].view(uri.removeprefix("router:"))
-        return load_model(uri, up)
+        return model(uri)
 
     return load
