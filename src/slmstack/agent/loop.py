@@ -254,10 +254,13 @@ class _Run:
         yield from self._act(comp.tool_calls)
 
     def _last_step(self) -> bool:
-        """Whether the next model call is the last the step budget allows, after earlier ones:
-        it is offered no tools but the answer, so a run that gathered evidence ends with an
-        answer built on it instead of one more call it has no step left to read."""
-        return self.spend.steps > 0 and self.spend.steps == self.agent.budgets.max_steps - 1
+        """Whether the next model call is the last the step budget allows and tools have already
+        answered: it is offered no tools but the answer, so a run that gathered evidence ends
+        with an answer built on it instead of one more call it has no step left to read. (A
+        run whose calls all failed keeps its last step for one more call.)"""
+        if self.spend.steps == 0 or self.spend.steps != self.agent.budgets.max_steps - 1:
+            return False
+        return any(isinstance(s, ToolStep) and s.ok for s in self.records)
 
     def _forced_answer(
         self, step: ModelStep, comp: Completion | None, budget: bool = False
@@ -331,7 +334,8 @@ class _Run:
                 schema=schema,
                 max_tokens=self.spend.output_tokens(),
                 temperature=self.agent.temperature,
-                parallel_tool_calls=self.agent.parallel_tool_calls,
+                # one answer: a final_answer turn is never continued into more calls
+                parallel_tool_calls=self.agent.parallel_tool_calls and choice != FINAL,
             )
         except ModelRetry as exc:
             comp, step.error = None, str(exc)

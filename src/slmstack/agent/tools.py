@@ -188,7 +188,7 @@ def _parameter_hints(fn: Callable[..., Any]) -> dict[str, Any]:
     target = inspect.unwrap(fn)
     shim = SimpleNamespace(__annotations__=params, __globals__=getattr(target, "__globals__", {}))
     try:
-        return get_type_hints(shim)
+        return get_type_hints(shim, include_extras=True)  # Annotated[int, Field(le=5)] bounds
     except NameError as exc:
         raise UserError(
             f"tool {getattr(fn, '__name__', fn)!r}: cannot resolve a type hint ({exc})",

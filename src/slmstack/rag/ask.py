@@ -55,7 +55,10 @@ def ask(question: str, kb: KnowledgeBase, model: ChatModel, *, k: int = 3,
     if not hits or strength < min_score:
         result.reason = f"best passage similarity {strength:.2f} < {min_score:.2f}"
         return result
-    agent = Agent(model, [*kb_tools(kb), *tools], output=answer_schema(len(hits)),
+    # a small model's window holds a few passages: one call returns at most as many as the
+    # first search did
+    kb = kb_tools(kb, max_k=k, max_around=1)
+    agent = Agent(model, [*kb, *tools], output=answer_schema(len(hits)),
                   allow=KB_TOOLS, budgets=Budgets(max_steps=max_steps, max_output_tokens=160))
     run = agent.run(seed(question, hits))
     result.run = run

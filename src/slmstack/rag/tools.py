@@ -6,9 +6,9 @@ registry renders as JSON. What they return is *data* to quote and cite, never in
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..errors import ModelRetry
 from .records import Filters, Hit
@@ -32,19 +32,25 @@ class Passage(BaseModel):
                    page=hit.page, heading=hit.heading, text=hit.text, score=round(hit.score, 4))
 
 
-def kb_tools(kb: KnowledgeBase) -> list[Callable[..., Any]]:
-    """``[kb_search, kb_read, kb_neighbours]`` bound to ``kb``."""
+def kb_tools(
+    kb: KnowledgeBase, *, max_k: int = 20, max_around: int = 5
+) -> list[Callable[..., Any]]:
+    """``[kb_search, kb_read, kb_neighbours]`` bound to ``kb``. ``max_k`` / ``max_around`` bound
+    how many passages one call may return (the bounds are in the tools' schemas, so a
+    constrained model cannot ask for more): a small model's context holds only a few."""
 
-    def kb_search(query: str, k: int = 5, path: str | None = None) -> list[dict[str, Any]]:
+    def kb_search(
+        query: str, k: int = min(5, max_k), path: str | None = None
+    ) -> list[dict[str, Any]]:
         """Search the knowledge base for passages about a question.
 
         Args:
             query: what to look for, in words.
-            k: how many passages to return (1-20).
+            k: how many passages to return.
             path: only files whose path matches this glob, e.g. "*/contracts/*".
         """
-        if not 1 <= k <= 20:
-            raise ModelRetry(f"k must be between 1 and 20, got {k!r}", "pass a smaller k")
+        if not 1 <= k <= max_k:
+            raise ModelRetry(f"k must be between 1 and {max_k}, got {k!r}", "pass a smaller k")
         hits = kb.search(query, k, "hybrid", Filters(path=path) if path else None)
         return [Passage.of(h).model_dump() for h in hits]
 
@@ -59,19 +65,25 @@ def kb_tools(kb: KnowledgeBase) -> list[Callable[..., Any]]:
             raise ModelRetry(f"no passage with chunk_id {chunk_id!r}", "use an id from kb_search")
         return Passage.of(hits[0])
 
-    def kb_neighbours(chunk_id: int, before: int = 1, after: int = 1) -> list[dict[str, Any]]:
+    def kb_neighbours(chunk_id: int, before: int = min(1, max_around),
+                      after: int = min(1, max_around)) -> list[dict[str, Any]]:
         """Open the passages just before and after a passage in its document.
 
         Args:
             chunk_id: the passage's id.
-            before: how many passages before it (0-5).
-            after: how many passages after it (0-5).
+            before: how many passages before it.
+            after: how many passages after it.
         """
-        if not (0 <= before <= 5 and 0 <= after <= 5):
-            raise ModelRetry(f"before/after must be 0-5, got {before!r}/{after!r}", "ask fewer")
+        if not (0 <= before <= max_around and 0 <= after <= max_around):
+            raise ModelRetry(f"before/after must be 0-{max_around}, got {before!r}/{after!r}",
+                             "ask fewer")
         hits = kb.index.neighbours(chunk_id, before, after)
         if not hits:
             raise ModelRetry(f"no passage with chunk_id {chunk_id!r}", "use an id from kb_search")
         return [Passage.of(h).model_dump() for h in hits]
 
+    # the bounds as schema constraints (real objects: these names are local, not module-level)
+    kb_search.__annotations__["k"] = Annotated[int, Field(ge=1, le=max_k)]
+    around = Annotated[int, Field(ge=0, le=max_around)]
+    kb_neighbours.__annotations__.update(before=around, after=around)
     return [kb_search, kb_read, kb_neighbours]
