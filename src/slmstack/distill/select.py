@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..progress import progress
 from ..store.records import CallRecord
 from .artifacts import RunDir, read_json, read_jsonl, write_json
 from .cluster import Assignment, ClusterInfo, load_clusters
@@ -16,7 +17,6 @@ from .config import SelectConfig
 from .curate import EXAMPLES
 from .protocols import Verifier
 from .replay import ResultLog, replay_one, summarize
-from .ui import progress
 
 STAGE = "select"
 SELECTION = "selection.json"

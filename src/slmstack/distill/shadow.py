@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..progress import progress
 from ..store.records import CallRecord
 from .artifacts import RunDir, read_json, read_jsonl, write_json
 from .config import ShadowConfig
@@ -18,7 +19,6 @@ from .curate import EXAMPLES
 from .protocols import Verifier
 from .replay import ResultLog, replay_one, summarize
 from .select import load_targets
-from .ui import progress
 
 STAGE = "shadow"
 DECISIONS = "decisions.json"

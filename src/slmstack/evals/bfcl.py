@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import SlmstackError, UserError
 from ..models import prompts
+from ..progress import progress as progress_bar
 from ..types import Completion, Message, ToolCall, ToolSpec
 
 if TYPE_CHECKING:
@@ -715,33 +716,13 @@ def run_bfcl(
     cats = [categories] if isinstance(categories, str) else list(categories or CATEGORIES)
     cases = [c for cat in cats for c in load_category(data_dir, cat)[:limit]]
     report = BfclReport(model=getattr(model, "name", type(model).__name__), mode=mode)
-    with _progress(progress) as bar:
+    with progress_bar(progress) as bar:
         task = bar.add_task("BFCL", total=len(cases))
         for case in cases:
             bar.update(task, description=f"BFCL {case.category}")
             report.records.append(run_case(model, case, mode=mode, max_tokens=max_tokens))
             bar.advance(task)
     return report
-
-
-def _progress(enabled: bool) -> Any:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        disable=not enabled,
-    )
 
 
 def run_case(

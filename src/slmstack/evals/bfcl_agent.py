@@ -16,8 +16,9 @@ from typing import Any, Literal
 
 from ..agent import Agent, Budgets, ModelStep, RunResult, Tool, ToolGate
 from ..errors import SlmstackError, UserError
+from ..progress import progress as progress_bar
 from ..types import ToolCall
-from .bfcl import CATEGORIES, BfclCase, BfclReport, CaseRecord, _progress, check_case, load_category
+from .bfcl import CATEGORIES, BfclCase, BfclReport, CaseRecord, check_case, load_category
 
 __all__ = ["run_bfcl_agent", "run_case_agent"]
 
@@ -53,7 +54,7 @@ def run_bfcl_agent(
     cases = [c for cat in cats for c in load_category(data_dir, cat)[:limit]]
     report = BfclReport(model=getattr(model, "name", type(model).__name__), mode="agent")
     tool_gate = default_gate() if gate == "default" else gate
-    with _progress(progress) as bar:
+    with progress_bar(progress) as bar:
         task = bar.add_task("BFCL agent", total=len(cases))
         for case in cases:
             bar.update(task, description=f"BFCL agent {case.category}")

@@ -13,7 +13,7 @@ from .verifier import ProcessVerifier
 
 
 def _bar(show: bool) -> Any:
-    from ..distill.ui import progress
+    from ..progress import progress
 
     return progress(show) if show else nullcontext(None)
 

@@ -1,4 +1,4 @@
-"""Rich progress bars for the long loops of every stage."""
+"""Rich progress bars for the long loops (BFCL, distillation stages, verifier training)."""
 
 from __future__ import annotations
 
