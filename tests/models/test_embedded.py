@@ -117,7 +117,12 @@ def test_tool_results_round_trip(embedded_model):
         Message.tool('{"temperature_c": 18, "sky": "sunny"}', call.id, call.name),
     ]
     c = embedded_model.complete(msgs, tools=[WEATHER], tool_choice="none", max_tokens=40)
+    # tool_choice="none" after calls: prose (constrained to {"content": …}, unwrapped), not a
+    # copy of the call the transcript shows as JSON
+    assert c.tool_calls == [] and not (c.text or "").lstrip().startswith("{")
     assert "sunny" in (c.text or "").lower()
+    [*_, last] = embedded_model.stream(msgs, tools=[WEATHER], tool_choice="none", max_tokens=40)
+    assert last.completion is not None and last.completion.text == c.text
 
 
 def test_unknown_embedded_name_lists_known_ones():

@@ -21,6 +21,11 @@ from . import grounding, parallel, prompts, toolcalls
 from .catalog import ModelProfile
 from .schema import check_schema, tool_calls_schema, validation_errors
 
+PROSE_SCHEMA: dict[str, Any] = {
+    "type": "object", "properties": {"content": {"type": "string"}}, "required": ["content"],
+}
+"""The reply form for prose where tool calls are in sight but not allowed (see _constraint)."""
+
 
 @runtime_checkable
 class ChatModel(Protocol):
@@ -180,7 +185,17 @@ class BaseChatModel:
                 allow_text=req.tool_choice == "auto",
                 parallel=req.parallel_tool_calls,
             )
+        if req.schema is None and self._prose_after_calls(req):
+            return PROSE_SCHEMA
         return req.schema
+
+    def _prose_after_calls(self, req: Request) -> bool:
+        """tool_choice="none" after tool turns, on an engine that constrains and a family without
+        native tool calls: the transcript shows the calls as JSON text, and a small model copies
+        one instead of answering, so the reply is constrained to ``{"content": …}`` (unwrapped)."""
+        return (req.tool_choice == "none" and self.profile.can_constrain
+                and not self.profile.native_tools
+                and any(m.tool_calls for m in req.messages))
 
     def _render(self, req: Request) -> list[Message]:
         """Messages as this model family should see them (tool prompt, tool-role fallback)."""
@@ -191,6 +206,8 @@ class BaseChatModel:
             msgs = prompts.with_tool_prompt(
                 msgs, req.tools, req.tool_choice, parallel=req.parallel_tool_calls
             )
+        elif req.constraint is PROSE_SCHEMA:
+            msgs = prompts.with_no_tools_rule(msgs)
         elif req.schema is not None:
             # shown even when decoding is constrained: small models fill values better when
             # they can read the field names and types, not only be forced into them
@@ -212,6 +229,10 @@ class BaseChatModel:
                 self._interpret_tools(req, raw, comp)
             elif req.schema is not None:
                 self._interpret_json(req, raw, comp)
+            elif req.constraint is PROSE_SCHEMA:
+                value, _ = toolcalls.load_json_lenient(raw.text)
+                content = value.get("content") if isinstance(value, dict) else None
+                comp.text = content if isinstance(content, str) else raw.text
             else:
                 comp.text = raw.text
         except ModelRetry as exc:

@@ -63,6 +63,11 @@ def with_tool_prompt(
     return _merge_system(messages, block)
 
 
+def with_no_tools_rule(messages: list[Message]) -> list[Message]:
+    """tool_choice="none" after tool turns: answer in words, not with another call."""
+    return _merge_system(messages, template("tool_choice_none").strip())
+
+
 def with_schema_prompt(messages: list[Message], schema: dict[str, Any]) -> list[Message]:
     block = template("schema").format(schema=json.dumps(schema, ensure_ascii=False))
     return _merge_system(messages, block)
