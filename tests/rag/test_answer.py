@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from slmstack.errors import OutputValidationError
 from slmstack.models.scripted import ScriptedModel
 from slmstack.rag.answer import answer, quote
 from slmstack.rag.ask import ask
@@ -147,3 +148,27 @@ def test_ask_reads_neighbours_and_cites_what_it_read(tmp_path, embedder):
     result = ask("How do I start the machine?", kb, ScriptedModel(calls), k=1, min_score=0.0)
     assert not result.declined, result.reason
     assert result.claims[0].citation == "[m.md:Stop]"  # found through the tool, not the seed
+
+
+def test_sentences_join_wrapped_lines_and_split_at_full_stops():
+    from slmstack.rag.answer import sentences
+
+    text = ("# Pumps\n\nThe Zorblax pump must be oiled\nevery month. Use SAE 30 oil.\n\n"
+            "* width (default: 70) is the max.")
+    assert sentences(text) == ["Pumps", "The Zorblax pump must be oiled every month.",
+                               "Use SAE 30 oil.", "width (default: 70) is the max."]
+
+
+@pytest.mark.slow
+def test_quoted_answer_is_a_sentence_of_the_best_passage(small_kb, embedded_model):
+    result = answer("When must the Zorblax pump be oiled?", small_kb, embedded_model,
+                    quote_sentence=True)
+    assert not result.declined, result.reason
+    assert result.text == "The Zorblax pump must be oiled every month. [pumps.md:Pumps]"
+
+
+def test_a_quoted_answer_outside_the_passage_is_refused(small_kb):
+    # an engine that cannot constrain still gets its reply validated against the enum
+    model = ScriptedModel(['{"answer": "Every decade.", "source": 1}'])
+    with pytest.raises(OutputValidationError):
+        answer("When must the Zorblax pump be oiled?", small_kb, model, quote_sentence=True)

@@ -105,7 +105,7 @@ class RagReport:
                 "records": self.records}
 
 
-RUNNERS = ("agent", "direct")
+RUNNERS = ("agent", "direct", "quote")
 
 
 def run_rag(kb: KnowledgeBase, cases: list[QACase], model: ChatModel | None = None, *,
@@ -118,7 +118,10 @@ def run_rag(kb: KnowledgeBase, cases: list[QACase], model: ChatModel | None = No
 
     if runner not in RUNNERS:
         raise UserError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}", "pick one")
-    respond = ask if runner == "agent" else answer
+    def quoted(question: str, kb: KnowledgeBase, model: ChatModel) -> Any:
+        return answer(question, kb, model, quote_sentence=True)
+
+    respond = {"agent": ask, "direct": answer, "quote": quoted}[runner]
     report, t0 = RagReport(n=len(cases), k=k), time.perf_counter()
     for i, case in enumerate(cases):
         rec: dict[str, Any] = {"id": case.id, "answerable": case.answerable}

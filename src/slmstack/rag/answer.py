@@ -10,6 +10,7 @@ when the model picks no passage, or when its answer is not supported by the pass
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -92,7 +93,10 @@ def retrieve(kb: KnowledgeBase, question: str, k: int,
 
 
 def answer(question: str, kb: KnowledgeBase, model: ChatModel, *, k: int = 3,
-           min_score: float = MIN_SCORE, filters: Filters | None = None) -> Answer:
+           min_score: float = MIN_SCORE, filters: Filters | None = None,
+           quote_sentence: bool = False) -> Answer:
+    """One constrained model call over the top ``k`` passages. ``quote_sentence``: the answer is
+    one of the best passage's sentences, word for word (the schema's enum)."""
     hits, strength = retrieve(kb, question, k, filters)
     result = Answer(question, passages=hits)
     if not hits or strength < min_score:
@@ -101,10 +105,25 @@ def answer(question: str, kb: KnowledgeBase, model: ChatModel, *, k: int = 3,
     prompt = template("rag_answer_user").format(
         passages="\n\n".join(quote(h, i) for i, h in enumerate(hits, 1)), question=question)
     messages = [Message.system(template("rag_answer_system").strip()), Message.user(prompt)]
-    completion = model.complete(messages, schema=answer_schema(len(hits)), max_tokens=160)
+    schema = answer_schema(len(hits))
+    if quote_sentence:
+        quotes = [q for q in sentences(hits[0].text) if '"' not in q and "\\" not in q]
+        if quotes:
+            schema["properties"]["answer"] = {"type": "string", "enum": quotes}
+    completion = model.complete(messages, schema=schema, max_tokens=160)
     result.completion = completion
     result.claims, result.reason = _claims(completion, hits)
     return result
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
+_WRAPPED = re.compile(r"(?<=\S)[ \t]*\n(?=[ \t]*[^\s*#>|`-])")  # a line wrapped mid-sentence
+
+
+def sentences(text: str) -> list[str]:
+    """``text``'s sentences (and paragraphs without a full stop), wrapped lines joined."""
+    out = [p.strip(" \t-*#>|") for p in _SENTENCE_END.split(_WRAPPED.sub(" ", text))]
+    return list(dict.fromkeys(p for p in out if 3 <= len(p) <= 300))
 
 
 def _claims(completion: Completion, hits: list[Hit]) -> tuple[list[Claim], str]:

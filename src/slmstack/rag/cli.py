@@ -190,7 +190,9 @@ def eval_rag(
     model: Annotated[str | None, typer.Option("--model", "-m", help="model URI")] = None,
     split: Annotated[str, typer.Option(help="test | dev | all")] = "test",
     answers: Annotated[bool, typer.Option(help="also answer with the model")] = True,
-    runner: Annotated[str, typer.Option(help="agent (slmstack ask) | direct (one call)")] = "agent",
+    runner: Annotated[str, typer.Option(
+        help="agent (slmstack ask) | direct (one call) | quote (one call; the answer is a "
+             "sentence of the best passage)")] = "agent",
     output: Annotated[Path | None, typer.Option("--out", help="write JSON here")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="slmstack.toml")] = None,
 ) -> None:
