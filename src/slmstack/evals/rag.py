@@ -10,6 +10,7 @@ share declined.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -118,10 +119,8 @@ def run_rag(kb: KnowledgeBase, cases: list[QACase], model: ChatModel | None = No
 
     if runner not in RUNNERS:
         raise UserError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}", "pick one")
-    def quoted(question: str, kb: KnowledgeBase, model: ChatModel) -> Any:
-        return answer(question, kb, model, quote_sentence=True)
-
-    respond = {"agent": ask, "direct": answer, "quote": quoted}[runner]
+    respond = {"agent": ask, "direct": answer,
+               "quote": functools.partial(answer, quote_sentence=True)}[runner]
     report, t0 = RagReport(n=len(cases), k=k), time.perf_counter()
     for i, case in enumerate(cases):
         rec: dict[str, Any] = {"id": case.id, "answerable": case.answerable}

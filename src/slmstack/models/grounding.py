@@ -33,6 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..types import Message, ToolCall, ToolSpec
+from .schema import enum_safe
 
 __all__ = [
     "Evidence",
@@ -340,7 +341,7 @@ def text_spans(texts: Iterable[str], *, max_words: int = 8, max_spans: int = 120
                 if i + n > len(words):
                     break
                 span = " ".join(words[i : i + n])
-                if '"' in span or "\\" in span:  # llama.cpp's enum literals mis-escape these
+                if not enum_safe(span):
                     continue
                 spans.setdefault(span)
                 if len(spans) >= max_spans:

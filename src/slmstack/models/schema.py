@@ -119,6 +119,12 @@ _SUBSCHEMA_ONE = ("items", "additionalProperties", "not", "contains")
 _ANY_VALUE = {"type": ["string", "number", "boolean", "array", "object", "null"]}
 
 
+def enum_safe(text: str) -> bool:
+    """Whether ``text`` can be an enum literal in a llama.cpp grammar: its JSON-Schema converter
+    escapes double quotes and backslashes in enum strings wrongly."""
+    return '"' not in text and "\\" not in text
+
+
 def for_grammar(schema: Any, *, root: bool = True) -> Any:
     """``schema`` without the annotation keywords (description, title, examples, …), which
     constrain nothing. llama.cpp's JSON-Schema-to-grammar converter rejects a property schema

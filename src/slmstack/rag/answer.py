@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..models.prompts import template
+from ..models.schema import enum_safe
 from ..types import Completion, Message
 from .records import Filters, Hit
 from .search import KnowledgeBase, rrf
@@ -107,7 +108,7 @@ def answer(question: str, kb: KnowledgeBase, model: ChatModel, *, k: int = 3,
     messages = [Message.system(template("rag_answer_system").strip()), Message.user(prompt)]
     schema = answer_schema(len(hits))
     if quote_sentence:
-        quotes = [q for q in sentences(hits[0].text) if '"' not in q and "\\" not in q]
+        quotes = [q for q in sentences(hits[0].text) if enum_safe(q)]
         if quotes:
             schema["properties"]["answer"] = {"type": "string", "enum": quotes}
     completion = model.complete(messages, schema=schema, max_tokens=160)

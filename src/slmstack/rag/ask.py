@@ -57,8 +57,8 @@ def ask(question: str, kb: KnowledgeBase, model: ChatModel, *, k: int = 3,
         return result
     # a small model's window holds a few passages: one call returns at most as many as the
     # first search did
-    kb = kb_tools(kb, max_k=k, max_around=1)
-    agent = Agent(model, [*kb, *tools], output=answer_schema(len(hits)),
+    agent = Agent(model, [*kb_tools(kb, max_k=k, max_around=1), *tools],
+                  output=answer_schema(len(hits)),
                   allow=KB_TOOLS, budgets=Budgets(max_steps=max_steps, max_output_tokens=160))
     run = agent.run(seed(question, hits))
     result.run = run
