@@ -135,3 +135,95 @@ FORECAST = ToolSpec(
 def test_a_flag_the_request_asks_for_is_switched_on(text: str, expected: dict) -> None:
     call = ToolCall(name="forecast", arguments={"city": "Oslo", "include_precipitation": False})
     assert prune_ungrounded(call, FORECAST, Evidence(text), []).arguments == expected
+
+
+# ---- extractive arguments ---------------------------------------------------------------------
+
+from slmstack.models.grounding import extractive, number_mentions, text_spans  # noqa: E402
+
+
+def test_spans_keep_the_text_between_their_words() -> None:
+    spans = text_spans([
+        "Distance between Boston, MA, and Washington, D.C. in miles? "
+        "Find the case titled 'Roe v. Wade'.Include dissent. What was Albert Einstein's role? "
+        "Analyze ~/data/scan.nii today."
+    ])
+    for expected in ("Boston, MA", "Washington, D.C", "Roe v. Wade", "Albert Einstein",
+                     "Albert Einstein's role", "~/data/scan.nii"):
+        assert expected in spans
+    # never across a sentence end, never a possessive's lone "s"
+    assert not [s for s in spans if "Wade'.Include" in s or "miles? Find" in s]
+    assert "s" not in spans and "s role" not in spans
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("net income of $2,000,000", [(2_000_000, False)]),
+        ("a rate of 5% over 3 years", [(5, True), (3, False)]),
+        ("213 million people", [(213_000_000, False)]),
+        ("a 50k budget at 298K", [(50_000, False), (298, False)]),
+        ("c = -4 and the next five games", [(-4, False), (5, False)]),
+        ("open until 11 PM", [(11, False), (23, False)]),
+        ("two dozen eggs, per second", [(24, False)]),
+    ],
+)
+def test_number_mentions(text: str, expected: list[tuple[float, bool]]) -> None:
+    assert number_mentions([text]) == expected
+
+
+def test_extractive_limits_strings_numbers_and_looping_arrays() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "company": {"type": "string"},
+            "day": {"type": "string", "description": "Format: yyyy-mm-dd."},
+            "rate": {"type": "number", "description": "The interest rate."},
+            "rate_pct": {"type": "number", "description": "The rate as a percentage."},
+            "years": {"type": "integer", "minimum": 1},
+            "flows": {"type": "array", "items": {"type": "number"}},
+            "kinds": {"type": "array", "items": {"type": "string", "enum": ["a", "b", "c"]}},
+            "unit": {"type": "string", "enum": ["cm", "in"]},
+        },
+    }
+    text = "Invest $10,000 in Acme at 5% for 3 years from March 17, 2023"
+    out = extractive(schema, text_spans([text]), number_mentions([text]))["properties"]
+    assert "Acme" in out["company"]["enum"] and "Invest $10,000" in out["company"]["enum"]
+    assert out["day"]["enum"] == ["March 17, 2023"]  # only the spans that are dates
+    assert out["rate"]["enum"] == [10000, 0.05, 3, 17, 2023]  # a percentage is a fraction ...
+    assert 5 in out["rate_pct"]["enum"] and 0.05 not in out["rate_pct"]["enum"]  # ... unless
+    assert out["years"]["enum"] == [10000, 5, 3, 17, 2023]
+    assert out["flows"]["maxItems"] == 5 and out["flows"]["items"]["enum"]
+    assert out["kinds"]["maxItems"] == 3 and out["kinds"]["items"]["enum"] == ["a", "b", "c"]
+    assert out["unit"] == schema["properties"]["unit"]  # given choices stay as they are
+    # no numbers in the request: number slots stay free
+    free = extractive(schema, ["Acme"], [])["properties"]
+    assert "enum" not in free["rate"] and "maxItems" not in free["flows"]
+
+
+def test_optional_values_that_repeat_another_argument_are_left_out() -> None:
+    tool = ToolSpec(name="hypot", parameters={
+        "type": "object",
+        "properties": {"x": {"type": "integer"}, "y": {"type": "integer"},
+                       "z": {"type": "integer"}, "label": {"type": "string"}},
+        "required": ["x", "y"],
+    })
+    call = ToolCall(name="hypot", arguments={"x": 4, "y": 5, "z": 4, "label": "5"})
+    repairs: list[str] = []
+    out = prune_ungrounded(call, tool, Evidence("sides 4 and 5"), repairs)
+    assert out.arguments == {"x": 4, "y": 5}
+    assert any("repeats argument 'x'" in r for r in repairs)
+
+
+def test_a_flag_left_out_is_switched_on_when_the_request_names_its_subject() -> None:
+    tool = ToolSpec(name="route", parameters={
+        "type": "object",
+        "properties": {"origin": {"type": "string"}, "consider_terrain": {"type": "boolean"},
+                       "avoid_tolls": {"type": "boolean"}, "traffic": {"type": "boolean"}},
+        "required": ["origin"],
+    })
+    call = ToolCall(name="route", arguments={"origin": "Boston"})
+    text = "From Boston, accounting for terrain, without traffic; tolls are fine"
+    out = prune_ungrounded(call, tool, Evidence(text), [])
+    # "avoid" is not in the request, "traffic" is negated
+    assert out.arguments == {"origin": "Boston", "consider_terrain": True}

@@ -99,8 +99,9 @@ class BaseChatModel:
     # leave out optional arguments whose values the request does not contain (small models fill
     # every parameter they see); see ``grounding``. Set False on an instance to keep them.
     prune_ungrounded_optional: bool = True
-    # constrain free-text string arguments of tool calls to spans of the request (user messages
-    # and tool results): for the smallest models, copying beats inventing. Backends turn it on.
+    # constrain free-text string and number arguments of tool calls to what the request (user
+    # messages and tool results) wrote: for the smallest models, copying beats inventing.
+    # Backends turn it on; see ``grounding.extractive``.
     extractive_strings: bool = False
 
     # ---- engine hooks -------------------------------------------------------------------
@@ -297,9 +298,10 @@ def _validated(
 
 
 def _extractive(tools: list[ToolSpec], messages: list[Message]) -> list[ToolSpec]:
-    spans = grounding.text_spans(grounding.span_texts(messages))
+    texts = grounding.span_texts(messages)
+    spans, numbers = grounding.text_spans(texts), grounding.number_mentions(texts)
     return [
-        t.model_copy(update={"parameters": grounding.extractive(t.parameters, spans)})
+        t.model_copy(update={"parameters": grounding.extractive(t.parameters, spans, numbers)})
         for t in tools
     ]
 

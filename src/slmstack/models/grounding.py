@@ -33,6 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..types import Message, ToolCall, ToolSpec
+from . import dates
 from .schema import enum_safe
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "evidence_from",
     "extractive",
     "is_grounded",
+    "number_mentions",
     "prune_ungrounded",
     "span_texts",
     "text_spans",
@@ -54,7 +56,7 @@ _STOP = frozenset(
 )
 _FLAG_WORDS = frozenset(
     "include includes including show use get return enable enabled is has with add allow only "
-    "all flag detail details detailed info information data".split()
+    "all flag detail details detailed info information data consider account".split()
 )
 """Words of a flag's name that say nothing about what it switches on (include_..., show_...)."""
 _SMALL = {
@@ -261,12 +263,37 @@ def prune_ungrounded(
         elif not is_grounded(value, evidence, key):
             repairs.append(f"{call.name}: left out optional argument {key!r} = {value!r:.60} "
                            "(not given in the request)")
+        elif (other := _repeats(key, value, call.arguments)) is not None:
+            repairs.append(f"{call.name}: left out optional argument {key!r} = {value!r:.60} "
+                           f"(it repeats argument {other!r})")
         elif value is False and not _negated(key, evidence):
             repairs.append(f"{call.name}: set flag {key!r} to true (the request asks for it)")
             kept[key] = True
         else:
             kept[key] = value
+    for key in _asked_flags(tool, kept, evidence):
+        repairs.append(f"{call.name}: set flag {key!r} to true (the request asks for it)")
+        kept[key] = True
     return call.model_copy(update={"arguments": kept})
+
+
+def _asked_flags(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) -> list[str]:
+    """Optional boolean parameters left out whose subject the request names, every telling
+    word of the name ("accounting for terrain" for ``consider_terrain``), not negated."""
+    props = tool.parameters.get("properties") or {}
+    required = set(tool.parameters.get("required") or [])
+    out = []
+    for key, schema in props.items():
+        if key in arguments or key in required or not isinstance(schema, dict):
+            continue
+        if schema.get("type") != "boolean" or schema.get("default") is True:
+            continue
+        telling = [w for w in _content_words(_split_name(key)) if w not in _FLAG_WORDS]
+        if telling and all(len(w) >= 3 and evidence.has_word(w) for w in telling) and not (
+            _negated(key, evidence)
+        ):
+            out.append(key)
+    return out
 
 
 _NEGATIONS = frozenset("no not without exclude excluding except don't dont never skip omit".split())
@@ -318,57 +345,190 @@ def _reused(key: str, value: Any, arguments: dict[str, Any]) -> bool:
     return False
 
 
+def _repeats(key: str, value: Any, arguments: dict[str, Any]) -> str | None:
+    """The other argument whose value ``value`` repeats (same number, or a string found in the
+    other's text): a model filling a slot the request says nothing about copies a value it has
+    just used, which is grounded in the request but no evidence for this slot."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    mine = _compact(str(_plain(value) if isinstance(value, float) else value))
+    if not mine:
+        return None
+    for other, text in arguments.items():
+        if other == key or isinstance(text, bool) or not isinstance(text, int | float | str):
+            continue
+        if isinstance(value, int | float) and isinstance(text, int | float):
+            if _close(float(value), float(text)):
+                return other
+        elif mine in _compact(str(_plain(text) if isinstance(text, float) else text)):
+            return other
+    return None
+
+
 def _required(tool: ToolSpec) -> Sequence[str]:
     req = tool.parameters.get("required") or []
     return [k for k in req if isinstance(k, str)]
 
 
-# ---- extractive string arguments --------------------------------------------------------------
+# ---- extractive arguments -------------------------------------------------------------------
 
-_EDGE = "\"'`“”‘’()[]{}<>.,;:!?"
 _FREE_KEYS = ("enum", "const", "format", "pattern", "anyOf", "oneOf", "allOf", "$ref")
+_SPAN_WORD = re.compile(r"~?/?\w+(?:(?:[.\-/:@+&]|['’](?!s\b))\w+)*")
+"""A word of a span: letters and digits with inner ``. - / : @ + &`` (``D.C``, ``myfMRI.nii``,
+``multi-band``), a leading ``~`` or ``/`` (paths), and an apostrophe except a possessive 's."""
 
 
 def text_spans(texts: Iterable[str], *, max_words: int = 8, max_spans: int = 1200) -> list[str]:
-    """Every run of 1..``max_words`` consecutive words of ``texts`` (outer punctuation trimmed),
-    in order of first appearance, at most ``max_spans``."""
+    """Every run of 1..``max_words`` consecutive words of ``texts``, written as the text writes
+    it from the first word to the last (inner punctuation kept: "Boston, MA", "Roe v. Wade";
+    spacing normalised), never across a sentence end, in order of first appearance, at most
+    ``max_spans``."""
     spans: dict[str, None] = {}
     for text in texts:
-        words = [w.strip(_EDGE) for w in text.split()]
-        words = [w for w in words if w]
-        for i in range(len(words)):
-            for n in range(1, max_words + 1):
-                if i + n > len(words):
+        words = list(_SPAN_WORD.finditer(text))
+        for i, first in enumerate(words):
+            if _possessive_s(text, first):
+                continue
+            for j in range(i, min(i + max_words, len(words))):
+                if j > i and _sentence_break(text, words[j - 1], words[j]):
                     break
-                span = " ".join(words[i : i + n])
-                if not enum_safe(span):
-                    continue
-                spans.setdefault(span)
-                if len(spans) >= max_spans:
-                    return list(spans)
+                span = " ".join(text[first.start() : words[j].end()].split())
+                if enum_safe(span):
+                    spans.setdefault(span)
+                    if len(spans) >= max_spans:
+                        return list(spans)
     return list(spans)
 
 
 def span_texts(messages: Iterable[Message]) -> list[str]:
-    """The texts string arguments may be copied from: user messages, then tool results."""
+    """The texts argument values may be copied from: user messages, then tool results."""
     msgs = list(messages)
     return [m.content for m in msgs if m.role == "user" and m.content] + [
         m.content for m in msgs if m.role == "tool" and m.content
     ]
 
 
-def extractive(schema: Any, spans: list[str]) -> Any:
-    """``schema`` with every free-text string (no enum, format or pattern) limited to ``spans``:
-    the constrained decoder then copies such values from the request instead of inventing them."""
-    if not isinstance(schema, dict) or not spans:
+def _possessive_s(text: str, word: re.Match[str]) -> bool:
+    return word.group() == "s" and text[word.start() - 1 : word.start()] in ("'", "’")
+
+
+def _sentence_break(text: str, prev: re.Match[str], nxt: re.Match[str]) -> bool:
+    """Whether a sentence ends between two words: ``! ? ;`` or a line break, or a full stop
+    before a capital after a word longer than an abbreviation ("v. Wade" goes on)."""
+    gap = text[prev.end() : nxt.start()]
+    if any(c in gap for c in "!?;\n"):
+        return True
+    return "." in gap and nxt.group()[0].isupper() and len(prev.group()) > 2
+
+
+_NUMBER_MENTION = re.compile(
+    r"(?<![\w.,])(-)?[$€£¥]?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)((?-i:k)\b)?"
+    r"(\s*(?:%|percent\b|per cent\b))?"
+    r"(?:\s*(dozen|hundred|thousand|million|billion|trillion|bn)\b)?",
+    re.IGNORECASE,
+)
+_SCALE_WORDS = {"dozen": 12, "hundred": 100, "thousand": 1000, "million": 1e6, "billion": 1e9,
+                "trillion": 1e12, "bn": 1e9}
+_NOT_COUNTS = frozenset(("half", "quarter", "second", "hundred", "thousand", "million", "billion",
+                         "dozen"))
+"""Number words that mostly do not stand for a count on their own ("per second", "millions")."""
+_WORD_NUMBER = re.compile(
+    r"\b(" + "|".join(w for w in _SMALL if w not in _NOT_COUNTS) + r")\b"
+    r"(?:\s+(dozen|hundred|thousand|million|billion|trillion)\b)?",
+    re.IGNORECASE,
+)
+
+
+def number_mentions(texts: Iterable[str]) -> list[tuple[float, bool]]:
+    """Each number ``texts`` write, in order, as ``(value, is_percentage)``: digits with
+    thousands separators and currency signs (``$2,000,000``), a scale word applied
+    ("213 million", "50k"), number words ("five", "a dozen"), clock times ("11 PM" -> 23)."""
+    out: list[tuple[float, bool]] = []
+    for text in texts:
+        for m in _NUMBER_MENTION.finditer(text):
+            value = float(m.group(2).replace(",", "")) * (-1 if m.group(1) else 1)
+            if m.group(3):
+                value *= 1000
+            if m.group(5):
+                value *= _SCALE_WORDS[m.group(5).lower()]
+            out.append((value, bool(m.group(4))))
+        for m in _WORD_NUMBER.finditer(text):
+            value = float(_SMALL[m.group(1).lower()])
+            out.append((value * (_SCALE_WORDS[m.group(2).lower()] if m.group(2) else 1), False))
+        for m in _CLOCK.finditer(text.lower()):
+            out.append((float(int(m.group(1)) % 12 + (12 if m.group(3).startswith("p") else 0)),
+                        False))
+    return out
+
+
+def _date_spans(schema: dict[str, Any], spans: list[str]) -> list[str]:
+    """For a parameter that asks for a date, the spans that are complete dates (the reply is
+    then rewritten in the asked layout, see ``dates``)."""
+    if dates.asked_format(schema) is None:
+        return []
+    return [s for s in spans if dates.parse_date(s) is not None]
+
+
+def _number_choices(schema: dict[str, Any], mentions: Sequence[tuple[float, bool]]) -> list[Any]:
+    """The values a number argument may copy from ``mentions``. A percentage is a fraction
+    (5% -> 0.05: rates are decimals in most APIs) unless the parameter is an integer or its
+    description speaks of a percentage; bounds (minimum, maximum) are kept."""
+    as_percent = schema.get("type") == "integer" or "percent" in str(
+        schema.get("description", "")).lower()
+    choices: dict[float, None] = {}
+    for value, percent in mentions:
+        choices.setdefault(value / 100 if percent and not as_percent else value)
+    return [_plain(v) for v in choices if _fits(v, schema)]
+
+
+def _fits(value: float, schema: dict[str, Any]) -> bool:
+    if schema.get("type") == "integer" and not float(value).is_integer():
+        return False
+    checks = (("minimum", lambda b: value >= b), ("maximum", lambda b: value <= b),
+              ("exclusiveMinimum", lambda b: value > b), ("exclusiveMaximum", lambda b: value < b))
+    return all(not isinstance(schema.get(k), int | float) or ok(schema[k]) for k, ok in checks)
+
+
+def _plain(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def extractive(
+    schema: Any, spans: list[str], numbers: Sequence[tuple[float, bool]] = ()
+) -> Any:
+    """``schema`` with its free values limited to what the request wrote, so that the
+    constrained decoder copies them instead of inventing them (for the smallest models):
+
+    * free-text strings (no enum, format or pattern) -> one of ``spans`` (the spans that are
+      dates, for a parameter that asks for a date);
+    * numbers and integers -> one of ``numbers`` (see ``number_mentions``), where there are any;
+    * arrays of such numbers -> at most as many items as the request wrote numbers, and arrays
+      of enum choices -> at most as many items as choices, so a model looping on one value stops.
+    """
+    if not isinstance(schema, dict):
         return schema
     out = dict(schema)
-    if out.get("type") == "string" and not any(k in out for k in _FREE_KEYS):
-        out["enum"] = list(spans)
+    free = not any(k in out for k in _FREE_KEYS)
+    if free and out.get("type") == "string" and spans:
+        out["enum"] = _date_spans(out, spans) or list(spans)
+    elif free and out.get("type") in ("number", "integer") and numbers:
+        choices = _number_choices(out, numbers)
+        if choices:
+            out["enum"] = choices
     if isinstance(out.get("properties"), dict):
-        out["properties"] = {k: extractive(v, spans) for k, v in out["properties"].items()}
+        out["properties"] = {
+            k: extractive(v, spans, numbers) for k, v in out["properties"].items()
+        }
     if isinstance(out.get("items"), dict):
-        out["items"] = extractive(out["items"], spans)
+        items = out["items"]
+        out["items"] = extractive(items, spans, numbers)
+        cap = None
+        if "enum" in items:
+            cap = len(items["enum"])
+        elif items.get("type") in ("number", "integer") and "enum" in out["items"]:
+            cap = len(numbers)
+        if cap and "maxItems" not in out:
+            out["maxItems"] = max(cap, out.get("minItems", 0))
     return out
 
 

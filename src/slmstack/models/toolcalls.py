@@ -31,6 +31,7 @@ from typing import Any
 
 from ..errors import ToolCallError
 from ..types import ToolCall, ToolSpec
+from . import dates
 from .schema import arguments_schema, validation_errors
 
 __all__ = [
@@ -1191,7 +1192,35 @@ def _coerce_array(arr: list, schema: dict, co: _Coercion, path: str, depth: int)
         items, prefix = schema.get("additionalItems"), items
     subs = [prefix[i] if i < len(prefix) else items for i in range(len(arr))]
     pairs = enumerate(zip(arr, subs, strict=True))
-    return [_coerce(v, sub, co, _join(path, i), depth + 1) for i, (v, sub) in pairs]
+    out = [_coerce(v, sub, co, _join(path, i), depth + 1) for i, (v, sub) in pairs]
+    if _looped_choices(out, schema, items):
+        out = _unique_choices(out, co, path)
+    return out
+
+
+def _looped_choices(values: list[Any], schema: dict, items: Any) -> bool:
+    """An array of enum choices with no length limit of its own, as long as the enum or longer,
+    that repeats a choice: a small model looping on one choice ("G", "C", "G", "G", …) until a
+    cap (``grounding.extractive`` caps such arrays at the enum's size) or the token limit."""
+    if "maxItems" in schema or not isinstance(items, dict):
+        return False
+    enum = items.get("enum")
+    return isinstance(enum, list) and len(values) >= len(enum) > 0 and len(
+        {json.dumps(v, sort_keys=True, default=str) for v in values}) < len(values)
+
+
+def _unique_choices(values: list[Any], co: _Coercion, path: str) -> list[Any]:
+    """Each choice once, in the order first given."""
+    seen: list[str] = []
+    kept = []
+    for v in values:
+        key = json.dumps(v, sort_keys=True, default=str)
+        if key not in seen:
+            seen.append(key)
+            kept.append(v)
+    if len(kept) < len(values):
+        co.repairs.append(f"dropped {len(values) - len(kept)} repeated choice(s) in {_where(path)}")
+    return kept
 
 
 def _coerce_inside(value: Any, schema: dict, co: _Coercion, path: str, depth: int) -> Any:
@@ -1248,6 +1277,14 @@ def _coerce_enum(value: Any, enum: list[Any], co: _Coercion, path: str) -> Any:
     return hits[0]
 
 
+def _coerce_date(value: str, schema: dict, co: _Coercion, path: str) -> str:
+    """A date written another way than the parameter asks ("March 17, 1915" for YYYY-MM-DD)."""
+    new = dates.conform(value, schema)
+    if new != value:
+        co.note(path, value, new)
+    return new
+
+
 def _coerce(value: Any, schema: Any, co: _Coercion, path: str, depth: int) -> Any:
     schema = _deref(schema, co.root)
     if not isinstance(schema, dict) or depth > _MAX_SCHEMA_DEPTH:
@@ -1262,6 +1299,8 @@ def _coerce(value: Any, schema: Any, co: _Coercion, path: str, depth: int) -> An
         value = _coerce_types(value, kinds, schema, co, path, depth)
     if isinstance(schema.get("enum"), list):
         value = _coerce_enum(value, schema["enum"], co, path)
+    elif isinstance(value, str):
+        value = _coerce_date(value, schema, co, path)
     if "const" in schema:
         value = _coerce_enum(value, [schema["const"]], co, path)
     return value

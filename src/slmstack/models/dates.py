@@ -1,0 +1,92 @@
+"""Dates in the form a tool asks for.
+
+A parameter says how it wants a date either with JSON Schema's ``"format": "date"`` (ISO
+``YYYY-MM-DD``) or in its description ("Format: yyyy-mm-dd", "in the format MM-DD-YYYY",
+"e.g. 2022-04-28"). Models, small ones above all, copy the date as the user wrote it
+("March 17, 1915", "Jun.20,2023", "10th December 2022"); ``conform`` rewrites such a value in the
+asked form. Only complete dates (day, month and year all written) are rewritten, and numeric
+dates only when their order is unambiguous.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+__all__ = ["asked_format", "conform", "parse_date"]
+
+_LAYOUT = re.compile(
+    r"\b(yyyy|mm|dd)([-/.])(yyyy|mm|dd)\2(yyyy|mm|dd)\b", re.IGNORECASE
+)
+_EXAMPLE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_MONTHS = {m: i for i, m in enumerate(
+    "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"(\d{4})"
+_SEP = r"[\s,.]*"
+_NAMED = (
+    # March 17, 1915 / Jun.20,2023 / Jan 28 2021
+    (re.compile(rf"^{_MONTH}{_SEP}{_DAY}{_SEP}{_YEAR}$", re.I), ("m", "d", "y")),
+    # 17 March 1915 / 10th December 2022 / 1st of June, 2022
+    (re.compile(rf"^{_DAY}(?:\s+of)?{_SEP}{_MONTH}{_SEP}{_YEAR}$", re.I), ("d", "m", "y")),
+    # 2023 April 4 / 2023, April 4th
+    (re.compile(rf"^{_YEAR}{_SEP}{_MONTH}{_SEP}{_DAY}$", re.I), ("y", "m", "d")),
+)
+_NUMERIC = re.compile(r"^(\d{1,4})([-/.])(\d{1,2})\2(\d{1,4})$")
+
+
+def asked_format(schema: dict[str, Any]) -> str | None:
+    """The date layout a parameter asks for, as a ``strftime`` pattern, or None."""
+    if schema.get("format") == "date":
+        return "%Y-%m-%d"
+    text = str(schema.get("description") or "")
+    m = _LAYOUT.search(text)
+    if m and sorted(p.lower() for p in m.group(1, 3, 4)) == ["dd", "mm", "yyyy"]:
+        codes = {"yyyy": "%Y", "mm": "%m", "dd": "%d"}
+        return m.group(2).join(codes[p.lower()] for p in m.group(1, 3, 4))
+    if "date" in text.lower() and _EXAMPLE.search(text):
+        return "%Y-%m-%d"
+    return None
+
+
+def parse_date(text: str) -> dt.date | None:
+    """A complete date written in a common way, or None (partial or ambiguous dates too)."""
+    text = text.strip()
+    for pattern, order in _NAMED:
+        m = pattern.match(text)
+        if m:
+            parts = dict(zip(order, m.groups(), strict=True))
+            return _date(int(parts["y"]), _MONTHS[parts["m"][:3].lower()], int(parts["d"]))
+    m = _NUMERIC.match(text)
+    if not m:
+        return None
+    a, b, c = m.group(1), m.group(3), m.group(4)
+    if len(a) == 4:
+        return _date(int(a), int(b), int(c))
+    if len(c) != 4:
+        return None
+    first, second = int(a), int(b)
+    if first > 12 >= second:
+        return _date(int(c), second, first)
+    if second > 12 >= first:
+        return _date(int(c), first, second)
+    return _date(int(c), first, second) if first == second else None
+
+
+def _date(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def conform(value: str, schema: dict[str, Any]) -> str:
+    """``value`` in the layout ``schema`` asks for when it is a complete date in another form;
+    otherwise ``value`` as it is."""
+    layout = asked_format(schema)
+    if layout is None:
+        return value
+    date = parse_date(value)
+    return value if date is None else date.strftime(layout)

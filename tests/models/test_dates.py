@@ -1,0 +1,66 @@
+"""Dates rewritten in the layout a tool's parameter asks for."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from slmstack.models.dates import asked_format, conform, parse_date
+from slmstack.models.toolcalls import validate_call
+from slmstack.types import ToolCall, ToolSpec
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("March 17, 1915", dt.date(1915, 3, 17)),
+        ("Jun.20,2023", dt.date(2023, 6, 20)),
+        ("10th December 2022", dt.date(2022, 12, 10)),
+        ("1st of June, 2022", dt.date(2022, 6, 1)),
+        ("2023 April 4", dt.date(2023, 4, 4)),
+        ("2022-04-27", dt.date(2022, 4, 27)),
+        ("04/27/2022", dt.date(2022, 4, 27)),
+        ("27.04.2022", dt.date(2022, 4, 27)),
+        ("05/06/2022", None),  # May 6 or June 5: not guessed
+        ("February 30, 2022", None),
+        ("2021", None),
+        ("this weekend", None),
+    ],
+)
+def test_parse_date(text: str, expected: dt.date | None) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("schema", "layout"),
+    [
+        ({"type": "string", "format": "date"}, "%Y-%m-%d"),
+        ({"description": "Date of the trade. Format: yyyy-mm-dd."}, "%Y-%m-%d"),
+        ({"description": "The start date. The format is MM-DD-YYYY."}, "%m-%d-%Y"),
+        ({"description": "Check-in date. Format - DD/MM/YYYY."}, "%d/%m/%Y"),
+        ({"description": "The date of the flight, e.g., 2022-04-28."}, "%Y-%m-%d"),
+        ({"description": "Time frame, e.g. next month."}, None),
+    ],
+)
+def test_asked_format(schema: dict, layout: str | None) -> None:
+    assert asked_format(schema) == layout
+
+
+def test_a_tool_call_gets_its_date_in_the_asked_layout() -> None:
+    tool = ToolSpec(name="book", parameters={
+        "type": "object",
+        "properties": {
+            "start": {"type": "string", "description": "Start date. The format is MM-DD-YYYY."},
+            "note": {"type": "string"},
+        },
+        "required": ["start"],
+    })
+    repairs: list[str] = []
+    call = validate_call(
+        ToolCall(name="book", arguments={"start": "July 10, 2022", "note": "July 10, 2022"}),
+        [tool], repairs,
+    )
+    assert call.arguments == {"start": "07-10-2022", "note": "July 10, 2022"}
+    assert any("'start'" in r and "07-10-2022" in r for r in repairs)
+    assert conform("next week", tool.parameters["properties"]["start"]) == "next week"
