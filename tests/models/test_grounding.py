@@ -169,7 +169,18 @@ def test_spans_keep_the_text_between_their_words() -> None:
     ],
 )
 def test_number_mentions(text: str, expected: list[tuple[float, bool]]) -> None:
-    assert number_mentions([text]) == expected
+    assert [(m.value, m.percent) for m in number_mentions([text])] == expected
+
+
+def test_lists_of_numbers_are_runs_the_request_writes() -> None:
+    text = ("Compare Sample1: [22,33,42] and Sample2: [23,45,44] at level 0.05; "
+            "scores 85, 90, 88 and set the bin range to 5.")
+    schema = {"type": "array", "items": {"type": "integer"}, "minItems": 2}
+    runs = extractive(schema, [], number_mentions([text]))["enum"]
+    assert runs[:4] == [[22, 33, 42], [23, 45, 44], [85, 90, 88], [22, 33]]
+    # never across brackets, a sentence end or more than three words
+    assert not [r for r in runs if {42, 23} <= set(r) or {88, 5} <= set(r) or len(r) < 2]
+    assert [200, 300] in extractive(schema, [], number_mentions(["flows=[200,300]"]))["enum"]
 
 
 def test_extractive_limits_strings_numbers_and_looping_arrays() -> None:
@@ -193,12 +204,13 @@ def test_extractive_limits_strings_numbers_and_looping_arrays() -> None:
     assert out["rate"]["enum"] == [10000, 0.05, 3, 17, 2023]  # a percentage is a fraction ...
     assert 5 in out["rate_pct"]["enum"] and 0.05 not in out["rate_pct"]["enum"]  # ... unless
     assert out["years"]["enum"] == [10000, 5, 3, 17, 2023]
-    assert out["flows"]["maxItems"] == 5 and out["flows"]["items"]["enum"]
+    assert out["flows"]["enum"][0] == [10000, 0.05, 3, 17, 2023]
+    assert [17, 2023] in out["flows"]["enum"]
     assert out["kinds"]["maxItems"] == 3 and out["kinds"]["items"]["enum"] == ["a", "b", "c"]
     assert out["unit"] == schema["properties"]["unit"]  # given choices stay as they are
     # no numbers in the request: number slots stay free
     free = extractive(schema, ["Acme"], [])["properties"]
-    assert "enum" not in free["rate"] and "maxItems" not in free["flows"]
+    assert "enum" not in free["rate"] and "enum" not in free["flows"]
 
 
 def test_optional_values_that_repeat_another_argument_are_left_out() -> None:

@@ -30,7 +30,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..types import Message, ToolCall, ToolSpec
 from . import dates
@@ -38,6 +38,7 @@ from .schema import enum_safe
 
 __all__ = [
     "Evidence",
+    "Mention",
     "evidence_from",
     "extractive",
     "is_grounded",
@@ -381,17 +382,20 @@ _SPAN_WORD = re.compile(r"~?/?\w+(?:(?:[.\-/:@+&]|['’](?!s\b))\w+)*")
 def text_spans(texts: Iterable[str], *, max_words: int = 8, max_spans: int = 1200) -> list[str]:
     """Every run of 1..``max_words`` consecutive words of ``texts``, written as the text writes
     it from the first word to the last (inner punctuation kept: "Boston, MA", "Roe v. Wade";
-    spacing normalised), never across a sentence end, in order of first appearance, at most
+    spacing normalised), never across a sentence end, neither starting nor ending with a
+    lowercase function word ("for", "the", "of"), in order of first appearance, at most
     ``max_spans``."""
     spans: dict[str, None] = {}
     for text in texts:
         words = list(_SPAN_WORD.finditer(text))
         for i, first in enumerate(words):
-            if _possessive_s(text, first):
+            if _possessive_s(text, first) or _function_word(first):
                 continue
             for j in range(i, min(i + max_words, len(words))):
                 if j > i and _sentence_break(text, words[j - 1], words[j]):
                     break
+                if _function_word(words[j]) or (j == i and first.group().lower() in _STOP):
+                    continue
                 span = " ".join(text[first.start() : words[j].end()].split())
                 if enum_safe(span):
                     spans.setdefault(span)
@@ -408,6 +412,13 @@ def span_texts(messages: Iterable[Message]) -> list[str]:
     ]
 
 
+def _function_word(word: re.Match[str]) -> bool:
+    """A lowercase article, preposition, pronoun or the like ("for", "the", "of"): no value
+    starts or ends with one ("for pasta carbonara", "the theory of"); a capitalised one may
+    begin a name ("The British Museum")."""
+    return word.group() in _STOP
+
+
 def _possessive_s(text: str, word: re.Match[str]) -> bool:
     return word.group() == "s" and text[word.start() - 1 : word.start()] in ("'", "’")
 
@@ -422,7 +433,7 @@ def _sentence_break(text: str, prev: re.Match[str], nxt: re.Match[str]) -> bool:
 
 
 _NUMBER_MENTION = re.compile(
-    r"(?<![\w.,])(-)?[$€£¥]?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)((?-i:k)\b)?"
+    r"(?<![\w.])(-)?[$€£¥]?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)((?-i:k)\b)?"
     r"(\s*(?:%|percent\b|per cent\b))?"
     r"(?:\s*(dozen|hundred|thousand|million|billion|trillion|bn)\b)?",
     re.IGNORECASE,
@@ -439,26 +450,82 @@ _WORD_NUMBER = re.compile(
 )
 
 
-def number_mentions(texts: Iterable[str]) -> list[tuple[float, bool]]:
-    """Each number ``texts`` write, in order, as ``(value, is_percentage)``: digits with
-    thousands separators and currency signs (``$2,000,000``), a scale word applied
-    ("213 million", "50k"), number words ("five", "a dozen"), clock times ("11 PM" -> 23)."""
-    out: list[tuple[float, bool]] = []
+class Mention(NamedTuple):
+    """A number the request writes: its value, whether it was a percentage, and whether it
+    may continue a list with the number before it (no bracket, sentence end or more than three
+    words between them)."""
+
+    value: float
+    percent: bool = False
+    joins: bool = False
+
+
+_LIST_GAP_WORDS = 3
+
+
+def number_mentions(texts: Iterable[str]) -> list[Mention]:
+    """Each number ``texts`` write, in the order written: digits with thousands separators and
+    currency signs (``$2,000,000``; ``[200,300,400]`` is a list), a scale word applied
+    ("213 million", "50k"), number words ("five", "two dozen"), clock times ("11 PM" -> 23,
+    after the 11 itself)."""
+    out: list[Mention] = []
     for text in texts:
+        found: list[tuple[int, int, float, bool]] = []
         for m in _NUMBER_MENTION.finditer(text):
+            if "," in m.group(2) and text[: m.start()].rstrip().endswith(("[", "(")):
+                # "[200,300,400]" is a list, not 200,300,400
+                found.extend((m.start(), m.start(), float(p), False)
+                             for p in m.group(2).split(","))
+                continue
             value = float(m.group(2).replace(",", "")) * (-1 if m.group(1) else 1)
             if m.group(3):
                 value *= 1000
             if m.group(5):
                 value *= _SCALE_WORDS[m.group(5).lower()]
-            out.append((value, bool(m.group(4))))
+            found.append((m.start(), m.end(), value, bool(m.group(4))))
         for m in _WORD_NUMBER.finditer(text):
             value = float(_SMALL[m.group(1).lower()])
-            out.append((value * (_SCALE_WORDS[m.group(2).lower()] if m.group(2) else 1), False))
+            scale = _SCALE_WORDS[m.group(2).lower()] if m.group(2) else 1
+            found.append((m.start(), m.end(), value * scale, False))
         for m in _CLOCK.finditer(text.lower()):
-            out.append((float(int(m.group(1)) % 12 + (12 if m.group(3).startswith("p") else 0)),
-                        False))
+            hour = int(m.group(1)) % 12 + (12 if m.group(3).startswith("p") else 0)
+            found.append((m.start() + 1, m.end(), float(hour), False))
+        found.sort(key=lambda f: f[0])
+        prev_end = None
+        for start, end, value, percent in found:
+            joins = prev_end is not None and _list_gap(text[prev_end:start])
+            out.append(Mention(value, percent, joins))
+            prev_end = max(end, prev_end or 0)
     return out
+
+
+def _list_gap(gap: str) -> bool:
+    """Whether two numbers with ``gap`` between them can be items of one list."""
+    if any(c in gap for c in "[](){}") or re.search(r"[.!?;](\s|$)", gap):
+        return False
+    return len(_WORD.findall(gap.lower())) <= _LIST_GAP_WORDS
+
+
+_NUMERIC_TEXT = frozenset(
+    "number numbers no num id ids code codes year years date time zip postal phone version "
+    "isbn account serial sku pin digits age amount price quantity count size score rating "
+    "docket case".split()
+)
+"""Words of a text parameter's name or description that allow a bare number as its value."""
+
+
+def _text_spans_for(schema: dict[str, Any], spans: list[str], name: str) -> list[str]:
+    """The spans a free-text parameter may take: bare numbers ("2020") only when the parameter
+    is about numbers (an id, a code, a year ...); a city or a topic is never "2020"."""
+    about = f"{_split_name(name)} {schema.get('description', '')}".lower()
+    words = set(_WORD.findall(about))
+    if words & _NUMERIC_TEXT:
+        return list(spans)
+    kept = [s for s in spans if not _NUMERIC_SPAN.fullmatch(s)]
+    return kept or list(spans)
+
+
+_NUMERIC_SPAN = re.compile(r"[\d\s.,:/%$-]+")
 
 
 def _date_spans(schema: dict[str, Any], spans: list[str]) -> list[str]:
@@ -469,14 +536,14 @@ def _date_spans(schema: dict[str, Any], spans: list[str]) -> list[str]:
     return [s for s in spans if dates.parse_date(s) is not None]
 
 
-def _number_choices(schema: dict[str, Any], mentions: Sequence[tuple[float, bool]]) -> list[Any]:
+def _number_choices(schema: dict[str, Any], mentions: Sequence[Mention]) -> list[Any]:
     """The values a number argument may copy from ``mentions``. A percentage is a fraction
     (5% -> 0.05: rates are decimals in most APIs) unless the parameter is an integer or its
     description speaks of a percentage; bounds (minimum, maximum) are kept."""
     as_percent = schema.get("type") == "integer" or "percent" in str(
         schema.get("description", "")).lower()
     choices: dict[float, None] = {}
-    for value, percent in mentions:
+    for value, percent, _ in mentions:
         choices.setdefault(value / 100 if percent and not as_percent else value)
     return [_plain(v) for v in choices if _fits(v, schema)]
 
@@ -494,7 +561,7 @@ def _plain(value: float) -> int | float:
 
 
 def extractive(
-    schema: Any, spans: list[str], numbers: Sequence[tuple[float, bool]] = ()
+    schema: Any, spans: list[str], numbers: Sequence[Mention] = (), *, name: str = ""
 ) -> Any:
     """``schema`` with its free values limited to what the request wrote, so that the
     constrained decoder copies them instead of inventing them (for the smallest models):
@@ -502,34 +569,55 @@ def extractive(
     * free-text strings (no enum, format or pattern) -> one of ``spans`` (the spans that are
       dates, for a parameter that asks for a date);
     * numbers and integers -> one of ``numbers`` (see ``number_mentions``), where there are any;
-    * arrays of such numbers -> at most as many items as the request wrote numbers, and arrays
-      of enum choices -> at most as many items as choices, so a model looping on one value stops.
+    * arrays of such numbers -> a run of consecutive numbers of the request ("85, 90, 88"), and
+      arrays of enum choices -> at most as many items as choices (a looping model stops).
     """
     if not isinstance(schema, dict):
         return schema
     out = dict(schema)
     free = not any(k in out for k in _FREE_KEYS)
     if free and out.get("type") == "string" and spans:
-        out["enum"] = _date_spans(out, spans) or list(spans)
+        out["enum"] = _date_spans(out, spans) or _text_spans_for(out, spans, name)
     elif free and out.get("type") in ("number", "integer") and numbers:
         choices = _number_choices(out, numbers)
         if choices:
             out["enum"] = choices
     if isinstance(out.get("properties"), dict):
         out["properties"] = {
-            k: extractive(v, spans, numbers) for k, v in out["properties"].items()
+            k: extractive(v, spans, numbers, name=k) for k, v in out["properties"].items()
         }
     if isinstance(out.get("items"), dict):
         items = out["items"]
-        out["items"] = extractive(items, spans, numbers)
-        cap = None
-        if "enum" in items:
-            cap = len(items["enum"])
-        elif items.get("type") in ("number", "integer") and "enum" in out["items"]:
-            cap = len(numbers)
-        if cap and "maxItems" not in out:
-            out["maxItems"] = max(cap, out.get("minItems", 0))
+        out["items"] = extractive(items, spans, numbers, name=name)
+        if free and items.get("type") in ("number", "integer") and "enum" in out["items"]:
+            runs = _number_runs(out, numbers)
+            if runs:
+                out["enum"] = runs
+        elif "enum" in items and "maxItems" not in out:
+            out["maxItems"] = max(len(items["enum"]), out.get("minItems", 0))
     return out
+
+
+_MAX_RUNS = 400
+
+
+def _number_runs(schema: dict[str, Any], mentions: Sequence[Mention]) -> list[Any]:
+    """The arrays a list of numbers may copy: runs of consecutive numbers as the request writes
+    them ("scores 85, 90, 88", "[22,33,42]"; see ``Mention.joins``), each fitting the item
+    schema and the length bounds; the longest first, at most ``_MAX_RUNS``."""
+    values = [_number_choices(schema["items"], [m]) for m in mentions]
+    low, high = schema.get("minItems", 1), schema.get("maxItems", len(values))
+    runs: list[Any] = []
+    for n in range(min(high, len(values)), max(low, 1) - 1, -1):
+        for i in range(len(values) - n + 1):
+            window = values[i : i + n]
+            if all(window) and all(m.joins for m in mentions[i + 1 : i + n]):
+                run = [v[0] for v in window]
+                if run not in runs:
+                    runs.append(run)
+                    if len(runs) >= _MAX_RUNS:
+                        return runs
+    return runs
 
 
 # ---- what a request asks about: the values calls should cover -------------------------------
