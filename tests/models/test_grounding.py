@@ -239,3 +239,38 @@ def test_a_flag_left_out_is_switched_on_when_the_request_names_its_subject() -> 
     out = prune_ungrounded(call, tool, Evidence(text), [])
     # "avoid" is not in the request, "traffic" is negated
     assert out.arguments == {"origin": "Boston", "consider_terrain": True}
+
+
+def test_spans_do_not_start_or_end_with_a_function_word() -> None:
+    spans = text_spans(["Find a recipe for pasta carbonara in 2020 near The British Museum."])
+    assert {"pasta carbonara", "The British Museum", "2020"} <= set(spans)
+    assert not [s for s in spans if s.startswith(("for ", "a ", "in ")) or s.endswith(" in")]
+    assert "for" not in spans and "a" not in spans
+
+
+def test_a_text_parameter_takes_a_bare_number_only_when_it_is_about_numbers() -> None:
+    schema = {"type": "object", "properties": {
+        "location": {"type": "string", "description": "The city."},
+        "docket_number": {"type": "string"},
+        "case": {"type": "string", "description": "The case ID."},
+    }}
+    props = extractive(schema, ["Texas", "123456"])["properties"]
+    assert props["location"]["enum"] == ["Texas"]
+    assert props["docket_number"]["enum"] == props["case"]["enum"] == ["Texas", "123456"]
+
+
+def test_an_optional_value_that_only_names_the_tool_is_left_out() -> None:
+    tool = ToolSpec(name="geometry.area_triangle", parameters={
+        "type": "object",
+        "properties": {"base": {"type": "number"}, "unit": {"type": "string"}},
+        "required": ["base"],
+    })
+    repairs: list[str] = []
+    evidence = Evidence("the area of a triangle with base 6 in square meters")
+    out = prune_ungrounded(ToolCall(name=tool.name, arguments={"base": 6, "unit": "area"}),
+                           tool, evidence, repairs)
+    assert out.arguments == {"base": 6} and "names the tool" in repairs[0]
+    kept = prune_ungrounded(
+        ToolCall(name=tool.name, arguments={"base": 6, "unit": "square meters"}), tool, evidence, []
+    )
+    assert kept.arguments["unit"] == "square meters"

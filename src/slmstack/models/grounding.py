@@ -267,6 +267,9 @@ def prune_ungrounded(
         elif (other := _repeats(key, value, call.arguments)) is not None:
             repairs.append(f"{call.name}: left out optional argument {key!r} = {value!r:.60} "
                            f"(it repeats argument {other!r})")
+        elif _names_the_tool(value, tool):
+            repairs.append(f"{call.name}: left out optional argument {key!r} = {value!r:.60} "
+                           "(it names the tool, not a value)")
         elif value is False and not _negated(key, evidence):
             repairs.append(f"{call.name}: set flag {key!r} to true (the request asks for it)")
             kept[key] = True
@@ -344,6 +347,16 @@ def _reused(key: str, value: Any, arguments: dict[str, Any]) -> bool:
         if isinstance(text, str) and mine in _compact(text):
             return True
     return False
+
+
+def _names_the_tool(value: Any, tool: ToolSpec) -> bool:
+    """A string whose words are all words of the tool's name ("area" for
+    ``geometry.area_triangle``): the request's word for what to do, not an argument value."""
+    if not isinstance(value, str):
+        return False
+    words = _content_words(value)
+    name = set(_content_words(_split_name(tool.name.replace(".", " "))))
+    return bool(words) and all(w in name for w in words)
 
 
 def _repeats(key: str, value: Any, arguments: dict[str, Any]) -> str | None:
