@@ -274,3 +274,16 @@ def test_an_optional_value_that_only_names_the_tool_is_left_out() -> None:
         ToolCall(name=tool.name, arguments={"base": 6, "unit": "square meters"}), tool, evidence, []
     )
     assert kept.arguments["unit"] == "square meters"
+
+
+def test_a_short_value_inside_another_word_is_no_repeat() -> None:
+    tool = ToolSpec(name="convert", parameters={
+        "type": "object",
+        "properties": {"currency": {"type": "string"}, "country": {"type": "string"},
+                       "actor": {"type": "string"}, "role": {"type": "string"}},
+        "required": ["currency", "actor"],
+    })
+    call = ToolCall(name="convert", arguments={
+        "currency": "USD", "country": "US", "actor": "Leonardo DiCaprio", "role": "DiCaprio"})
+    out = prune_ungrounded(call, tool, Evidence("USD in the US, Leonardo DiCaprio"), [])
+    assert out.arguments == {"currency": "USD", "country": "US", "actor": "Leonardo DiCaprio"}

@@ -360,12 +360,13 @@ def _names_the_tool(value: Any, tool: ToolSpec) -> bool:
 
 
 def _repeats(key: str, value: Any, arguments: dict[str, Any]) -> str | None:
-    """The other argument whose value ``value`` repeats (same number, or a string found in the
-    other's text): a model filling a slot the request says nothing about copies a value it has
-    just used, which is grounded in the request but no evidence for this slot."""
+    """The other argument whose value ``value`` repeats (the same number, or text whose words
+    are all words of the other's text: "DiCaprio" after "Leonardo DiCaprio", not "US" after
+    "USD"): a model filling a slot the request says nothing about copies a value it has just
+    used, which is grounded in the request but no evidence for this slot."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
-    mine = _compact(str(_plain(value) if isinstance(value, float) else value))
+    mine = set(_WORD.findall(_as_text(value)))
     if not mine:
         return None
     for other, text in arguments.items():
@@ -374,9 +375,13 @@ def _repeats(key: str, value: Any, arguments: dict[str, Any]) -> str | None:
         if isinstance(value, int | float) and isinstance(text, int | float):
             if _close(float(value), float(text)):
                 return other
-        elif mine in _compact(str(_plain(text) if isinstance(text, float) else text)):
+        elif mine <= set(_WORD.findall(_as_text(text))):
             return other
     return None
+
+
+def _as_text(value: int | float | str) -> str:
+    return str(_plain(value) if isinstance(value, float) else value).lower()
 
 
 def _required(tool: ToolSpec) -> Sequence[str]:
