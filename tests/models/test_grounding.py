@@ -287,3 +287,15 @@ def test_a_short_value_inside_another_word_is_no_repeat() -> None:
         "currency": "USD", "country": "US", "actor": "Leonardo DiCaprio", "role": "DiCaprio"})
     out = prune_ungrounded(call, tool, Evidence("USD in the US, Leonardo DiCaprio"), [])
     assert out.arguments == {"currency": "USD", "country": "US", "actor": "Leonardo DiCaprio"}
+
+
+def test_a_number_used_more_often_than_the_request_writes_it_was_made_up() -> None:
+    tool = ToolSpec(name="roots", parameters={
+        "type": "object",
+        "properties": {k: {"type": "number"} for k in "abc"},
+        "required": ["a", "b", "c"],
+    })
+    zeros = ToolCall(name="roots", arguments={"a": 0, "b": 0, "c": 0})
+    assert ungrounded_required(zeros, tool, Evidence("solve bx + c = 0")) == ["b", "c"]
+    fours = ToolCall(name="roots", arguments={"a": 4, "b": 4, "c": 1})
+    assert ungrounded_required(fours, tool, Evidence("a = 4, b = 4 and c = 1")) == []

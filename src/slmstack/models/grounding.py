@@ -323,6 +323,7 @@ def ungrounded_required(
     among given options is the model's job."""
     props = tool.parameters.get("properties") or {}
     out = []
+    overused = _overused_numbers(call.arguments, evidence)
     for key in _required(tool):
         if key not in call.arguments:
             continue
@@ -330,8 +331,23 @@ def ungrounded_required(
         if skip_enums and "enum" in schema:
             continue
         value = call.arguments[key]
-        if not is_grounded(value, evidence, key) or _reused(key, value, call.arguments):
+        if (not is_grounded(value, evidence, key) or _reused(key, value, call.arguments)
+                or key in overused):
             out.append(key)
+    return out
+
+
+def _overused_numbers(arguments: dict[str, Any], evidence: Evidence) -> set[str]:
+    """Number arguments that use a number more often than the text writes it: after
+    ``a=0`` from "bx + c = 0", ``b=0`` and ``c=0`` are copies, not values the request gave."""
+    seen: dict[float, int] = {}
+    out = set()
+    for key, value in arguments.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        uses = seen[float(value)] = seen.get(float(value), 0) + 1
+        if uses > 1 and uses > sum(1 for n in evidence.numbers if _close(n, float(value))):
+            out.add(key)
     return out
 
 
