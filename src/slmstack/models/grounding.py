@@ -323,7 +323,8 @@ def ungrounded_required(
     among given options is the model's job."""
     props = tool.parameters.get("properties") or {}
     out = []
-    overused = _overused_numbers(call.arguments, evidence)
+    overused = _overused_numbers(
+        {k: call.arguments[k] for k in _required(tool) if k in call.arguments}, evidence)
     for key in _required(tool):
         if key not in call.arguments:
             continue
