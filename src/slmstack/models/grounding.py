@@ -147,9 +147,13 @@ def _numbers(text: str, words: set[str]) -> list[float]:
         base = _SMALL.get(m.group(1))
         out.append(float(base if base is not None else m.group(1)) * _MULTIPLIERS[m.group(2)])
     for m in _CLOCK.finditer(text):
-        hour = int(m.group(1)) % 12 + (12 if m.group(3).startswith("p") else 0)
-        out.append(float(hour))
+        out.append(float(_clock_hour(m)))
     return out
+
+
+def _clock_hour(m: re.Match[str]) -> int:
+    """The 24-hour hour of a ``_CLOCK`` match ("11 PM" -> 23)."""
+    return int(m.group(1)) % 12 + (12 if m.group(3).startswith("p") else 0)
 
 
 def _initials(text: str) -> set[str]:
@@ -523,8 +527,7 @@ def number_mentions(texts: Iterable[str]) -> list[Mention]:
             scale = _SCALE_WORDS[m.group(2).lower()] if m.group(2) else 1
             found.append((m.start(), m.end(), value * scale, False))
         for m in _CLOCK.finditer(text.lower()):
-            hour = int(m.group(1)) % 12 + (12 if m.group(3).startswith("p") else 0)
-            found.append((m.start() + 1, m.end(), float(hour), False))
+            found.append((m.start() + 1, m.end(), float(_clock_hour(m)), False))
         found.sort(key=lambda f: f[0])
         prev_end = None
         for start, end, value, percent in found:
