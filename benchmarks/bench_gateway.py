@@ -1,18 +1,25 @@
 """Gateway overhead: the same chat request sent straight to a fast OpenAI-compatible upstream on
 loopback and through ``slmstack serve`` to that upstream, side by side in one run.
 
-* latency: one connection, requests alternating direct / via the gateway; p50, p95, mean; the
-  gateway's added p50 is the difference (bar: ≤ 2 ms);
+* latency: one connection per target, requests alternating between the targets; p50, p95,
+  mean; a gateway's added p50 is the difference to direct (bar: ≤ 2 ms);
 * throughput: sustained requests/s with C keep-alive connections for S seconds, each target;
 * traces: the gateway's trace-store writer counters afterwards (bar: dropped = 0).
 
 The gateway runs as in production: API key checked, rate limit and budget applied, each call
 recorded to the trace store (SQLite, content included), an audit entry per request, metrics.
+Targets: the upstream directly; a gateway serving an in-process model that answers at once (the
+gateway's own overhead); a gateway proxying to the upstream (its default path: the pooled
+HTTP/1.1 client on the event loop); with ``--openai-client``, for reference, also the same
+gateway with ``gateway.fast_upstream = false`` (the ``openai`` client on a worker thread; no
+bar). Off by default: a third gateway's background work (its trace-store writer) would share the
+cores with the barred targets' timed requests.
 The upstream is a minimal ASGI app under uvicorn answering a fixed completion instantly; the
 load client is raw sockets (keep-alive HTTP/1.1) in this process, so client cost is the same for
 both targets. All three processes share this machine's cores.
 
-    python benchmarks/bench_gateway.py [--n 2000] [--seconds 5] [--conns 8] [--out FILE]
+    python benchmarks/bench_gateway.py [--n 2000] [--seconds 5] [--conns 8] [--openai-client]
+                                       [--out FILE]
 """
 
 from __future__ import annotations
@@ -100,14 +107,16 @@ def start_upstream() -> tuple[subprocess.Popen[bytes], int]:
     return proc, port
 
 
-def write_config(tmp: Path, upstream_port: int) -> Path:
-    """The gateway's slmstack.toml: ``echo`` is the upstream; its own store, keys, audit log."""
-    cfg = tmp / "slmstack.toml"
+def write_config(tmp: Path, upstream_port: int, name: str = "", fast: bool = True) -> Path:
+    """A gateway's slmstack.toml: ``echo`` is the upstream; its own store and audit log, the
+    shared keys."""
+    cfg = tmp / f"slmstack{name}.toml"
     cfg.write_text(
         f'[aliases]\necho = "openai+http://127.0.0.1:{upstream_port}/v1#echo"\n'
-        f'[http]\nmax_retries = 0\n[store]\nurl = "{tmp / "traces.db"}"\n'
-        f'[gateway]\nkeys_path = "{tmp / "keys.json"}"\naudit_path = "{tmp / "audit.jsonl"}"\n'
-        "default_rpm = 100000000\n")
+        f'[http]\nmax_retries = 0\n[store]\nurl = "{tmp / f"traces{name}.db"}"\n'
+        f'[gateway]\nkeys_path = "{tmp / "keys.json"}"\n'
+        f'audit_path = "{tmp / f"audit{name}.jsonl"}"\n'
+        f"default_rpm = 100000000\nfast_upstream = {str(fast).lower()}\n")
     return cfg
 
 
@@ -252,6 +261,7 @@ def store_stats(gw_port: int) -> dict[str, Any]:
 
 
 TARGETS = ("direct", "gateway, instant model", "gateway → upstream")
+REFERENCE = "gateway → upstream, openai client"  # --openai-client: the path before, no bar
 
 
 def measure(targets: dict[str, tuple[subprocess.Popen[bytes], int, str | None]],
@@ -277,27 +287,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             up, up_port = start_upstream()
             procs.append(up)
             cfg = write_config(Path(d), up_port)
+            slow = write_config(Path(d), up_port, "-openai-client", fast=False)
             key = KeyStore(Path(d) / "keys.json").create("bench")[1]
             targets: dict[str, tuple[subprocess.Popen[bytes], int, str | None]] = {
                 "direct": (up, up_port, None)}
-            for name, instant in ((TARGETS[1], True), (TARGETS[2], False)):
-                gw, port = start_gateway(Path(d), cfg, instant)
+            gateways = [(TARGETS[1], cfg, True), (TARGETS[2], cfg, False)]
+            if args.openai_client:
+                gateways.append((REFERENCE, slow, False))
+            for name, conf, instant in gateways:
+                gw, port = start_gateway(Path(d), conf, instant)
                 procs.append(gw)
                 targets[name] = (gw, port, key)
             rows = measure(targets, args)
-            store = {name: store_stats(targets[name][1]) for name in TARGETS[1:]}
+            store = {name: store_stats(targets[name][1]) for name in list(targets)[1:]}
         finally:
             for p in procs:
                 stop(p)
     base = rows["direct"]
     added = {name: {k: rows[name][k] - base[k] for k in ("p50_ms", "p95_ms", "mean_ms")}
-             for name in TARGETS[1:]}
+             for name in list(rows)[1:]}
     dropped = sum(s["dropped"] for s in store.values())
     return {"rows": rows, "added": added, "store": store,
             "bars": {f"added p50 ≤ 2 ms ({name})": added[name]["p50_ms"] <= 2.0
                      for name in TARGETS[1:]} | {"traces dropped = 0": dropped == 0},
             "config": {"n": args.n, "warmup": args.warmup, "seconds": args.seconds,
-                       "conns": args.conns, "cpus": os.cpu_count(),
+                       "conns": args.conns, "openai_client": args.openai_client,
+                       "cpus": os.cpu_count(),
                        "load_avg_1m_at_end": os.getloadavg()[0],
                        "python": platform.python_version(), "machine": platform.machine()}}
 
@@ -333,6 +348,8 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=200)
     p.add_argument("--seconds", type=float, default=5.0, help="throughput run per target")
     p.add_argument("--conns", type=int, default=8, help="concurrent connections (throughput)")
+    p.add_argument("--openai-client", action="store_true",
+                   help="also time the gateway on the openai client (fast_upstream = false)")
     p.add_argument("--out", type=Path, default=Path(__file__).with_suffix(".json"))
     args = p.parse_args()
     if args.upstream:

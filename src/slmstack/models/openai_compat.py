@@ -19,21 +19,32 @@ Streaming asks for ``stream_options={"include_usage": True}``; servers that send
 
 HTTP goes through an injectable ``httpx.Client`` (tests pass ``httpx.MockTransport``). Errors are
 mapped to slmstack's typed, one-line errors; no traceback text ever becomes a message.
+
+``acomplete`` is the same call awaited on an event loop through a caller-supplied transport (the
+gateway's pooled HTTP/1.1 client, ``slmstack.server.upstream``): the same request body, headers,
+reply handling, retries (the ``openai`` client's policy) and error mapping, without a thread.
 """
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
 import json
-from collections.abc import Iterator
+import math
+import random
+import time
+import zlib
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import openai
 
 from ..config import Settings
 from ..errors import BackendUnavailable, ModelNotFound, SlmstackError, ToolCallError, UserError
-from ..types import ToolCall, Usage, new_call_id
+from ..types import Completion, Message, ToolCall, Usage, new_call_id
+from . import parallel
 from .base import BaseChatModel, RawOutput, Request
 from .catalog import Catalog, ModelProfile
 
@@ -41,6 +52,24 @@ ConstrainMode = Literal["json_schema", "json_object", "none"]
 CONSTRAIN_MODES: tuple[str, ...] = ("json_schema", "json_object", "none")
 SCHEMES = ("openai+http://", "openai+https://")
 _MAX_QUOTE = 300
+# the openai client's retry policy (openai._constants), for the awaited path
+INITIAL_RETRY_DELAY_S, MAX_RETRY_DELAY_S, MAX_RETRY_AFTER_S = 0.5, 8.0, 120.0
+
+
+class HTTPReply(Protocol):
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+
+AsyncPost = Callable[[str, list[tuple[bytes, bytes]], bytes], Awaitable[HTTPReply]]
+"""``post(url, headers, body)`` → the reply; raises OSError when the request could not be sent
+or its reply not read (the server is "not reachable")."""
+
+
+class AsyncPathDeclined(Exception):
+    """The awaited path met a reply it does not handle the way the ``openai`` client would (a
+    redirect, an encoded body): the caller makes the call through ``complete`` instead."""
 
 
 # ---- URIs ------------------------------------------------------------------------------------
@@ -87,6 +116,8 @@ class OpenAIChatModel(BaseChatModel):
         self.model = model
         self.name = name or f"openai+{self.base_url}#{model}"
         self.constrain, self.profile = self._declare(constrain, native_tools, supports_tool_role)
+        self.own_http_client = http_client is None  # False: the caller's client must carry it
+        self._wire_headers: list[tuple[bytes, bytes]] | None = None
         self._client = openai.OpenAI(
             base_url=self.base_url,
             api_key=api_key or self.settings.api_key() or "not-needed",
@@ -136,6 +167,9 @@ class OpenAIChatModel(BaseChatModel):
         # error mapping
         with self._mapped_errors():
             resp = self._client.post("/chat/completions", body=self._kwargs(req), cast_to=object)
+        return self._raw_output(resp)
+
+    def _raw_output(self, resp: Any) -> RawOutput:
         choices = resp.get("choices") if isinstance(resp, dict) else None
         if not choices:
             raise BackendUnavailable(
@@ -156,6 +190,55 @@ class OpenAIChatModel(BaseChatModel):
             finish_reason=choice.get("finish_reason") or "stop",
             tool_calls=calls or None,  # none sent: the base class parses the text
         )
+
+    # ---- the awaited path ------------------------------------------------------------------
+    async def acomplete(
+        self, messages: Sequence[Message] | str, *, post: AsyncPost, **kwargs: Any
+    ) -> Completion:
+        """``complete`` with its one HTTP call awaited through ``post`` (see AsyncPost); raises
+        AsyncPathDeclined (before any reply is used) where ``complete`` must be used instead."""
+        req = self.prepare(messages, **kwargs)
+        t0 = time.perf_counter()
+        resp = await self._apost(self._kwargs(req), post)
+        # more_calls only continues replies of engines with ``_continue``; this one has none, so
+        # it never makes a (blocking) call here
+        raw = parallel.more_calls(self, req, self._raw_output(resp))
+        return self._finish(req, raw, time.perf_counter() - t0)
+
+    async def _apost(self, kw: dict[str, Any], post: AsyncPost) -> Any:
+        """POST /chat/completions with the openai client's headers, timeout and retries."""
+        url, body = f"{self.base_url}/chat/completions", json.dumps(kw).encode()
+        retries, timeout = self.settings.http.max_retries, self.settings.http.timeout_s
+        for attempt in range(retries + 1):
+            last, headers = attempt == retries, None
+            try:
+                async with asyncio.timeout(timeout):
+                    reply = await post(url, self._headers(), body)
+            except TimeoutError:
+                if last:
+                    raise self._unreachable(f"no answer within {timeout:g} s") from None
+            except OSError as exc:
+                if last:
+                    raise self._unreachable(_one_line(str(exc)) or type(exc).__name__) from None
+            else:
+                if reply.status < 300:
+                    return _reply_json(self.base_url, reply)
+                if reply.status < 400:
+                    raise AsyncPathDeclined(f"{reply.status} reply (the client follows redirects)")
+                headers = reply.headers
+                if last or not _should_retry(reply.status, headers):
+                    raise self._status_error(reply.status, _reply_message(reply)) from None
+            await asyncio.sleep(_retry_delay(attempt, headers))
+        raise AssertionError("unreachable")  # the last attempt returns or raises
+
+    def _headers(self) -> list[tuple[bytes, bytes]]:
+        """The openai client's own request headers (key, organisation, user agent ...)."""
+        if self._wire_headers is None:
+            c = self._client
+            merged = {**c.default_headers, **c.auth_headers, "Accept-Encoding": "identity"}
+            self._wire_headers = [(k.lower().encode(), v.encode()) for k, v in merged.items()
+                                  if isinstance(v, str)]
+        return self._wire_headers
 
     def _generate_stream(self, req: Request) -> Iterator[str | RawOutput]:
         acc = _StreamState()
@@ -180,12 +263,9 @@ class OpenAIChatModel(BaseChatModel):
         try:
             yield
         except openai.APIStatusError as exc:
-            raise self._status_error(exc) from None
+            raise self._status_error(exc.status_code, _server_message(exc)) from None
         except openai.APIConnectionError as exc:
-            raise BackendUnavailable(
-                f"model server at {self.base_url!r} is not reachable ({self._reason(exc)})",
-                "start the server or check the URL in the model URI",
-            ) from None
+            raise self._unreachable(self._reason(exc)) from None
         except openai.APIError as exc:
             raise BackendUnavailable(
                 f"model server at {self.base_url!r} sent a reply slmstack cannot read "
@@ -193,14 +273,19 @@ class OpenAIChatModel(BaseChatModel):
                 "check that the URL points at an OpenAI-compatible /v1 endpoint",
             ) from None
 
+    def _unreachable(self, reason: str) -> BackendUnavailable:
+        return BackendUnavailable(
+            f"model server at {self.base_url!r} is not reachable ({reason})",
+            "start the server or check the URL in the model URI",
+        )
+
     def _reason(self, exc: openai.APIConnectionError) -> str:
         if isinstance(exc, openai.APITimeoutError):
             return f"no answer within {self.settings.http.timeout_s:g} s"
         cause = exc.__cause__ or exc.__context__
         return _one_line(str(cause) if cause else "") or type(cause or exc).__name__
 
-    def _status_error(self, exc: openai.APIStatusError) -> SlmstackError:
-        status, said = exc.status_code, _server_message(exc)
+    def _status_error(self, status: int, said: str) -> SlmstackError:
         if status == 404:
             return ModelNotFound(
                 f"model server at {self.base_url!r} does not serve model {self.model!r} "
@@ -363,15 +448,103 @@ class _StreamState:
 # ---- text helpers ----------------------------------------------------------------------------
 def _server_message(exc: openai.APIStatusError) -> str:
     """The server's own words, first line only (some servers append a traceback)."""
-    body = exc.body
+    return _said(exc.body, lambda: _response_text(exc))
+
+
+def _said(body: Any, text: Callable[[], str]) -> str:
     said: Any = None
     if isinstance(body, dict):
         said = body.get("message") or body.get("detail") or body.get("error")
     elif isinstance(body, str):
         said = body
     if not said:
-        said = _response_text(exc)
+        said = text()
     return _one_line(said if isinstance(said, str) else json.dumps(said))
+
+
+def _reply_message(reply: HTTPReply) -> str:
+    """As ``_server_message`` for a reply of the awaited path (the openai client's body rule:
+    the JSON's ``error`` member, else the JSON, else the text)."""
+    try:
+        raw = _reply_body(reply)
+    except (AsyncPathDeclined, zlib.error):
+        raw = reply.body
+    text = raw.decode("utf-8", "replace").strip()
+    body: Any = text
+    try:
+        body = json.loads(text)
+    except ValueError:
+        pass
+    else:
+        body = body.get("error", body) if isinstance(body, dict) else body
+    return _said(body, lambda: text)
+
+
+def _reply_json(base_url: str, reply: HTTPReply) -> Any:
+    """A 2xx reply's JSON; its text when it is not JSON-typed (as the openai client's raw post)."""
+    body = reply.body
+    try:
+        body = _reply_body(reply)
+        content_type = reply.headers.get("content-type", "*").split(";")[0].strip()
+        if not content_type.endswith("json"):
+            return body.decode("utf-8", "replace")
+        return json.loads(body)
+    except (ValueError, zlib.error):
+        raise BackendUnavailable(
+            f"model server at {base_url!r} sent a reply slmstack cannot read "
+            f"({_one_line(body.decode('utf-8', 'replace'))!r})",
+            "check that the URL points at an OpenAI-compatible /v1 endpoint",
+        ) from None
+
+
+def _reply_body(reply: HTTPReply) -> bytes:
+    """The body, undoing gzip/deflate (asked for ``identity``, a server may compress anyway;
+    zlib.error when it does not decompress); another encoding: AsyncPathDeclined."""
+    encoding = reply.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return reply.body
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompress(reply.body, 16 + zlib.MAX_WBITS)
+    if encoding == "deflate":  # zlib-wrapped as the spec says, or raw as some servers send it
+        try:
+            return zlib.decompress(reply.body)
+        except zlib.error:
+            return zlib.decompress(reply.body, -zlib.MAX_WBITS)
+    raise AsyncPathDeclined(f"reply encoded as {encoding!r} (httpx may decode it)")
+
+
+def _should_retry(status: int, headers: dict[str, str]) -> bool:
+    """The openai client's rule: x-should-retry, else 408, 409, 429 and 5xx."""
+    after = _retry_after(headers)
+    if after is not None and after > MAX_RETRY_AFTER_S:
+        return False
+    flag = headers.get("x-should-retry")
+    if flag in ("true", "false"):
+        return flag == "true"
+    return status in (408, 409, 429) or status >= 500
+
+
+def _retry_delay(attempt: int, headers: dict[str, str] | None) -> float:
+    """Retry-After when the server sets one (≤ 2 min), else 0.5 s doubling to 8 s, -0–25 %."""
+    after = _retry_after(headers) if headers is not None else None
+    if after is not None and 0 < after <= MAX_RETRY_AFTER_S:
+        return after
+    backoff = min(INITIAL_RETRY_DELAY_S * 2.0**attempt, MAX_RETRY_DELAY_S)
+    return backoff * (1 - 0.25 * random.random())
+
+
+def _retry_after(headers: dict[str, str]) -> float | None:
+    for name, divisor in (("retry-after-ms", 1000), ("retry-after", 1)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            delay = float(value)
+        except ValueError:
+            continue
+        return delay / divisor if math.isfinite(delay) else MAX_RETRY_AFTER_S + 1
+    date = email.utils.parsedate_tz(headers.get("retry-after") or "")
+    return None if date is None else email.utils.mktime_tz(date) - time.time()
 
 
 def _response_text(exc: openai.APIStatusError) -> str:

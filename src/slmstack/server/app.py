@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,15 +11,16 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import Settings
 from . import embeddings, wire
 from .build import Parts, build_parts
+from .chat import ChatLane, admit, chat
 from .errors import GatewayError, error_body
 from .observe import Observe
-from .service import Caller, Gateway, OpenStream
+from .service import Caller, Gateway
 from .sizelimit import BodySizeLimit
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, models: dict[str, Any] | Non
     app.state.parts = parts
     _routes(app, parts.gateway, parts)
     _handlers(app)
+    app.add_middleware(ChatLane, parts=parts)  # innermost: observed and size-limited as routes
     app.add_middleware(Observe, metrics=parts.metrics, audit=parts.audit)
     app.add_middleware(BodySizeLimit, limit=parts.gw.max_request_bytes)
     return app
@@ -71,9 +72,7 @@ def _lifespan(parts: Parts) -> Any:
 async def _caller(request: Request) -> Caller:
     """Authenticate and admit (rate limit, budget) before the body is even validated."""
     gateway: Gateway = request.app.state.parts.gateway
-    client = request.client.host if request.client else "?"
-    c = gateway.admit(request.headers.get("authorization"), client,
-                      request.headers.get("x-slmstack-task"))
+    c = admit(gateway, request.scope)
     request.scope.setdefault("state", {})["caller"] = c
     return c
 
@@ -85,19 +84,7 @@ def _routes(app: FastAPI, gateway: Gateway, parts: Parts) -> None:
     @app.post("/v1/chat/completions", responses=ERRORS)
     async def chat_completions(body: wire.ChatCompletionRequest, who: Authed,
                                request: Request) -> Response:
-        state = request.scope["state"]
-        state["model"] = body.model
-        messages = wire.to_messages(body)
-        kw = wire.to_kwargs(body, parts.gw.default_max_tokens, parts.gw.max_tokens)
-        if body.stream:
-            s = await gateway.open_stream(body.model, messages, kw, who)
-            include = bool(body.stream_options and body.stream_options.include_usage)
-            return StreamingResponse(_sse(gateway, s, who, state, include),
-                                     media_type="text/event-stream",
-                                     headers=_headers(who, s.served))
-        comp, served = await gateway.complete(body.model, messages, kw, who)
-        state.update(served=served, completion=comp)
-        return JSONResponse(gateway.response(comp, served, who), headers=_headers(who, served))
+        return await chat(parts, body, who, request.scope["state"])
 
     @app.get("/v1/models", responses=ERRORS)
     async def list_models(who: Authed) -> dict[str, Any]:
@@ -132,43 +119,8 @@ def _routes(app: FastAPI, gateway: Gateway, parts: Parts) -> None:
                                  media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
-def _headers(who: Caller, served: str) -> dict[str, str]:
-    return {"x-request-id": who.request_id, "x-slmstack-model": served}
-
-
 def _model_json(name: str, created: float) -> dict[str, Any]:
     return {"id": name, "object": "model", "created": int(created), "owned_by": "slmstack"}
-
-
-async def _sse(gateway: Gateway, s: OpenStream, who: Caller, state: dict[str, Any],
-               include_usage: bool) -> AsyncIterator[str]:
-    """OpenAI chunk format: role, content deltas, tool-call deltas, finish, [usage], [DONE]."""
-    cid, created, served = wire.completion_id(who.request_id), int(time.time()), s.served
-    yield wire.chunk_json(cid, served, created, {"role": "assistant", "content": ""})
-    sent_text, comp = False, None
-    try:
-        async for ev in gateway.events(s):
-            if ev.delta:
-                sent_text = True
-                yield wire.chunk_json(cid, served, created, {"content": ev.delta})
-            comp = ev.completion or comp
-        if comp is None:
-            raise GatewayError(502, f"model {served!r} ended its stream without a result",
-                               type="upstream_error", code="upstream_error")
-        state.update(served=served, completion=comp)
-        if comp.text and not sent_text:  # constrained output arrives whole at the end
-            yield wire.chunk_json(cid, served, created, {"content": comp.text})
-        for delta in wire.tool_call_deltas(comp):
-            yield wire.chunk_json(cid, served, created, delta)
-        yield wire.chunk_json(cid, served, created, {}, wire.finish_reason(comp))
-        if include_usage:
-            yield wire.usage_chunk(cid, served, created, comp)
-    except GatewayError as exc:  # headers are sent: the error travels as an event
-        state["status"] = exc.status
-        yield "data: " + json.dumps(exc.body()) + "\n\n"
-    finally:
-        s.pump.stop()
-    yield wire.DONE
 
 
 # ---- errors -----------------------------------------------------------------------------------

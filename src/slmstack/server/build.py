@@ -40,6 +40,7 @@ class Parts:
 
     def close(self) -> None:
         self.gateway.executor.shutdown(wait=False, cancel_futures=True)
+        self.gateway.upstream.close()
         self.audit.close()
         if self.gateway.records is not None:
             self.gateway.records.flush()

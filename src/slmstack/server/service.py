@@ -2,13 +2,17 @@
 fallback, recording to the trace store, the audit log and metrics.
 
 Model calls run on worker threads (they block); the event loop only waits, with a timeout, so a
-hung upstream can delay one request by ``upstream_timeout_s`` at most and never the others.
+hung upstream can delay one request by ``upstream_timeout_s`` at most and never the others. The
+exception, for speed: an OpenAI-compatible upstream on plain http is called on the event loop
+itself through the gateway's pooled HTTP/1.1 client (``upstream``), under the same timeout, the
+same bound on concurrent calls and with the model's own request, reply and error handling.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -26,6 +30,7 @@ from .pool import ModelPool, is_router
 from .pump import Pump, UpstreamTimeout, call
 from .recording import Attempt, call_record
 from .settings import GatewaySettings
+from .upstream import Http11Pool, fast_path
 
 FALLBACK_ERRORS = (BackendUnavailable, UpstreamTimeout)
 LOAD_TIMEOUT_S = 600.0  # loading a model (llama.cpp, transformers) from local files
@@ -63,6 +68,9 @@ class Gateway:
         self.store, self.prices, self.budgets, self.metrics = store, prices, budgets, metrics
         self.limiter = RateLimiter()
         self.executor = ThreadPoolExecutor(gw.max_concurrent_calls, "slmstack-call")
+        self.slots = asyncio.Semaphore(gw.max_concurrent_calls)  # calls awaited on the loop
+        self.upstream = Http11Pool()
+        self._fast: dict[str, bool] = {}  # served name → called through ``upstream``
         self.records = store  # record() never blocks; the store's writer batches
 
     # ---- admission -------------------------------------------------------------------------
@@ -90,6 +98,36 @@ class Gateway:
         """A blocking call (a model, the embedder) on the gateway's worker threads."""
         return await call(fn, timeout, self.executor)
 
+    async def _awaited(self, fn: Callable[[], Awaitable[Any]], timeout: float) -> Any:
+        """``await fn()`` on the event loop, bounded as ``run`` bounds threads: at most
+        ``max_concurrent_calls`` at once, UpstreamTimeout after ``timeout`` (queueing included)."""
+        deadline = asyncio.timeout(timeout)
+        try:
+            async with deadline, self.slots:
+                return await fn()
+        except TimeoutError:
+            if deadline.expired():
+                raise UpstreamTimeout(timeout) from None
+            raise
+
+    async def _call(self, served: str, model: Any, messages: list[Message],
+                    kw: dict[str, Any]) -> Completion:
+        """``model.complete``: awaited through the pooled client where the model allows it,
+        else on a worker thread."""
+        fast = self._fast.get(served)
+        if fast is None:
+            fast = self._fast[served] = self.gw.fast_upstream and fast_path(model)
+        timeout = self.gw.upstream_timeout_s
+        if fast:
+            from ..models.openai_compat import AsyncPathDeclined
+
+            try:
+                return await self._awaited(
+                    partial(model.acomplete, messages, post=self.upstream.post, **kw), timeout)
+            except AsyncPathDeclined:  # a reply only the openai client handles: ask again there
+                pass
+        return await self.run(partial(model.complete, messages, **kw), timeout)
+
     # ---- completions -----------------------------------------------------------------------
     async def complete(self, name: str, messages: list[Message], kw: dict[str, Any],
                        caller: Caller) -> tuple[Completion, str]:
@@ -101,8 +139,7 @@ class Gateway:
             if model is None:
                 continue
             try:
-                comp = await self.run(partial(model.complete, messages, **_ids(a, kw)),
-                                      self.gw.upstream_timeout_s)
+                comp = await self._call(served, model, messages, _ids(a, kw))
             except Exception as exc:
                 failures.append(self._failed(a, exc))
                 continue

@@ -41,6 +41,9 @@ class GatewaySettings(Section):
     models: list[str] = Field(default_factory=list)  # extra model names/URIs clients may use
     fallbacks: dict[str, list[str]] = Field(default_factory=dict)  # name → next names; "*": all
     upstream_timeout_s: float = Field(default=60.0, gt=0)
+    # call plain-http OpenAI-compatible upstreams on the event loop through the gateway's pooled
+    # HTTP/1.1 client (see server/upstream.py); false: through the openai client on a thread
+    fast_upstream: bool = True
     max_concurrent_calls: int = Field(default=64, ge=1)  # worker threads for model calls
     max_request_bytes: int = Field(default=1_000_000, ge=1024)
     max_tokens: int = Field(default=4096, ge=1)  # the most a request may ask to generate
