@@ -3,11 +3,17 @@
 Python's own ``sqlite3`` is used when it can load extensions; builds without that (pyenv's
 default, for one) fall back to ``sqlean`` (sqlean.py: the same DB-API with a bundled SQLite that
 loads extensions).
+
+Speed (benchmarks/bench_rag.py): BM25 ranks inside FTS5 and joins only the top rows, matching on
+the query's rarer words while scoring on all of them (``bm25.py``, exact); dense search runs over
+an in-memory copy of the vectors (``densecache.py``, exact); a file-backed index lets hybrid
+search run its BM25 leg on a second connection while the query is embedded.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from . import bm25
+from .densecache import DEFAULT_MAX_ROWS, DenseCache
 from .records import Chunk, DocumentMeta, Filters, Hit
 from .text import terms
 
@@ -29,11 +37,10 @@ CREATE TABLE IF NOT EXISTS chunks (
   ordinal INTEGER NOT NULL, heading TEXT NOT NULL, page INTEGER, text TEXT NOT NULL,
   hash TEXT NOT NULL, UNIQUE(doc_id, ordinal));
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(heading, text,
-  tokenize='porter unicode61');
 CREATE TABLE IF NOT EXISTS sources (root TEXT PRIMARY KEY, added_at REAL);
 CREATE TABLE IF NOT EXISTS kb_meta (key TEXT PRIMARY KEY, value TEXT);
 """
+_FTS = "fts5(heading, text, tag, tokenize='porter unicode61')"  # tag: bm25.TAG in every row
 _HIT = "c.id, d.path, c.text, c.heading, c.page, c.ordinal, d.kind, d.mtime"
 
 
@@ -66,8 +73,17 @@ def connect(location: str, timeout: float = 5.0) -> Any:
 
 
 class SQLiteIndex:
-    def __init__(self, location: str, dim: int = 384) -> None:
+    def __init__(self, location: str, dim: int = 384,
+                 dense_cache_rows: int = DEFAULT_MAX_ROWS) -> None:
         self.location, self.dim = location, dim
+        self._dense = DenseCache(dense_cache_rows)
+        self._writes = 0  # committed write transactions of this connection (cache key)
+        self._df: dict[str, int] = {}  # keyword document frequencies, valid for _df_key
+        self._df_rows = 0  # and the row count they are out of
+        self._df_key: Any = None
+        self._owner = threading.get_ident()
+        self._local = threading.local()
+        self._readers: list[Any] = []
         if location != ":memory:":
             Path(location).expanduser().parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -82,7 +98,11 @@ class SQLiteIndex:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache
+        self.db.execute("PRAGMA mmap_size=1073741824")  # read pages by mmap, not read()
+        self.db.execute("PRAGMA temp_store=MEMORY")
         self.db.executescript(_SCHEMA)
+        self._keyword_table()
         self.db.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vec USING "
             f"vec0(embedding float[{self.dim}] distance_metric=cosine)"
@@ -94,6 +114,41 @@ class SQLiteIndex:
             raise UserError(f"index {self.location!r} holds {row[0]}-d vectors, not {self.dim}-d",
                             "use the embedder it was built with, or a new --db")
 
+    def _keyword_table(self) -> None:
+        """Create the FTS5 table, or rebuild one from before the ``tag`` column (one pass over
+        the chunks; its rows are the chunks' heading and text, so nothing is lost)."""
+        cols = [r[1] for r in self.db.execute("PRAGMA table_info(chunks_fts)")]
+        if "tag" in cols:
+            return
+        with self._tx() as db:
+            db.execute(f"CREATE VIRTUAL TABLE chunks_fts_new USING {_FTS}")
+            db.execute("INSERT INTO chunks_fts_new (rowid, heading, text, tag)"
+                       " SELECT id, heading, text, ? FROM chunks", (bm25.TAG,))
+            if cols:
+                db.execute("DROP TABLE chunks_fts")
+            db.execute("ALTER TABLE chunks_fts_new RENAME TO chunks_fts")
+
+    @property
+    def concurrent_reads(self) -> bool:
+        """Whether ``search_text`` may run on another thread alongside a dense search (each
+        thread reads through its own connection; an in-memory database has only one)."""
+        return self.location != ":memory:"
+
+    def _conn(self) -> Any:
+        """This thread's read connection: the index's own on the thread that opened it."""
+        if threading.get_ident() == self._owner or not self.concurrent_reads:
+            return self.db
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = connect(str(Path(self.location).expanduser()))
+            db.execute("PRAGMA mmap_size=1073741824")
+            self._readers.append(db)
+        return db
+
+    def _key(self) -> Any:
+        """Changes whenever this file's contents may have: our writes or another connection's."""
+        return (self.db.execute("PRAGMA data_version").fetchone()[0], self._writes)
+
     @contextmanager
     def _tx(self) -> Iterator[Any]:
         self.db.execute("BEGIN IMMEDIATE")
@@ -103,6 +158,7 @@ class SQLiteIndex:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+        self._writes += 1
 
     # ---- documents -------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentMeta]:
@@ -147,8 +203,9 @@ class SQLiteIndex:
                 " VALUES (?,?,?,?,?,?,?)",
                 [(i, doc_id, c.ordinal, c.heading, c.page, c.text, c.hash)
                  for i, c in zip(ids, chunks, strict=True)])
-            db.executemany("INSERT INTO chunks_fts (rowid, heading, text) VALUES (?,?,?)",
-                           [(i, c.heading, c.text) for i, c in zip(ids, chunks, strict=True)])
+            db.executemany("INSERT INTO chunks_fts (rowid, heading, text, tag) VALUES (?,?,?,?)",
+                           [(i, c.heading, c.text, bm25.TAG)
+                            for i, c in zip(ids, chunks, strict=True)])
             db.executemany("INSERT INTO chunks_vec (rowid, embedding) VALUES (?,?)",
                            [(i, _blob(v)) for i, v in zip(ids, vectors, strict=True)])
 
@@ -158,6 +215,7 @@ class SQLiteIndex:
 
     def touch(self, path: str, mtime: float, size: int) -> None:
         self.db.execute("UPDATE documents SET mtime=?, size=? WHERE path=?", (mtime, size, path))
+        self._writes += 1
 
     @staticmethod
     def _delete(db: Any, path: str) -> None:
@@ -173,19 +231,63 @@ class SQLiteIndex:
 
     # ---- search ----------------------------------------------------------------------------
     def search_text(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
-        words = terms(query)
+        words, df, rows = self._keyword_stats(terms(query))
         if not words:
             return []
-        match = " OR ".join(f'"{w}"' for w in words)
+        if filters is None or filters.empty():
+            top = bm25.top_k(words, df, rows, k, self._rank)
+            scores = dict(top)
+            hits = self.get(list(scores))
+            for hit in hits:
+                hit.score = scores[hit.chunk_id]
+            return hits
         where, args = _where(filters)
-        rows = self.db.execute(
-            f"SELECT {_HIT}, -bm25(chunks_fts, 2.0, 1.0) AS s FROM chunks_fts f"
+        found = self._conn().execute(
+            f"SELECT {_HIT}, -bm25(chunks_fts, {bm25.WEIGHTS}) AS s FROM chunks_fts f"
             " JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id"
-            f" WHERE chunks_fts MATCH ? {where} ORDER BY bm25(chunks_fts, 2.0, 1.0) LIMIT ?",
-            [match, *args, k])
-        return [_hit(r) for r in rows]
+            f" WHERE chunks_fts MATCH ? {where} ORDER BY s DESC LIMIT ?",
+            [bm25.any_of(words), *args, k])
+        return [_hit(r) for r in found]
+
+    def _rank(self, expression: str, k: int) -> list[tuple[int, float]]:
+        """FTS5's own top-k for an expression: (rowid, bm25 score), best first."""
+        rows = self._conn().execute(
+            f"SELECT rowid, -bm25(chunks_fts, {bm25.WEIGHTS}) AS s FROM chunks_fts"
+            " WHERE chunks_fts MATCH ? ORDER BY s DESC LIMIT ?", (expression, k))
+        return [(r[0], r[1]) for r in rows]
+
+    def _keyword_stats(self, words: list[str]) -> tuple[list[str], dict[str, int], int]:
+        """The query words worth ranking on (``bm25.ranked_words``), their document
+        frequencies and the row count; frequencies are cached until the index changes."""
+        key = self._key()
+        if key != self._df_key:
+            self._df_key, self._df = key, {}
+            self._df_rows = self._conn().execute("SELECT count(*) FROM chunks").fetchone()[0]
+        for w in words:
+            if w not in self._df:
+                self._df[w] = self._conn().execute(
+                    "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
+                    (bm25.any_of([w]),)).fetchone()[0]
+        return bm25.ranked_words(words, self._df, self._df_rows), self._df, self._df_rows
 
     def search_vector(self, vector: Any, k: int, filters: Filters | None = None) -> list[Hit]:
+        allowed = None
+        if filters is not None and not filters.empty():
+            where, args = _where(filters)
+            allowed = [r[0] for r in self.db.execute(
+                "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id"
+                f" WHERE 1 {where}", args)]
+        top = self._dense.top(self.db, self._key(), vector, k, allowed)
+        if top is None:
+            return self._scan_vector(vector, k, filters)
+        scores = dict(top)
+        hits = self.get(list(scores))
+        for hit in hits:
+            hit.score = scores[hit.chunk_id]
+        return hits
+
+    def _scan_vector(self, vector: Any, k: int, filters: Filters | None = None) -> list[Hit]:
+        """sqlite-vec's own scan, for indexes too large to hold in memory."""
         blob = _blob(vector)
         if filters is None or filters.empty():
             rows = self.db.execute(
@@ -204,7 +306,7 @@ class SQLiteIndex:
     def get(self, chunk_ids: list[int]) -> list[Hit]:
         if not chunk_ids:
             return []
-        rows = self.db.execute(
+        rows = self._conn().execute(
             f"SELECT {_HIT}, 0 FROM chunks c JOIN documents d ON d.id = c.doc_id"
             f" WHERE c.id IN ({','.join('?' * len(chunk_ids))})", list(chunk_ids))
         by_id = {r[0]: _hit(r) for r in rows}
@@ -239,6 +341,9 @@ class SQLiteIndex:
         }
 
     def close(self) -> None:
+        self._dense.clear()
+        for db in self._readers:
+            db.close()
         self.db.close()
 
 

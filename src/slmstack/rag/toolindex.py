@@ -24,12 +24,32 @@ def tool_words(name: str) -> str:
 
 def tool_text(spec: ToolSpec) -> str:
     """A tool's description and its parameters in words (its name is the chunk's heading, which
-    BM25 weighs double)."""
-    params = []
-    for pname, prop in (spec.parameters.get("properties") or {}).items():
-        desc = prop.get("description", "") if isinstance(prop, dict) else ""
-        params.append(f"{pname.replace('_', ' ')}: {desc}".strip(": "))
+    BM25 weighs double): each parameter's name split into words, its description and its allowed
+    values, nested object and array-item fields included."""
+    params = _params(spec.parameters.get("properties") or {})
     return "\n".join([spec.description] + (["Parameters: " + "; ".join(params)] if params else []))
+
+
+MAX_ENUM = 12  # allowed values written per parameter
+MAX_DEPTH = 3  # nesting of object / array-item properties followed
+
+
+def _params(props: dict, depth: int = 0) -> list[str]:
+    out: list[str] = []
+    for pname, prop in props.items():
+        prop = prop if isinstance(prop, dict) else {}
+        items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+        words = tool_words(str(pname)).lower()
+        desc = str(prop.get("description", "")).strip()
+        line = f"{words}: {desc}" if desc else words
+        values = prop.get("enum") or items.get("enum") or []
+        if isinstance(values, list) and values:
+            line += " (" + ", ".join(str(v) for v in values[:MAX_ENUM]) + ")"
+        out.append(line)
+        inner = prop.get("properties") or items.get("properties")
+        if isinstance(inner, dict) and depth < MAX_DEPTH:
+            out.extend(_params(inner, depth + 1))
+    return out
 
 
 class ToolIndex:
