@@ -3,7 +3,9 @@
 
     .venv/bin/python benchmarks/bench_verify.py [--problems 300] [--judge 6] [--model DIR]
 
-Traces are held-out GSM8K test problems: the clean reference solution and its corruptions.
+Traces are held-out GSM8K test problems: the clean reference solution and its corruptions
+(about five traces per question, which a batch reads once); a second row times one trace per
+problem, all 1,319 test questions distinct.
 Prints a table and writes benchmarks/bench_verify.json. CPU seconds are reported beside wall
 time because the machine may be shared: verdicts per CPU-second × cores is the capacity.
 """
@@ -29,7 +31,25 @@ def _traces(problems: int) -> tuple[list[Any], list[Any]]:
     return exs, [e.trace() for e in exs]
 
 
+def _distinct() -> list[Any]:
+    """The clean reference solution of every GSM8K test problem."""
+    from slmstack.verify.corrupt import clean
+    from slmstack.verify.data import gsm8k_dir, problems
+
+    return [clean(p, q, a) for p, q, a in problems(gsm8k_dir(None), "test")]
+
+
+def _cold() -> None:
+    """Empty the verifier's text-level caches (expressions, numbers of a text, a step's plain
+    text) so no row profits from traces an earlier row verified."""
+    from slmstack.verify import numerals, safe_eval, trace
+
+    for fn in (safe_eval._evaluate, numerals._values_cached, trace.plain):
+        fn.cache_clear()
+
+
 def _timed(fn: Any) -> tuple[Any, float, float]:
+    _cold()
     w, c = time.perf_counter(), time.process_time()
     out = fn()
     return out, time.perf_counter() - w, time.process_time() - c
@@ -43,6 +63,7 @@ def _worker(args: tuple[str | None, int, int]) -> int:
     verifier = ProcessVerifier(model or "bundled")
     verifier.verify_many(traces[:32])  # warm
     mine = traces[part::2]
+    _cold()
     start = time.perf_counter()
     for at in range(0, len(mine), 256):
         verifier.verify_many(mine[at:at + 256])
@@ -61,6 +82,12 @@ def run(problems: int, judge_n: int, model: str | None) -> dict[str, Any]:
                                           for v in verifier.verify_many(traces[at:at + 256])])
     res["batched"] = {"wall_s": wall, "cpu_s": cpu, "per_s": len(traces) / wall,
                       "per_cpu_s": len(traces) / cpu}
+    distinct = [e.trace() for e in _distinct()]  # one trace per problem: no question repeats
+    _, wall, cpu = _timed(lambda: [v for at in range(0, len(distinct), 256)
+                                   for v in verifier.verify_many(distinct[at:at + 256])])
+    res["batched_distinct_questions"] = {"n": len(distinct), "wall_s": wall, "cpu_s": cpu,
+                                         "per_s": len(distinct) / wall,
+                                         "per_cpu_s": len(distinct) / cpu}
     single = traces[:300]
     _, wall, cpu = _timed(lambda: [verifier.verify(t) for t in single])
     res["one_at_a_time"] = {"n": len(single), "per_s": len(single) / wall,
@@ -103,6 +130,9 @@ def show(res: dict[str, Any]) -> None:
     b, o = res["batched"], res["one_at_a_time"]
     t.add_row(f"{res['verifier']} · batches of 256", f"{b['per_s']:.0f}", f"{b['per_cpu_s']:.0f}",
               f"{b['per_s'] / j:.0f}×")
+    d = res["batched_distinct_questions"]
+    t.add_row(f"… {d['n']} distinct questions, batches of 256", f"{d['per_s']:.0f}",
+              f"{d['per_cpu_s']:.0f}", f"{d['per_s'] / j:.0f}×")
     t.add_row("… one trace per call", f"{o['per_s']:.0f}", f"{o['per_cpu_s']:.0f}",
               f"{o['per_s'] / j:.0f}×")
     t.add_row("… 2 processes (2 cores)", f"{res['two_processes_per_s']:.0f}", "-",

@@ -76,12 +76,15 @@ def train_cmd(
     out: Annotated[Path, typer.Option("--out", help="folder for classifier + meta.json")] = Path(
         "verify-model"),
     limit: LimitOpt = None,
+    fit_limit: Annotated[int | None, typer.Option(
+        "--fit-limit", help="fit the trees on the first N problems only (the threshold and "
+                            "the operation model still use all --limit problems)")] = None,
     seed: Annotated[int, typer.Option(help="corruption seed")] = 0,
 ) -> None:
     """Train the step classifier on corrupted GSM8K train solutions (split by problem)."""
     from .train import train
 
-    clf = train(data, out, limit=limit, seed=seed)
+    clf = train(data, out, limit=limit, fit_limit=fit_limit, seed=seed)
     _print_metrics("validation (10% of train problems)", clf.meta["val_metrics"])
     typer.echo(f"saved {clf.id} to {out} (threshold {clf.threshold:.3f})")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 from .numerals import frac
 from .safe_eval import UnsafeExpression, evaluate
@@ -65,6 +66,11 @@ class Computation:
     ops: str = ""
     error: str | None = None  # why it could not be recomputed
     parts: list[Fraction] = field(default_factory=list)  # values of its sub-expressions
+
+    @cached_property
+    def magnitudes(self) -> list[Fraction]:
+        """``abs`` of each operand, made once (Fraction arithmetic is slow)."""
+        return [v if v.numerator >= 0 else -v for v in self.operands]
 
     @property
     def ok(self) -> bool:

@@ -1,4 +1,7 @@
-"""Step features for the classifier: the rule signals plus MiniLM token embeddings.
+"""Step features for the classifier: the rule signals, MiniLM token embeddings (the raw
+vectors and similarities built from them), features relating the step to the question
+(relate.py) and the operation model's view (opmodel.py). A model uses the columns its meta.json
+names.
 
 The embeddings are the bundled all-MiniLM-L6-v2's own input embedding table, mean-pooled over a
 step's word pieces (numbers masked) — a lookup, not a transformer pass, so thousands of steps per
@@ -15,6 +18,23 @@ from itertools import chain
 from typing import Any
 
 from .numerals import values
+from .opmodel import NAMES as OP_NAMES
+from .opmodel import op_features, op_text
+from .relate import (
+    DIRECTION_NAMES,
+    OPS,
+    PLAUS_NAMES,
+    ROLE_NAMES,
+    QuestionView,
+    content_words,
+    direction,
+    effective_ops,
+    op_cross,
+    plausibility,
+    question_view,
+    role_features,
+    target_clause,
+)
 from .rules import RuleReport
 from .trace import plain
 
@@ -45,6 +65,13 @@ RULE_NAMES = [
     "context_sim_min", "context_sim_mean", "question_sim", "no_comps_but_numbers",
     "answer_fraction", "answer_negative", "answer_vs_question", "results_unused",
     *[f"step_cue_{c}" for c in CUES], *[f"operand_cue_{c}" for c in CUES],
+    # relating the step to the question (relate.py)
+    "emb_role_margin", "emb_unused_minus_own", "unknown_facts",
+    *ROLE_NAMES, *DIRECTION_NAMES, *PLAUS_NAMES,
+    *[f"ask_cue_{c}" for c in CUES],
+    *[f"step_cue_{c}_x_op{o}" for c in CUES for o in OPS],
+    *[f"src_cue_{c}_x_op{o}" for c in CUES for o in OPS],
+    *OP_NAMES,
 ]
 
 
@@ -99,22 +126,54 @@ def _load() -> tuple[Any, Any]:
     return tok, weights[key]
 
 
-def rule_features(report: RuleReport, sims: list[tuple[float, float, float]],
-                  windows: dict[Fraction, str]) -> list[list[float]]:
+def rule_features(report: RuleReport, sims: list[tuple[float, ...]],
+                  windows: dict[Fraction, str], view: QuestionView | None = None,
+                  given_q: set[Fraction] | None = None) -> list[list[float]]:
     """One row of RULE_NAMES per step."""
     t = report.trace
     n = len(t.steps)
     later = _later_operands(report)
-    given_q = values(t.question, words=False)
-    used = {abs(v) for cs in report.comps for c in cs for v in c.operands}
+    given_q = given_q if given_q is not None else values(t.question, words=False)
+    used = {v for cs in report.comps for c in cs for v in c.magnitudes}
     unused = len([v for v in given_q if v not in used and v > 2])
     answer_vals = values(t.answer, words=False)
     whole = _solution_row(report, later, given_q, answer_vals)
+    view = view or question_view(t.question, cue_set)
+    used_f = {float(v) for v in used}
+    spare = {v for v in view.numbers if v not in used_f and v not in (0, 1)}
+    answer = float(min(answer_vals)) if answer_vals else None
     rows = []
     for i in range(n):
-        row = _step_row(report, i, n, later[i], unused, answer_vals, sims[i])
-        rows.append(row + whole + _cues(plain(t.steps[i])) + _operand_cues(report, i, windows))
+        text = plain(t.steps[i])
+        kinds = cue_set(text)
+        row = _step_row(report, i, n, later[i], unused, answer_vals, sims[i][:3])
+        rows.append(row + whole + [float(k in kinds) for k in CUES]
+                    + _operand_cues(report, i, windows)
+                    + _relating(report, i, view, kinds, text, spare, answer, sims[i][3:]))
     return rows
+
+
+def _relating(report: RuleReport, i: int, view: QuestionView, kinds: set[str], text: str,
+              spare: set[float], answer: float | None, sims: tuple[float, ...]
+              ) -> list[float]:
+    """The step against the question: operand roles, cue words × operation, direction,
+    plausibility of the result (relate.py)."""
+    cs = report.comps[i]
+    operands = [float(v) for c in cs for v in c.magnitudes]
+    ops = effective_ops("".join(c.ops for c in cs), operands)
+    from_q = [v for v in operands if v in view.sentence_cues]
+    src: set[str] = set().union(*(view.sentence_cues[v] for v in from_q)) if from_q else set()
+    stated = [abs(float(c.stated)) for c in cs if c.stated is not None]
+    result = stated[-1] if stated else None
+    words = content_words(text)
+    return [
+        *sims, float(len(report.origins[i].unknown_facts)),
+        *role_features(view, words, operands, spare),
+        *direction(kinds, operands, result), *direction(src, operands, result),
+        *plausibility(result, view, answer),
+        *[float(k in view.ask) for k in CUES],
+        *op_cross(kinds, ops, tuple(CUES)), *op_cross(src, ops, tuple(CUES)),
+    ]
 
 
 @lru_cache(maxsize=1 << 16)
@@ -122,15 +181,22 @@ def _cue(word: str) -> str | None:
     return _EXACT.get(word) or next((k for stem, k in _STEMS if word.startswith(stem)), None)
 
 
-def _cues(text: str) -> list[float]:
+def cue_set(text: str) -> set[str]:
+    """The cue kinds (CUES) the words of ``text`` name."""
     found = {_cue(w) for w in set(CUE_WORD.findall(text.lower()))}
+    found.discard(None)
     if re.search(r"\d/\d", text):
         found.add("fraction")
+    return found  # type: ignore[return-value]
+
+
+def _cues(text: str) -> list[float]:
+    found = cue_set(text)
     return [float(k in found) for k in CUES]
 
 
 def _operand_cues(report: RuleReport, i: int, windows: dict[Fraction, str]) -> list[float]:
-    texts = [windows[abs(v)] for c in report.comps[i] for v in c.operands if abs(v) in windows]
+    texts = [windows[v] for c in report.comps[i] for v in c.magnitudes if v in windows]
     return _cues(" ".join(texts)) if texts else [0.0] * len(CUES)
 
 
@@ -153,7 +219,7 @@ def _later_operands(report: RuleReport) -> list[set[float]]:
     out: list[set[float]] = []
     for cs in reversed(report.comps):
         out.append(set(acc))
-        acc |= {abs(float(v)) for c in cs for v in c.operands}
+        acc |= {float(v) for c in cs for v in c.magnitudes}
     return out[::-1]
 
 
@@ -161,7 +227,7 @@ def _step_row(report: RuleReport, i: int, n: int, later: set[float], unused: int
               answer_vals: set[Fraction], sims: tuple[float, float, float]) -> list[float]:
     cs, o = report.comps[i], report.origins[i]
     stated = [abs(c.stated) for c in cs if c.stated is not None]
-    operands = [abs(v) for c in cs for v in c.operands]
+    operands = [v for c in cs for v in c.magnitudes]
     ops = "".join(c.ops for c in cs)
     last = stated[-1] if stated else None
     small = sum(1 for v in o.unknown if v.denominator == 1 and 0 < v <= 12)
@@ -183,17 +249,54 @@ def _step_row(report: RuleReport, i: int, n: int, later: set[float], unused: int
 
 
 def context_sims(report: RuleReport, steps: Any, q: Any, win: Any, keys: list[Fraction]
-                 ) -> list[tuple[float, float, float]]:
+                 ) -> list[tuple[float, ...]]:
     """Per step: how well the question's words around each number the step takes from the
-    question match the step's words (min, mean), and the step–question similarity."""
+    question match the step's words (min, mean), the step–question similarity, the margin of
+    the worst-matching operand's window over the best window of a number the step does not
+    use, and the best window of a question number no step uses minus the worst operand's."""
     index = {k: j for j, k in enumerate(keys)}
+    used = {v for cs in report.comps for c in cs for v in c.magnitudes}
+    spare_ids = {j for k, j in index.items() if k not in used}
+    table = (win @ steps.T).T.tolist() if len(keys) else [[] for _ in report.comps]
+    q_sims = (steps @ q).tolist()
     out = []
     for i, cs in enumerate(report.comps):
-        ids = [index[abs(v)] for c in cs for v in c.operands if abs(v) in index]
-        sims = [float(win[j] @ steps[i]) for j in ids]
-        out.append((min(sims) if sims else -1.0, sum(sims) / len(sims) if sims else -1.0,
-                    float(q @ steps[i])))
+        ids = {index[v] for c in cs for v in c.magnitudes if v in index}
+        row = table[i]
+        sims = [row[j] for j in ids]
+        low = min(sims) if sims else -1.0
+        others = [x for j, x in enumerate(row) if j not in ids]
+        spare = [x for j, x in enumerate(row) if j not in ids and j in spare_ids]
+        out.append((low, sum(sims) / len(sims) if sims else -1.0, q_sims[i],
+                    low - max(others) if sims and others else 0.0,
+                    max(spare) - low if sims and spare else 0.0))
     return out
+
+
+def op_inputs(report: RuleReport, view: QuestionView | None = None
+              ) -> list[tuple[str, str]]:
+    """Per step: the operation model's input text and the operations the step applies."""
+    view = view or question_view(report.trace.question, cue_set)
+    n = len(report.trace.steps)
+    out = []
+    for i, cs in enumerate(report.comps):
+        text = plain(report.trace.steps[i])
+        operands = [v for c in cs for v in c.magnitudes]
+        ops = "".join(sorted(set(effective_ops("".join(c.ops for c in cs), operands))))
+        clause = target_clause(view, content_words(text))
+        traits = _traits(operands)
+        out.append((op_text(text, clause, i == n - 1) + traits, ops))
+    return out
+
+
+def _traits(operands: list[Fraction]) -> str:
+    """Words for what the operands look like (the operation model reads them; not the
+    result, which follows from whatever operation was applied)."""
+    out = []
+    for v in operands[:4]:
+        out.append("nfrac" if v.denominator != 1 else "nsmall" if v <= 12 else
+                   "nhundred" if v == 100 else "nbig")
+    return " " + " ".join(out) if out else ""
 
 
 def _windows(question: str) -> dict[Fraction, str]:
@@ -207,12 +310,26 @@ def _windows(question: str) -> dict[Fraction, str]:
     return out
 
 
-def step_matrix(reports: list[RuleReport], embedder: TokenEmbedder) -> Any:
+def step_matrix(reports: list[RuleReport], embedder: TokenEmbedder, op_model: Any = None,
+                op_probs: Any = None) -> Any:
     """Feature rows for every step of every report: rule signals ⊕ step embedding. All texts
-    of all reports are embedded in one batch."""
+    of all reports are embedded in one batch. The operation features come from ``op_probs``
+    (one row per step, cross-fitted in training) or else ``op_model`` (else they are 0)."""
     import numpy as np
 
-    windows = [_windows(rep.trace.question) for rep in reports]
+    memo: dict[str, tuple[dict[Fraction, str], QuestionView, set[Fraction]]] = {}
+    for rep in reports:  # a question verified several times in a batch is read once
+        q = rep.trace.question
+        if q not in memo:
+            memo[q] = (_windows(q), question_view(q, cue_set), values(q, words=False))
+    windows = [memo[rep.trace.question][0] for rep in reports]
+    views = [memo[rep.trace.question][1] for rep in reports]
+    inputs = [x for rep, v in zip(reports, views, strict=True) for x in op_inputs(rep, v)]
+    if op_probs is None and op_model is not None:
+        op_probs = op_model.proba([t for t, _ in inputs])
+    if op_probs is None:
+        op_probs = np.zeros((len(inputs), 4), dtype=np.float32)
+    op_rows = op_features(op_probs, [o for _, o in inputs])
     texts: list[str] = []
     spans = []
     for rep, win in zip(reports, windows, strict=True):
@@ -221,11 +338,16 @@ def step_matrix(reports: list[RuleReport], embedder: TokenEmbedder) -> Any:
         spans.append(start)
     if not any(rep.trace.steps for rep in reports):
         return np.zeros((0, len(RULE_NAMES) + embedder.dim), dtype=np.float32)
-    vecs = embedder.encode(texts)
+    distinct = {t: j for j, t in enumerate(dict.fromkeys(texts))}  # each text embedded once
+    vecs = embedder.encode(list(distinct))[np.fromiter((distinct[t] for t in texts),
+                                                       dtype=np.int64, count=len(texts))]
     rows, step_vecs = [], []
-    for rep, win, start in zip(reports, windows, spans, strict=True):
+    for rep, win, view, start in zip(reports, windows, views, spans, strict=True):
         n = len(rep.trace.steps)
-        steps, q, wv = vecs[start:start + n], vecs[start + n], vecs[start + n + 1:]
-        rows += rule_features(rep, context_sims(rep, steps, q, wv, list(win)), win)
+        steps, q = vecs[start:start + n], vecs[start + n]
+        wv = vecs[start + n + 1:start + n + 1 + len(win)]
+        rows += rule_features(rep, context_sims(rep, steps, q, wv, list(win)), win, view,
+                              memo[rep.trace.question][2])
         step_vecs.append(steps)
+    rows = [r + o for r, o in zip(rows, op_rows, strict=True)]
     return np.hstack([np.asarray(rows, dtype=np.float32), np.vstack(step_vecs)])

@@ -101,10 +101,20 @@ def numbers(text: str) -> list[Fraction]:
     return [frac(m.group(2).replace(",", "")) for m in NUMBER.finditer(text[:MAX_SCAN])]
 
 
-def values(text: str, words: bool = True) -> set[Fraction]:
+def values(text: str, words: bool = True) -> frozenset[Fraction]:
     """The numbers in ``text`` with the forms a solution derives from them: a percent p also
-    as p/100, a number word also as its reciprocal (``half`` → 1/2 and 2)."""
+    as p/100, a number word also as its reciprocal (``half`` → 1/2 and 2). Short texts are
+    cached: a question is read again for every trace (and every agent step) that asks it."""
     text = text[:MAX_SCAN]
+    return _values_cached(text, words) if len(text) <= 4096 else _values(text, words)
+
+
+@lru_cache(maxsize=4096)
+def _values_cached(text: str, words: bool) -> frozenset[Fraction]:
+    return _values(text, words)
+
+
+def _values(text: str, words: bool) -> frozenset[Fraction]:
     out = {(1 if m.group(1).lower() == "a" else int(m.group(1))) + Fraction(1, 2)
            for m in AND_HALF.finditer(text)}
     out |= {WORDS[m.group(1).lower()] + WORDS[m.group(2).lower()]
@@ -118,7 +128,7 @@ def values(text: str, words: bool = True) -> set[Fraction]:
             out |= {v / 100, 100 + v, abs(100 - v), 1 + v / 100, abs(1 - v / 100)}
         if m.word and v != 0:
             out.add(1 / v)
-    return out
+    return frozenset(out)
 
 
 AND_HALF = re.compile(r"(\d+|\ba)\s+(?:\w+\s+)?and\s+(?:a\s+)?half", re.I)

@@ -26,7 +26,7 @@ class Known:
         return self.source(v) != "unknown"
 
     def source(self, v: Fraction) -> str:
-        v = abs(v)
+        v = v if v.numerator >= 0 else -v
         if v in self.given:
             return "given"
         if v in self.derived:
@@ -69,7 +69,8 @@ def trace_origins(trace: Trace, comps: list[list[Computation]]
     for i, step_comps in enumerate(comps):
         origins = StepOrigins()
         step_used: set[Fraction] = set()
-        stated = facts(trace.steps[i], step_comps)
+        nums = numbers(plain(trace.steps[i]))
+        stated = facts(trace.steps[i], step_comps, nums)
         results = {abs(c.stated) for c in step_comps if c.stated is not None}
         results |= {abs(v) for c in step_comps for v in c.parts}
         origins.unknown_facts = sorted(v for v in stated if v not in results
@@ -81,29 +82,30 @@ def trace_origins(trace: Trace, comps: list[list[Computation]]
             if comp.stated is not None:
                 known.derived.add(abs(comp.stated))
         used |= step_used
-        known.derived |= set(numbers(plain(trace.steps[i])))
+        known.derived.update(nums)
         out.append(origins)
     return out, known
 
 
-def facts(step: str, comps: list[Computation]) -> set[Fraction]:
+def facts(step: str, comps: list[Computation], nums: list[Fraction] | None = None
+          ) -> set[Fraction]:
     """Numbers a step states besides its written computations ("There are 4 letters …")."""
-    counts = Counter(numbers(plain(step)))
+    counts = Counter(numbers(plain(step)) if nums is None else nums)
     for c in comps:
-        counts.subtract(abs(v) for v in c.operands)
+        counts.subtract(c.magnitudes)
         counts.subtract([abs(c.stated)] if c.stated is not None else [])
     return {v for v, n in counts.items() if n > 0}
 
 
 def _classify(comp: Computation, known: Known, origins: StepOrigins,
               used: set[Fraction], step_used: set[Fraction]) -> None:
-    for v in comp.operands:
-        where = known.source(v)
+    for v, m in zip(comp.operands, comp.magnitudes, strict=True):
+        where = known.source(m)
         if where == "given":
             origins.given += 1
-            if abs(v) in used and abs(v) not in ALWAYS:
+            if m in used and m not in ALWAYS:
                 origins.reused_given += 1
-            step_used.add(abs(v))
+            step_used.add(m)
         elif where == "derived":
             origins.derived += 1
         else:

@@ -12,6 +12,7 @@ import ast
 import math
 import operator
 from fractions import Fraction
+from functools import lru_cache
 
 MAX_CHARS = 512  # longer expressions are not something a reasoning step states
 MAX_NODES = 128
@@ -38,15 +39,26 @@ def evaluate(text: str, parts: list[Fraction] | None = None) -> Fraction:
     ``parts``, when given, collects the value of every sub-expression (``8*2`` in ``8*2+4``)."""
     if len(text) > MAX_CHARS:
         raise UnsafeExpression(f"expression of {len(text)} characters is over {MAX_CHARS}")
+    value, sub = _evaluate(text)
+    if parts is not None:
+        parts.extend(sub)
+    return value
+
+
+@lru_cache(maxsize=8192)
+def _evaluate(text: str) -> tuple[Fraction, tuple[Fraction, ...]]:
+    """Value and sub-expression values, cached (a pure function of the text; the same
+    expression recurs in a step's annotation and its written form, and across traces).
+    Refusals are raised again each time, never cached."""
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         raise UnsafeExpression(f"not an arithmetic expression: {text[:60]!r} ({exc})") from None
-    parts = parts if parts is not None else []
+    parts: list[Fraction] = []
     value = _eval(tree.body, 0, parts)
     if len(parts) > MAX_NODES:
         raise UnsafeExpression(f"expression has more than {MAX_NODES} operations: {text[:60]!r}")
-    return value
+    return value, tuple(parts)
 
 
 def _eval(node: ast.AST, depth: int, parts: list[Fraction]) -> Fraction:

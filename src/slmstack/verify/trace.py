@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -69,8 +70,10 @@ class Trace(BaseModel):
         return sum(len(p) for p in parts)
 
 
+@lru_cache(maxsize=4096)
 def plain(step: str) -> str:
-    """A step without GSM8K ``<<expr=value>>`` annotations (what a reader sees)."""
+    """A step without GSM8K ``<<expr=value>>`` annotations (what a reader sees). Cached: each
+    check and each feature of a step reads it."""
     return ANNOTATION.sub("", step)
 
 
