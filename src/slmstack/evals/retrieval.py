@@ -181,10 +181,15 @@ def run_beir(kb: KnowledgeBase, data: BeirData, modes: Sequence[str] = MODES) ->
 
 
 def run_tools(kb: KnowledgeBase, specs: list[ToolSpec], data: BeirData,
-              modes: Sequence[str] = MODES) -> RetrievalReport:
-    """Tool retrieval through :class:`~slmstack.rag.toolindex.ToolIndex` (the agent's path)."""
+              modes: Sequence[str] = MODES, split: bool = True) -> RetrievalReport:
+    """Tool retrieval through :class:`~slmstack.rag.toolindex.ToolIndex` (the agent's path;
+    ``split=False``: each request ranked whole, not also part by part)."""
     from ..rag.toolindex import ToolIndex
 
-    ToolIndex(kb).add(specs)
-    ranker = chunk_ranker(kb, lambda p: p[5:] if p.startswith("tool:") else None)
-    return evaluate(data, ranker, kb.embedder.encode, modes)
+    tools = ToolIndex(kb)
+    tools.add(specs)
+
+    def rank(query: str, vector: Any, mode: str, k: int) -> list[str]:
+        return tools.rank(query, k, mode, vector=vector, split=split)
+
+    return evaluate(data, rank, kb.embedder.encode, modes)

@@ -1,55 +1,33 @@
 """Tool retrieval: tool descriptions live in the same index as documents (kind ``tool``, path
 ``tool:<name>``, the spec kept as metadata), so an agent with hundreds of tools offers the model
-only the few that fit the task."""
+only the few that fit the task.
+
+A request that asks for several things ("convert 10 dollars to euros and then deposit them")
+is searched whole and also part by part (``tooldocs.aspects``), and the rankings are interleaved:
+the whole request's best tool, then each part's best, then the second bests, and so on. Ranked
+whole, such a request fills the top places with near-duplicates of the tool for its most
+prominent part; interleaved, each part gets a place. Parts are taken most confident first (the
+best cosine of their dense search; the best BM25 score in ``bm25`` mode), so a part no tool
+matches well ("Can you help me?") comes last.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
+from ..errors import UserError
 from ..types import ToolSpec
 from .ingest import Ingester
-from .records import Chunk, DocumentMeta, Filters
-from .search import KnowledgeBase, Mode
+from .records import Chunk, DocumentMeta, Filters, Hit
+from .search import MODES, KnowledgeBase, Mode, rrf
 from .text import content_hash
+from .tooldocs import aspects, tool_text, tool_words
+
+__all__ = ["TOOL_KIND", "ToolIndex", "aspects", "interleave", "tool_text", "tool_words"]
 
 TOOL_KIND = "tool"
 _TOOLS = Filters(kinds=[TOOL_KIND])
-
-
-def tool_words(name: str) -> str:
-    """``geometry.area_circle`` → ``geometry area circle``; camelCase split too."""
-    return re.sub(r"[._\-/:]+", " ", re.sub(r"([a-z])([A-Z])", r"\1 \2", name)).strip()
-
-
-def tool_text(spec: ToolSpec) -> str:
-    """A tool's description and its parameters in words (its name is the chunk's heading, which
-    BM25 weighs double): each parameter's name split into words, its description and its allowed
-    values, nested object and array-item fields included."""
-    params = _params(spec.parameters.get("properties") or {})
-    return "\n".join([spec.description] + (["Parameters: " + "; ".join(params)] if params else []))
-
-
-MAX_ENUM = 12  # allowed values written per parameter
-MAX_DEPTH = 3  # nesting of object / array-item properties followed
-
-
-def _params(props: dict, depth: int = 0) -> list[str]:
-    out: list[str] = []
-    for pname, prop in props.items():
-        prop = prop if isinstance(prop, dict) else {}
-        items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
-        words = tool_words(str(pname)).lower()
-        desc = str(prop.get("description", "")).strip()
-        line = f"{words}: {desc}" if desc else words
-        values = prop.get("enum") or items.get("enum") or []
-        if isinstance(values, list) and values:
-            line += " (" + ", ".join(str(v) for v in values[:MAX_ENUM]) + ")"
-        out.append(line)
-        inner = prop.get("properties") or items.get("properties")
-        if isinstance(inner, dict) and depth < MAX_DEPTH:
-            out.extend(_params(inner, depth + 1))
-    return out
 
 
 class ToolIndex:
@@ -86,7 +64,43 @@ class ToolIndex:
         specs = self.specs()
         return [specs[n] for n in names if n in specs]
 
-    def rank(self, task: str, k: int = 5, mode: Mode | str = "hybrid") -> list[str]:
-        """Tool names, best first."""
-        hits = self.kb.search(task, k, mode, _TOOLS)
-        return [h.path[5:] for h in hits]
+    def rank(self, task: str, k: int = 5, mode: Mode | str = "hybrid", *,
+             vector: Any = None, split: bool = True) -> list[str]:
+        """Tool names, best first: the whole task's ranking interleaved with each of its parts'
+        (see the module's docstring; ``split=False`` ranks the whole task only). ``vector``: the
+        task's embedding, when already computed."""
+        if mode not in MODES:
+            raise UserError(f"search mode {mode!r} is not one of {', '.join(MODES)}", "pick one")
+        if k < 1:
+            raise UserError(f"k must be ≥ 1, got {k!r}", "ask for at least one result")
+        texts = [task, *(aspects(task) if split else [])]
+        vectors: list[Any] = [None] * len(texts)
+        if mode != "bm25":
+            todo = texts[1:] if vector is not None else texts
+            fresh = list(self.kb.embedder.encode(todo)) if todo else []
+            vectors = ([vector] if vector is not None else []) + fresh
+        (whole, _), *parts = [self._search(t, v, k, mode)
+                              for t, v in zip(texts, vectors, strict=True)]
+        parts.sort(key=lambda part: -part[1])
+        return interleave([whole, *(names for names, _ in parts)], k)
+
+    def _search(self, text: str, vector: Any, k: int, mode: str) -> tuple[list[str], float]:
+        """One text's ranking (tool names) and how confident its best match is."""
+        n = max(self.kb.candidates, k) if mode == "hybrid" else k
+        dense = self.kb.index.search_vector(vector, n, _TOOLS) if mode != "bm25" else []
+        words = self.kb.index.search_text(text, n, _TOOLS) if mode != "dense" else []
+        hits: list[Hit] = rrf([dense, words], k) if mode == "hybrid" else dense or words
+        best = (dense or words or [Hit(0, "", "")])[0].score
+        return [h.path[5:] for h in hits], best
+
+
+def interleave(rankings: Sequence[Sequence[str]], k: int) -> list[str]:
+    """Round robin over ``rankings``: every first choice, then every second, … (no repeats)."""
+    out: dict[str, None] = {}
+    for place in range(max((len(r) for r in rankings), default=0)):
+        for ranking in rankings:
+            if place < len(ranking):
+                out.setdefault(ranking[place])
+        if len(out) >= k:
+            break
+    return list(out)[:k]
