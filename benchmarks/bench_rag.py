@@ -12,7 +12,13 @@ postings). Two ingest figures:
 Query latency is end to end per query (embed the query + search) for hybrid (RRF of 50 + 50),
 BM25 and dense. Prints a table and writes benchmarks/bench_rag.json.
 
-    .venv/bin/python benchmarks/bench_rag.py            # 10k and 100k
+Each figure is taken for every embedder precision in ``--precision`` (float32: sentence-
+transformers, the reference; int8: ONNX Runtime, see ``slmstack.rag.embed_onnx``), side by side
+with the ratio to the first. The scale indexes are built once (from the first precision's
+vectors) and queried with each embedder: the search cost does not depend on whose vectors fill
+the index.
+
+    .venv/bin/python benchmarks/bench_rag.py            # 10k and 100k, float32 and int8
     .venv/bin/python benchmarks/bench_rag.py --sizes 10000 --queries 50
     .venv/bin/python benchmarks/bench_rag.py --cache /tmp/bench-rag   # reuse built indexes
 
@@ -82,7 +88,7 @@ def docs_of(chunks: list[Chunk], first_doc: int) -> list[tuple[DocumentMeta, lis
 
 def pipeline(synth: Synth, embedder: Embedder, n: int, folder: Path) -> tuple[dict, np.ndarray]:
     """Embed + write ``n`` fresh chunks through the Ingester; returns figures and the vectors."""
-    kb = KnowledgeBase(open_index(str(folder / "pipeline.db")), embedder)
+    kb = KnowledgeBase(open_index(str(folder / f"pipeline-{embedder.precision}.db")), embedder)
     chunks = [synth.chunk(i) for i in range(n)]
     embedder.encode(["warm up"])
     t0, c0 = time.perf_counter(), time.process_time()
@@ -90,9 +96,10 @@ def pipeline(synth: Synth, embedder: Embedder, n: int, folder: Path) -> tuple[di
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     vecs = kb.index.vectors_for([c.hash for c in chunks])
     kb.close()
+    sample = [embed_text(c.heading, c.text) for c in chunks[:256]]
     t1 = time.perf_counter()
-    embedder.encode([embed_text(c.heading, c.text) for c in chunks[:256]])
-    embed_only = 256 / (time.perf_counter() - t1)
+    embedder.encode(sample)
+    embed_only = len(sample) / (time.perf_counter() - t1)
     fig = {"chunks": n, "embedded": embedded, "seconds": round(secs, 2),
            "chunks_per_s": round(n / secs, 1), "embed_only_chunks_per_s": round(embed_only, 1),
            "cpu_seconds": round(cpu, 2), "chunks_per_cpu_s": round(n / cpu, 1),
@@ -114,7 +121,7 @@ def _mean_tokens(embedder: Embedder, texts: list[str]) -> float:
 def real_docs(embedder: Embedder, folder: Path) -> dict:
     """``kb add`` on the shipped pydocqa HTML pages (conversion + chunking + embedding + writes):
     English prose and code, so tokens per chunk are what a user's documents give."""
-    kb = KnowledgeBase(open_index(str(folder / "docs.db")), embedder)
+    kb = KnowledgeBase(open_index(str(folder / f"docs-{embedder.precision}.db")), embedder)
     t0, c0 = time.perf_counter(), time.process_time()
     rep = Ingester(kb).add([HERE.parent / "datasets" / "pydocqa" / "docs"])
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -187,60 +194,73 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--pipeline", type=int, default=2000, help="chunks through the embedder")
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--precision", default="float32,int8",
+                    help="embedder precisions to compare, the first is the reference")
     ap.add_argument("--out", type=Path, default=HERE / "bench_rag.json")
     ap.add_argument("--cache", type=Path, default=None,
                     help="keep the built indexes in this folder and reuse them on later runs")
     args = ap.parse_args()
-    synth, embedder = Synth(), Embedder()
-    rows = []
+    embedders = {p: Embedder(precision=p) for p in args.precision.split(",")}
+    pipes, rows, base = {}, [], None
     with tempfile.TemporaryDirectory(prefix="bench-rag-") as tmp:
-        pipe, base = pipeline(synth, embedder, args.pipeline, Path(tmp))
-        pipe["real_docs"] = real_docs(embedder, Path(tmp))
-        print(f"kb add on pydocqa: {pipe['real_docs']['chunks_per_s']} chunks/s wall "
-              f"({pipe['real_docs']['mean_tokens']} tokens a chunk)", flush=True)
+        for name, embedder in embedders.items():
+            pipes[name], vecs = pipeline(Synth(), embedder, args.pipeline, Path(tmp))
+            base = vecs if base is None else base
+            pipes[name]["real_docs"] = real_docs(embedder, Path(tmp))
+            print(f"{name}: pipeline ingest {pipes[name]['chunks_per_s']} chunks/s wall, "
+                  f"{pipes[name]['chunks_per_cpu_s']} per CPU-second (embedding alone "
+                  f"{pipes[name]['embed_only_chunks_per_s']}/s); kb add on pydocqa "
+                  f"{pipes[name]['real_docs']['chunks_per_s']} chunks/s", flush=True)
         folder = args.cache or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        print(f"pipeline ingest: {pipe['chunks_per_s']} chunks/s wall, "
-              f"{pipe['chunks_per_cpu_s']} per CPU-second (embedding alone "
-              f"{pipe['embed_only_chunks_per_s']}/s)", flush=True)
+        synth = Synth(seed=1)
         queries = [synth.text(int(synth.rng.integers(4, 12))) for _ in range(args.queries)]
         for n in map(int, args.sizes.split(",")):
             kb, fig = build(synth, base, n, folder / f"kb{n}.db")
-            fig |= {"chunks": n, "latency": latency(kb, queries)}
+            fig |= {"chunks": n, "latency": {name: latency(KnowledgeBase(kb.index, emb), queries)
+                                             for name, emb in embedders.items()}}
             kb.close()
             rows.append(fig)
-            print(f"{n:>7} chunks: write {fig['write_chunks_per_s']}/s, hybrid p50 "
-                  f"{fig['latency']['hybrid']['p50_ms']} ms", flush=True)
-    report(pipe, rows, args)
+            print(f"{n:>7} chunks: write {fig['write_chunks_per_s']}/s, hybrid p50 " + ", ".join(
+                f"{p} {lat['hybrid']['p50_ms']} ms" for p, lat in fig["latency"].items()),
+                flush=True)
+    report(pipes, rows, args)
 
 
-def report(pipe: dict, rows: list[dict], args: argparse.Namespace) -> None:
-    head = ["chunks", "write/s", "hybrid p50", "hybrid p95", "bm25 p50", "bm25 p95",
-            "dense p50", "dense p95", "MB"]
+def report(pipes: dict[str, dict], rows: list[dict], args: argparse.Namespace) -> None:
+    first = next(iter(pipes))
+    head = ["chunks", "embedder", "hybrid p50", "hybrid p95", "bm25 p50", "bm25 p95",
+            "dense p50", "dense p95", "hybrid x"]
     print("\n" + " | ".join(f"{h:>10}" for h in head))
     for r in rows:
-        lat = r["latency"]
-        cells = [r["chunks"], r["write_chunks_per_s"]] + [
-            lat[m][p] for m in ("hybrid", "bm25", "dense") for p in ("p50_ms", "p95_ms")
-        ] + [r["file_mb"]]
-        print(" | ".join(f"{c:>10}" for c in cells))
+        for name, lat in r["latency"].items():
+            cells = [r["chunks"], name] + [
+                lat[m][p] for m in ("hybrid", "bm25", "dense") for p in ("p50_ms", "p95_ms")
+            ] + [round(r["latency"][first]["hybrid"]["p50_ms"] / lat["hybrid"]["p50_ms"], 2)]
+            print(" | ".join(f"{c:>10}" for c in cells))
     for r in rows:
-        lat = r["latency"]
-        print(f"{r['chunks']:>7} chunks, CPU ms p50 (all threads): " + ", ".join(
-            f"{m} {lat[m]['cpu_p50_ms']}" for m in lat) + f"; first dense query (loads the "
-            f"vectors) {lat['dense']['first_ms']} ms; load avg {lat['hybrid']['load_avg_1m']}")
-    if len(rows) > 1:
-        ratio = rows[-1]["latency"]["hybrid"]["p50_ms"] / rows[0]["latency"]["hybrid"]["p50_ms"]
-        print(f"hybrid p50 at {rows[-1]['chunks']} / at {rows[0]['chunks']}: {ratio:.2f}x")
-    print(f"pipeline ingest {pipe['chunks_per_s']} chunks/s (goal ≥ "
-          f"{GOALS['ingest_chunks_per_s']:.0f})")
+        print(f"{r['chunks']:>7} chunks: write {r['write_chunks_per_s']}/s, {r['file_mb']} MB; "
+              f"first dense query (loads the vectors) "
+              f"{r['latency'][first]['dense']['first_ms']} ms")
+        for name, lat in r["latency"].items():
+            print(f"   {name:8} CPU ms p50 (all threads): " + ", ".join(
+                f"{m} {lat[m]['cpu_p50_ms']}" for m in lat) + f"; load avg "
+                f"{lat['hybrid']['load_avg_1m']}")
+    for name, pipe in pipes.items():
+        ratio = pipe["chunks_per_s"] / pipes[first]["chunks_per_s"]
+        print(f"{name:8} pipeline ingest {pipe['chunks_per_s']} chunks/s (x{ratio:.2f}), "
+              f"{pipe['chunks_per_cpu_s']} per CPU-second; kb add on pydocqa "
+              f"{pipe['real_docs']['chunks_per_s']} chunks/s (goal ≥ "
+              f"{GOALS['ingest_chunks_per_s']:.0f})")
     big = next((r for r in rows if r["chunks"] == 100_000), None)
     if big:
-        print(f"hybrid query p50 at 100k: {big['latency']['hybrid']['p50_ms']} ms "
-              f"(goal ≤ {GOALS['query_p50_ms_at_100k']:.0f})")
+        print("hybrid query p50 at 100k: " + ", ".join(
+            f"{p} {lat['hybrid']['p50_ms']} ms" for p, lat in big["latency"].items())
+            + f" (goal ≤ {GOALS['query_p50_ms_at_100k']:.0f})")
     out = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                        "load_avg_1m": os.getloadavg()[0]},
-           "goals": GOALS, "pipeline": pipe, "scale": rows,
+           "goals": GOALS, "embedders": {p: Embedder(precision=p).name for p in pipes},
+           "pipeline": pipes, "scale": rows,
            "args": {k: str(v) for k, v in vars(args).items()}}
     args.out.write_text(json.dumps(out, indent=2))
     print(f"written {args.out}")
