@@ -124,6 +124,17 @@ FORECAST = ToolSpec(
 )
 
 
+def test_quotations_are_whole_spans() -> None:
+    spans = text_spans([
+        "Analyze the review 'I love the food here! It's always fresh.'. Base 6cm, mass 2.5kg; "
+        "the kids' toys"
+    ])
+    assert "I love the food here! It's always fresh." in spans  # across its sentence end
+    assert "I love the food here" in spans  # the ordinary spans stay
+    # an apostrophe in or after a word neither opens nor closes a quotation
+    assert _quoted("the kids' toys and John's 'x', “y” \"z w\"") == ["x", "y", "z w"]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -139,7 +150,12 @@ def test_a_flag_the_request_asks_for_is_switched_on(text: str, expected: dict) -
 
 # ---- extractive arguments ---------------------------------------------------------------------
 
-from slmstack.models.grounding import extractive, number_mentions, text_spans  # noqa: E402
+from slmstack.models.grounding import (  # noqa: E402
+    _quoted,
+    extractive,
+    number_mentions,
+    text_spans,
+)
 
 
 def test_spans_keep_the_text_between_their_words() -> None:

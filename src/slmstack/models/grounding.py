@@ -426,6 +426,8 @@ def text_spans(texts: Iterable[str], *, max_words: int = 8, max_spans: int = 120
     ``max_spans``."""
     spans: dict[str, None] = {}
     for text in texts:
+        for quoted in _quoted(text):
+            spans.setdefault(quoted)
         words = list(_SPAN_WORD.finditer(text))
         for i, first in enumerate(words):
             if _possessive_s(text, first) or _function_word(first):
@@ -441,6 +443,24 @@ def text_spans(texts: Iterable[str], *, max_words: int = 8, max_spans: int = 120
                     if len(spans) >= max_spans:
                         return list(spans)
     return list(spans)
+
+
+_QUOTE = re.compile(
+    r"""(?:(?<=[\s(:])|^)(['‘“"])(\S(?:.*?\S)??)(?:['’”"])(?=[\s.,;:!?)]|$)""", re.S
+)
+"""A quotation: an opening quote after a space (or at the start), text, and a closing quote
+before a space or punctuation — an apostrophe inside a word ("It's") neither opens nor closes."""
+_MAX_QUOTE = 500
+
+
+def _quoted(text: str) -> list[str]:
+    """The quotations of ``text``, whole (they may hold sentence ends: a review, a message)."""
+    out = []
+    for m in _QUOTE.finditer(text):
+        body = " ".join(m.group(2).split())
+        if len(body) <= _MAX_QUOTE and enum_safe(body):
+            out.append(body)
+    return out
 
 
 def span_texts(messages: Iterable[Message]) -> list[str]:
@@ -661,8 +681,8 @@ def _number_runs(schema: dict[str, Any], mentions: Sequence[Mention]) -> list[An
 # ---- what a request asks about: the values calls should cover -------------------------------
 
 _NAME_WORD = re.compile(r"\b[A-Z][\w'-]*")
-_QUOTED = re.compile(r"'([^']{2,60})'|\"([^\"]{2,60})\"|“([^”]{2,60})”")
 _SENTENCE_END = ".!?\n:;"
+_MAX_QUOTED_VALUE = 60
 
 
 def request_values(text: str, known: str = "") -> list[str | float]:
@@ -678,7 +698,7 @@ def request_values(text: str, known: str = "") -> list[str | float]:
                 values.append(float(token))
             except ValueError:
                 continue
-    values.extend(a or b or c for a, b, c in _QUOTED.findall(text))
+    values.extend(q for q in _quoted(text) if 2 <= len(q) <= _MAX_QUOTED_VALUE)
     for m in _NAME_WORD.finditer(text):
         word = m.group().lower()
         before = text[: m.start()].rstrip()
