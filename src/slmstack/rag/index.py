@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..errors import UserError
 from .records import Chunk, DocumentMeta, Filters, Hit
 
 
@@ -34,16 +35,44 @@ class Index(Protocol):
     def close(self) -> None: ...
 
 
-def open_index(location: str | Path, dim: int = 384) -> Index:
-    """SQLite for a path (created with its folder), Postgres for a postgresql:// URL."""
+def open_index(location: str | Path, dim: int = 384, embedder: str | None = None) -> Index:
+    """SQLite for a path (created with its folder), Postgres for a postgresql:// URL.
+    ``embedder`` (the embedder's name) is recorded in a new index and checked against an
+    existing one: vectors of two embedders never mix in one index."""
     loc = str(location)
     if loc.startswith(("postgresql://", "postgres://")):
         from .pg_index import PgIndex
 
-        return PgIndex(loc, dim)
+        return PgIndex(loc, dim, embedder)
     from .sqlite_index import SQLiteIndex
 
-    return SQLiteIndex(loc, dim)
+    return SQLiteIndex(loc, dim, embedder=embedder)
+
+
+LEGACY_EMBEDDER = "all-MiniLM-L6-v2"
+"""The embedder of an index from before the name was recorded (the only one there was)."""
+
+
+def check_embedder(location: str, recorded: str | None, has_chunks: bool,
+                   name: str | None) -> str | None:
+    """The name to record for a new index (None: nothing to write). Raises when the index
+    holds another embedder's vectors."""
+    if recorded is None:
+        recorded_now = LEGACY_EMBEDDER if has_chunks else name
+        if name is not None and recorded_now != name:
+            _mismatch(location, recorded_now, name)
+        return recorded_now
+    if name is not None and recorded != name:
+        _mismatch(location, recorded, name)
+    return None
+
+
+def _mismatch(location: str, recorded: str | None, name: str) -> None:
+    raise UserError(
+        f"index {location!r} holds vectors of the embedder {recorded!r}, not {name!r}",
+        "open it with the embedder it was built with (e.g. Embedder(precision=...)), "
+        "or index into a new --db",
+    )
 
 
 def embed_text(heading: str, text: str) -> str:

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from ..errors import BackendUnavailable, UserError
+from .index import check_embedder
 from .records import Chunk, DocumentMeta, Filters, Hit
 from .text import terms
 
@@ -42,7 +43,7 @@ def _schema(dim: int) -> list[str]:
 
 
 class PgIndex:
-    def __init__(self, url: str, dim: int = 384) -> None:
+    def __init__(self, url: str, dim: int = 384, embedder: str | None = None) -> None:
         import psycopg
         from pgvector.psycopg import register_vector
 
@@ -56,6 +57,16 @@ class PgIndex:
             self.db.execute(sql)
         register_vector(self.db)
         self._check_dim()
+        self._check_embedder(embedder)
+
+    def _check_embedder(self, name: str | None) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS kb_meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = self.db.execute("SELECT value FROM kb_meta WHERE key = 'embedder'").fetchone()
+        has_chunks = self.db.execute("SELECT 1 FROM kb_chunks LIMIT 1").fetchone() is not None
+        new = check_embedder(self.location, row and row[0], has_chunks, name)
+        if new is not None:
+            self.db.execute("INSERT INTO kb_meta VALUES ('embedder', %s) ON CONFLICT DO NOTHING",
+                            (new,))
 
     def _check_dim(self) -> None:
         row = self.db.execute(

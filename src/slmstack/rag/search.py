@@ -43,7 +43,7 @@ class KnowledgeBase:
         from .index import open_index
 
         emb = embedder or Embedder()
-        return cls(open_index(location, emb.dim), emb)
+        return cls(open_index(location, emb.dim, emb.name), emb)
 
     def search(self, query: str, k: int = 5, mode: Mode | str = "hybrid",
                filters: Filters | None = None) -> list[Hit]:

@@ -23,6 +23,7 @@ from typing import Any
 from ..errors import UserError
 from . import bm25
 from .densecache import DEFAULT_MAX_ROWS, DenseCache
+from .index import check_embedder
 from .records import Chunk, DocumentMeta, Filters, Hit
 from .text import terms
 
@@ -74,8 +75,8 @@ def connect(location: str, timeout: float = 5.0) -> Any:
 
 class SQLiteIndex:
     def __init__(self, location: str, dim: int = 384,
-                 dense_cache_rows: int = DEFAULT_MAX_ROWS) -> None:
-        self.location, self.dim = location, dim
+                 dense_cache_rows: int = DEFAULT_MAX_ROWS, embedder: str | None = None) -> None:
+        self.location, self.dim, self.embedder = location, dim, embedder
         self._dense = DenseCache(dense_cache_rows)
         self._writes = 0  # committed write transactions of this connection (cache key)
         self._df: dict[str, int] = {}  # keyword document frequencies, valid for _df_key
@@ -113,6 +114,11 @@ class SQLiteIndex:
         elif int(row[0]) != self.dim:
             raise UserError(f"index {self.location!r} holds {row[0]}-d vectors, not {self.dim}-d",
                             "use the embedder it was built with, or a new --db")
+        recorded = self.db.execute("SELECT value FROM kb_meta WHERE key='embedder'").fetchone()
+        has_chunks = self.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
+        new = check_embedder(self.location, recorded and recorded[0], has_chunks, self.embedder)
+        if new is not None:
+            self.db.execute("INSERT INTO kb_meta VALUES ('embedder', ?)", (new,))
 
     def _keyword_table(self) -> None:
         """Create the FTS5 table, or rebuild one from before the ``tag`` column (one pass over
