@@ -57,22 +57,16 @@ def check_embedder(location: str, recorded: str | None, has_chunks: bool,
                    name: str | None) -> str | None:
     """The name to record for a new index (None: nothing to write). Raises when the index
     holds another embedder's vectors."""
-    if recorded is None:
-        recorded_now = LEGACY_EMBEDDER if has_chunks else name
-        if name is not None and recorded_now != name:
-            _mismatch(location, recorded_now, name)
-        return recorded_now
+    unrecorded = recorded is None
+    if unrecorded:
+        recorded = LEGACY_EMBEDDER if has_chunks else name
     if name is not None and recorded != name:
-        _mismatch(location, recorded, name)
-    return None
-
-
-def _mismatch(location: str, recorded: str | None, name: str) -> None:
-    raise UserError(
-        f"index {location!r} holds vectors of the embedder {recorded!r}, not {name!r}",
-        "open it with the embedder it was built with (e.g. Embedder(precision=...)), "
-        "or index into a new --db",
-    )
+        raise UserError(
+            f"index {location!r} holds vectors of the embedder {recorded!r}, not {name!r}",
+            "open it with the embedder it was built with (e.g. Embedder(precision=...)), "
+            "or index into a new --db",
+        )
+    return recorded if unrecorded else None
 
 
 def embed_text(heading: str, text: str) -> str:
