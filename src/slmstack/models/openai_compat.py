@@ -267,11 +267,7 @@ class OpenAIChatModel(BaseChatModel):
         except openai.APIConnectionError as exc:
             raise self._unreachable(self._reason(exc)) from None
         except openai.APIError as exc:
-            raise BackendUnavailable(
-                f"model server at {self.base_url!r} sent a reply slmstack cannot read "
-                f"({_one_line(exc.message)!r})",
-                "check that the URL points at an OpenAI-compatible /v1 endpoint",
-            ) from None
+            raise _unreadable(self.base_url, exc.message) from None
 
     def _unreachable(self, reason: str) -> BackendUnavailable:
         return BackendUnavailable(
@@ -490,11 +486,14 @@ def _reply_json(base_url: str, reply: HTTPReply) -> Any:
             return body.decode("utf-8", "replace")
         return json.loads(body)
     except (ValueError, zlib.error):
-        raise BackendUnavailable(
-            f"model server at {base_url!r} sent a reply slmstack cannot read "
-            f"({_one_line(body.decode('utf-8', 'replace'))!r})",
-            "check that the URL points at an OpenAI-compatible /v1 endpoint",
-        ) from None
+        raise _unreadable(base_url, body.decode("utf-8", "replace")) from None
+
+
+def _unreadable(base_url: str, said: str) -> BackendUnavailable:
+    return BackendUnavailable(
+        f"model server at {base_url!r} sent a reply slmstack cannot read ({_one_line(said)!r})",
+        "check that the URL points at an OpenAI-compatible /v1 endpoint",
+    )
 
 
 def _reply_body(reply: HTTPReply) -> bytes:
