@@ -100,3 +100,66 @@ def test_a_call_that_only_reshuffles_used_values_is_not_added() -> None:
     assert len(c.tool_calls) == 2
     c = Continuing(first, [gcd(40, 60)]).complete(ask, tools=[GCD], parallel_tool_calls=True)
     assert [t.arguments for t in c.tool_calls][-1] == {"a": 40, "b": 60}
+
+
+# ---- fan-out over a list the request writes ------------------------------------------------
+
+FACTORIAL = ToolSpec(
+    name="math.factorial",
+    description="Factorial of a number.",
+    parameters={"type": "object", "properties": {"number": {"type": "integer"}},
+                "required": ["number"]},
+)
+PLAY = ToolSpec(
+    name="play",
+    description="Play an artist for a while.",
+    parameters={"type": "object", "properties": {"artist": {"type": "string"},
+                                                 "minutes": {"type": "integer"}},
+                "required": ["artist", "minutes"]},
+)
+
+
+def test_a_list_the_first_call_starts_is_fanned_out_without_the_model() -> None:
+    first = json.dumps({"name": "math.factorial", "arguments": {"number": 5}})
+    model = Continuing('{"tool_calls": [' + first + "]}", None)  # cannot continue
+    c = model.complete("Find the factorial of 5,10 and 15.", tools=[FACTORIAL],
+                       parallel_tool_calls=True)
+    assert [t.arguments["number"] for t in c.tool_calls] == [5, 10, 15]
+    assert c.usage.output_tokens == 10  # no model call was spent on them
+
+
+def test_lists_of_one_length_vary_together_and_a_single_call_is_not_fanned() -> None:
+    ask = "Play Taylor Swift and Maroon 5 for 20 minutes and 15 minutes respectively."
+    first = json.dumps({"name": "play", "arguments": {"artist": "Taylor Swift", "minutes": 20}})
+    reply = '{"tool_calls": [' + first + "]}"
+    c = Continuing(reply, None).complete(ask, tools=[PLAY], parallel_tool_calls=True)
+    assert [(t.arguments["artist"], t.arguments["minutes"]) for t in c.tool_calls] == [
+        ("Taylor Swift", 20), ("Maroon 5", 15)]
+    one = Continuing(reply, None).complete(ask, tools=[PLAY], parallel_tool_calls=False)
+    assert len(one.tool_calls) == 1
+
+
+def test_list_items_are_read_from_the_request_words() -> None:
+    from slmstack.models.fanout import fan_out, list_after
+
+    assert list_after("for 10, 20 and 30 years", 10) == [10, 20, 30]
+    assert list_after("at 5% and 7%", 0.05) == [0.05, 0.07]
+    assert list_after("$1,000 and $2,500 loans", 1000) == [1000, 2500]
+    assert list_after("for the next 10 years and 20 years", 10) == [10, 20]
+    assert list_after("case 28473 and 64725, their history", "28473") == ["28473", "64725"]
+    assert list_after("in Seattle and Los Angeles?", "Seattle") == ["Seattle", "Los Angeles"]
+    assert list_after("of human HbA1c, normal hemoglobin, and rat hemoglobin and their 3D models",
+                      "human HbA1c") == ["human HbA1c", "normal hemoglobin", "rat hemoglobin"]
+    # not lists: different units, words between, a clause after the separator, not written
+    assert list_after("weighs 80 kg and 5.6 feet", 80) == []
+    assert list_after("6 feet tall and weighs 80 kg", 6) == []
+    assert list_after("from San Francisco in 2019 and Texas in 2018", "San Francisco") == []
+    assert list_after("weather in Paris, in Rome", "Paris") == []
+    assert list_after("the factorial of 5", 7) == []
+    # an item another argument uses ends the list: sides 3 and 4, 5 and 12
+    assert list_after("two side lengths: 3 and 4, 5 and 12.", 3, [4]) == []
+    pair = ToolCall(name="p", arguments={"a": 3, "b": 4})
+    assert fan_out(pair, "two side lengths: 3 and 4, 5 and 12.") == []
+    # two lists of different lengths: no guess
+    both = ToolCall(name="p", arguments={"x": 1, "y": "red"})
+    assert fan_out(both, "x of 1, 2 and 3 and y red and blue") == []

@@ -1,4 +1,9 @@
-"""More calls for a request that needs several: continue the reply while it leaves values unused.
+"""More calls for a request that needs several: fan a call out over the list it starts, then
+continue the reply while it leaves values unused.
+
+First, when an argument of the first call is the first item of a list the request writes
+("the factorial of 5, 10 and 15"), the calls for the other items are written without the model
+(``fanout``). Then:
 
 Asked for "the weather in Paris and in Rome", a small model often writes one call and closes the
 list. When parallel calls are allowed and the engine can continue a reply (``_continue``), the
@@ -15,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ToolCallError
 from ..types import ToolCall
-from . import grounding, toolcalls
+from . import fanout, grounding, toolcalls
 from .schema import MAX_PARALLEL_CALLS, call_schema
 
 if TYPE_CHECKING:
@@ -32,10 +37,11 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     calls = _valid_calls(raw.text, req) if head is not None else []
     if head is None or not calls:
         return raw
+    head, grown = _fan_out(req, calls, head)
     offered = model.offered(req)
     one_call = _one_call_schema(offered)
     values = _values(req)
-    usage, grown = raw.usage, False
+    usage = raw.usage
     while len(calls) < MAX_PARALLEL_CALLS:
         open_values = [v for v in values if not grounding.covered(v, calls)]
         if not open_values:
@@ -52,6 +58,25 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     if not grown:
         return raw
     return type(raw)(text=head + "]}", usage=usage, finish_reason=raw.finish_reason)
+
+
+def _fan_out(req: Request, calls: list[ToolCall], head: str) -> tuple[str, bool]:
+    """Calls for the other items of a list the first call's arguments start (``fanout``),
+    appended to ``calls`` and ``head``; whether any was added."""
+    grown = False
+    for new in fanout.fan_out(calls[0], _user_text(req))[1:]:
+        varied = [k for k, v in new.arguments.items() if v != calls[0].arguments.get(k)]
+        if len(calls) >= MAX_PARALLEL_CALLS or any(  # the model already wrote that item's call
+                c.arguments.get(k) == new.arguments[k] for c in calls for k in varied):
+            continue
+        try:
+            new = toolcalls.validate_call(new, req.tools, [])
+        except ToolCallError:
+            continue
+        calls.append(new)
+        body = json.dumps({"name": new.name, "arguments": new.arguments}, ensure_ascii=False)
+        head, grown = f"{head}, {body}", True
+    return head, grown
 
 
 def _open_list(text: str) -> str | None:
@@ -81,8 +106,12 @@ def _one_call_schema(tools: list) -> dict:
     return calls[0] if len(calls) == 1 else {"anyOf": calls}
 
 
+def _user_text(req: Request) -> str:
+    return "\n".join(m.content or "" for m in req.messages if m.role == "user")
+
+
 def _values(req: Request) -> list[str | float]:
-    text = "\n".join(m.content or "" for m in req.messages if m.role == "user")
+    text = _user_text(req)
     known = " ".join(f"{t.name} {t.description}" for t in req.tools)
     return grounding.request_values(text, known)
 
