@@ -315,3 +315,32 @@ def test_a_number_used_more_often_than_the_request_writes_it_was_made_up() -> No
     assert ungrounded_required(zeros, tool, Evidence("solve bx + c = 0")) == ["b", "c"]
     fours = ToolCall(name="roots", arguments={"a": 4, "b": 4, "c": 1})
     assert ungrounded_required(fours, tool, Evidence("a = 4, b = 4 and c = 1")) == []
+
+
+def test_a_parameter_may_take_the_values_its_own_description_names() -> None:
+    from slmstack.models.grounding import described_values
+
+    assert described_values({"type": "string", "description":
+                             "Price data (e.g., 'Open', 'Close'). Default is 'Close'."}) == [
+        "Open", "Close"]
+    assert described_values({"type": "string",
+                             "description": "The state. Default is California."}) == ["California"]
+    assert described_values({"type": "string", "description": "Defaults to all teams."}) == ["all"]
+    # no value: "empty", a sentence, a bare description
+    assert described_values({"type": "string",
+                             "description": "Default is empty if not specified."}) == []
+    assert described_values({"type": "string", "description": "The city name."}) == []
+
+
+def test_a_documented_value_of_a_required_argument_is_not_made_up() -> None:
+    from slmstack.models.grounding import ungrounded_required
+
+    tool = ToolSpec(name="hours", description="Opening hours.", parameters={
+        "type": "object", "required": ["museum", "day"], "properties": {
+            "museum": {"type": "string"},
+            "day": {"type": "string", "description": "Day of the week. Default 'Monday'."}}})
+    evidence = evidence_from([Message.user("When does the Louvre open?")])
+    ok = ToolCall(name="hours", arguments={"museum": "Louvre", "day": "Monday"})
+    made_up = ToolCall(name="hours", arguments={"museum": "Louvre", "day": "Friday"})
+    assert ungrounded_required(ok, tool, evidence) == []
+    assert ungrounded_required(made_up, tool, evidence) == ["day"]

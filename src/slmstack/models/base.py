@@ -114,6 +114,10 @@ class BaseChatModel:
         ``parallel``)."""
         return None
 
+    def _continues(self, req: Request) -> bool:
+        """Whether ``_continue`` can extend this request's reply."""
+        return False
+
     def _generate_stream(self, req: Request) -> Iterator[str | RawOutput]:
         """Yield text deltas, then one RawOutput. Default: no true streaming."""
         raw = self._generate(req)
@@ -184,7 +188,10 @@ class BaseChatModel:
             return tool_calls_schema(
                 self.offered(req),
                 allow_text=req.tool_choice == "auto",
-                parallel=req.parallel_tool_calls,
+                # an engine that can continue a reply writes one call, and ``parallel`` adds the
+                # others one by one, each checked (a small model left to write the whole list
+                # repeats its first call until max_tokens cuts it off)
+                parallel=req.parallel_tool_calls and not self._continues(req),
             )
         if req.schema is None and self._prose_after_calls(req):
             return PROSE_SCHEMA

@@ -164,9 +164,12 @@ class EmbeddedChatModel(BaseChatModel):
         assert req.constraint is not None
         return self._greedy(req, "", req.constraint)
 
+    def _continues(self, req: Request) -> bool:
+        return self._formatter is not None and req.temperature == 0
+
     def _continue(self, req: Request, prefix: str, schema: dict[str, Any]) -> RawOutput | None:
         """The assistant's reply continued after ``prefix``, constrained to ``schema``."""
-        if self._formatter is None or req.temperature != 0:
+        if not self._continues(req):
             return None
         return self._greedy(req, prefix, schema)
 

@@ -38,6 +38,7 @@ from .schema import enum_safe
 
 __all__ = [
     "Evidence",
+    "described_values",
     "Mention",
     "evidence_from",
     "extractive",
@@ -336,6 +337,8 @@ def ungrounded_required(
         if skip_enums and "enum" in schema:
             continue
         value = call.arguments[key]
+        if isinstance(value, str) and value in described_values(schema):
+            continue  # a value the tool's documentation offers for it, not a made-up one
         if (not is_grounded(value, evidence, key) or _reused(key, value, call.arguments)
                 or key in overused):
             out.append(key)
@@ -584,6 +587,35 @@ def _text_spans_for(schema: dict[str, Any], spans: list[str], name: str) -> list
 
 
 _NUMERIC_SPAN = re.compile(r"[\d\s.,:/%$-]+")
+
+
+_DEFAULT = re.compile(
+    r"\bdefaults?(?:\s+value)?(?:\s+(?:is|to|will\s+be|being))?\s*(?:set\s+to\s*)?[:=]?\s*"
+    r"(?:['‘“\"](?P<quoted>[^'’”\"]{1,40})['’”\"]|(?P<word>(?-i:[A-Za-z][\w-]*(?:\s[A-Z][\w-]*)*)))",
+    re.IGNORECASE,
+)
+_DESCRIBED_QUOTE = re.compile(
+    r"""(?:(?<=[\s(:,])|^)['‘“"]([^'’”"\n]{1,40})['’”"](?=[\s.,;:!?)]|$)""")
+_NOT_VALUES = frozenset(
+    "none null the a an any this that it empty not no unspecified current true false".split())
+
+
+def described_values(schema: Any) -> list[str]:
+    """The string values a parameter's own description names: quoted ones ("e.g. 'Open',
+    'Close'") and its default ("Default is California", "defaults to 'all'") — values the tool's
+    documentation offers, which a request need not repeat. A required argument holding one is not
+    made up (``ungrounded_required``). They are *not* added to the spans the smallest models
+    copy from (``extractive``): measured on BFCL simple_python, SmolLM2-135M then picks a
+    described value over the request's own (115 affected cases: 9 gained, 9 lost; required
+    parameters only: 1 gained, 3 lost)."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("description"), str):
+        return []
+    text = schema["description"]
+    found = [m.group(1).strip() for m in _DESCRIBED_QUOTE.finditer(text)]
+    for m in _DEFAULT.finditer(text):
+        found.append((m.group("quoted") or m.group("word")).strip())
+    return [v for v in dict.fromkeys(found)
+            if v and v.lower() not in _NOT_VALUES and enum_safe(v)]
 
 
 def _date_spans(schema: dict[str, Any], spans: list[str]) -> list[str]:

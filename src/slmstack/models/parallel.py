@@ -1,7 +1,7 @@
 """More calls for a request that needs several: fan a call out over the list it starts, then
 continue the reply while it leaves values unused.
 
-First, when an argument of the first call is the first item of a list the request writes
+First, when an argument of a call is the first item of a list the request writes
 ("the factorial of 5, 10 and 15"), the calls for the other items are written without the model
 (``fanout``). Then:
 
@@ -16,6 +16,7 @@ otherwise the list is closed where it was. At most ``MAX_PARALLEL_CALLS`` calls 
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 from ..errors import ToolCallError
@@ -44,7 +45,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     usage = raw.usage
     while len(calls) < MAX_PARALLEL_CALLS:
         open_values = [v for v in values if not grounding.covered(v, calls)]
-        if not open_values:
+        if not open_values and not _uncalled(offered, calls):
             break
         more = model._continue(req, head + ", ", one_call)
         if more is None:
@@ -61,13 +62,15 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
 
 
 def _fan_out(req: Request, calls: list[ToolCall], head: str) -> tuple[str, bool]:
-    """Calls for the other items of a list the first call's arguments start (``fanout``),
-    appended to ``calls`` and ``head``; whether any was added."""
-    grown = False
-    for new in fanout.fan_out(calls[0], _user_text(req))[1:]:
-        varied = [k for k, v in new.arguments.items() if v != calls[0].arguments.get(k)]
+    """Calls for the other items of the lists the model's calls' arguments start
+    (``fanout``), appended to ``calls`` and ``head``; whether any was added."""
+    grown, text = False, _user_text(req)
+    fanned = [(call, new) for call in list(calls) for new in fanout.fan_out(call, text)[1:]]
+    for call, new in fanned:
+        varied = [k for k, v in new.arguments.items() if v != call.arguments.get(k)]
         if len(calls) >= MAX_PARALLEL_CALLS or any(  # the model already wrote that item's call
-                c.arguments.get(k) == new.arguments[k] for c in calls for k in varied):
+                c.name == new.name and c.arguments.get(k) == new.arguments[k]
+                for c in calls for k in varied):
             continue
         try:
             new = toolcalls.validate_call(new, req.tools, [])
@@ -130,8 +133,34 @@ def _new_call(
     key = json.dumps([new.name, new.arguments], sort_keys=True, default=str)
     if any(json.dumps([c.name, c.arguments], sort_keys=True, default=str) == key for c in calls):
         return None
+    if new.name in _uncalled(req.tools, calls) and len(req.tools) > 1:
+        # another of the offered tools: kept when the request names what it is about and gives
+        # every one of its required arguments
+        spec = next(t for t in req.tools if t.name == new.name)
+        evidence = grounding.evidence_from(req.messages)
+        required = spec.parameters.get("required") or []
+        grounded = required and not grounding.ungrounded_required(new, spec, evidence)
+        return new if grounded and _named(spec.name, evidence) else None
     used = [v for v in values if v not in open_values]
     return new if _adds_more_than_it_repeats(new, used, open_values) else None
+
+
+_GENERIC = frozenset(
+    "get set find calculate calc compute search fetch list create update delete check make run "
+    "do info information data details detail by of for to from the a and tool api service".split())
+
+
+def _named(name: str, evidence: grounding.Evidence) -> bool:
+    """Whether the request names the subject of tool ``name``: a word of it other than a
+    generic verb or noun ("fibonacci" of ``get_fibonacci_sequence``)."""
+    words = re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower())
+    return any(evidence.has_word(w) for w in words if len(w) >= 3 and w not in _GENERIC)
+
+
+def _uncalled(tools: list, calls: list[ToolCall]) -> list[str]:
+    """The offered tools no call uses yet (when there is a choice of several)."""
+    called = {c.name for c in calls}
+    return [t.name for t in tools if t.name not in called] if len(tools) > 1 else []
 
 
 def _adds_more_than_it_repeats(
