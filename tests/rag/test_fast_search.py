@@ -53,6 +53,7 @@ def full_or(index, query: str, k: int) -> list[float]:
 
 def test_pruned_bm25_ranks_like_the_full_or_query(tmp_path, monkeypatch):
     index = open_index(str(tmp_path / "kb.db"))
+    index._sparse.enabled = False  # the FTS5 path (test_sparsecache.py: the in-memory one)
     docs, vocab, p, rng = zipf_docs(150)
     fill(index, docs)
     split = []

@@ -25,7 +25,10 @@ K1 = 1.2  # FTS5's bm25() constants
 B = 0.75
 FLOOR = 1e-6  # FTS5's idf for a phrase in half the rows or more
 TAG = "all"  # the token in every row's ``tag`` column
-WEIGHTS = "2.0, 1.0, 0.0"  # heading, text, tag
+COLUMNS = ("heading", "text", "tag")  # chunks_fts's columns; any_of matches the first two
+WEIGHT = (2.0, 1.0, 0.0)  # and their bm25() weights
+WEIGHTS = ", ".join(map(str, WEIGHT))
+TOKENIZE = "porter unicode61"  # chunks_fts's tokenizer
 
 
 def idf(df: int, rows: int) -> float:

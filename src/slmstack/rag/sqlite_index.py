@@ -4,10 +4,12 @@ Python's own ``sqlite3`` is used when it can load extensions; builds without tha
 default, for one) fall back to ``sqlean`` (sqlean.py: the same DB-API with a bundled SQLite that
 loads extensions).
 
-Speed (benchmarks/bench_rag.py): BM25 ranks inside FTS5 and joins only the top rows, matching on
-the query's rarer words while scoring on all of them (``bm25.py``, exact); dense search runs over
-an in-memory copy of the vectors (``densecache.py``, exact); a file-backed index lets hybrid
-search run its BM25 leg on a second connection while the query is embedded.
+Speed (benchmarks/bench_rag.py): BM25 runs over an in-memory copy of FTS5's postings
+(``sparsecache.py``, exact, loaded in the background); until it is loaded, and with filters, BM25
+ranks inside FTS5 and joins only the top rows, matching on the query's rarer words while scoring
+on all of them (``bm25.py``, exact); dense search runs over an in-memory copy of the vectors
+(``densecache.py``, exact); a file-backed index lets hybrid search run its BM25 leg on a second
+connection while the query is embedded.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from . import bm25
 from .densecache import DEFAULT_MAX_ROWS, DenseCache
 from .index import check_embedder
 from .records import Chunk, DocumentMeta, Filters, Hit
+from .sparsecache import DEFAULT_MAX_POSTINGS, SparseCache
 from .text import terms
 
 _SCHEMA = """
@@ -41,7 +44,7 @@ CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
 CREATE TABLE IF NOT EXISTS sources (root TEXT PRIMARY KEY, added_at REAL);
 CREATE TABLE IF NOT EXISTS kb_meta (key TEXT PRIMARY KEY, value TEXT);
 """
-_FTS = "fts5(heading, text, tag, tokenize='porter unicode61')"  # tag: bm25.TAG in every row
+_FTS = f"fts5({', '.join(bm25.COLUMNS)}, tokenize='{bm25.TOKENIZE}')"  # tag: bm25.TAG in every row
 _HIT = "c.id, d.path, c.text, c.heading, c.page, c.ordinal, d.kind, d.mtime"
 
 
@@ -75,9 +78,11 @@ def connect(location: str, timeout: float = 5.0) -> Any:
 
 class SQLiteIndex:
     def __init__(self, location: str, dim: int = 384,
-                 dense_cache_rows: int = DEFAULT_MAX_ROWS, embedder: str | None = None) -> None:
+                 dense_cache_rows: int = DEFAULT_MAX_ROWS, embedder: str | None = None,
+                 sparse_cache_postings: int = DEFAULT_MAX_POSTINGS) -> None:
         self.location, self.dim, self.embedder = location, dim, embedder
         self._dense = DenseCache(dense_cache_rows)
+        self._sparse = SparseCache(connect, sparse_cache_postings)
         self._writes = 0  # committed write transactions of this connection (cache key)
         self._df: dict[str, int] = {}  # keyword document frequencies, valid for _df_key
         self._df_rows = 0  # and the row count they are out of
@@ -237,16 +242,21 @@ class SQLiteIndex:
 
     # ---- search ----------------------------------------------------------------------------
     def search_text(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
-        words, df, rows = self._keyword_stats(terms(query))
-        if not words:
-            return []
         if filters is None or filters.empty():
-            top = bm25.top_k(words, df, rows, k, self._rank)
+            top = self._sparse.top(
+                self._key(), terms(query), k, self._conn(),
+                str(Path(self.location).expanduser()) if self.concurrent_reads else None)
+            if top is None:
+                words, df, rows = self._keyword_stats(terms(query))
+                top = bm25.top_k(words, df, rows, k, self._rank) if words else []
             scores = dict(top)
             hits = self.get(list(scores))
             for hit in hits:
                 hit.score = scores[hit.chunk_id]
             return hits
+        words, df, rows = self._keyword_stats(terms(query))
+        if not words:
+            return []
         where, args = _where(filters)
         found = self._conn().execute(
             f"SELECT {_HIT}, -bm25(chunks_fts, {bm25.WEIGHTS}) AS s FROM chunks_fts f"
@@ -256,10 +266,11 @@ class SQLiteIndex:
         return [_hit(r) for r in found]
 
     def _rank(self, expression: str, k: int) -> list[tuple[int, float]]:
-        """FTS5's own top-k for an expression: (rowid, bm25 score), best first."""
+        """FTS5's own top-k for an expression: (rowid, bm25 score), best first, ties by rowid
+        (as the in-memory postings order them)."""
         rows = self._conn().execute(
             f"SELECT rowid, -bm25(chunks_fts, {bm25.WEIGHTS}) AS s FROM chunks_fts"
-            " WHERE chunks_fts MATCH ? ORDER BY s DESC LIMIT ?", (expression, k))
+            " WHERE chunks_fts MATCH ? ORDER BY s DESC, rowid LIMIT ?", (expression, k))
         return [(r[0], r[1]) for r in rows]
 
     def _keyword_stats(self, words: list[str]) -> tuple[list[str], dict[str, int], int]:
@@ -348,6 +359,7 @@ class SQLiteIndex:
 
     def close(self) -> None:
         self._dense.clear()
+        self._sparse.clear()
         for db in self._readers:
             db.close()
         self.db.close()
