@@ -163,3 +163,42 @@ def test_list_items_are_read_from_the_request_words() -> None:
     # two lists of different lengths: no guess
     both = ToolCall(name="p", arguments={"x": 1, "y": "red"})
     assert fan_out(both, "x of 1, 2 and 3 and y red and blue") == []
+
+
+TIME = ToolSpec(
+    name="get_local_time",
+    description="Local time in a city.",
+    parameters={"type": "object", "properties": {"city": {"type": "string"}},
+                "required": ["city"]},
+)
+STOCK = ToolSpec(
+    name="get_stock_quote",
+    description="Quote for a ticker.",
+    parameters={"type": "object", "properties": {"city": {"type": "string"}},
+                "required": ["city"]},
+)
+
+
+def tool_call(name: str, city: str) -> str:
+    return json.dumps({"name": name, "arguments": {"city": city}})
+
+
+def test_another_offered_tool_joins_only_when_the_request_names_its_subject() -> None:
+    ask = "What is the weather and the local time in Paris?"
+    for other, kept in ((TIME, True), (STOCK, False)):
+        model = Continuing(FIRST, [tool_call(other.name, "Paris")])
+        c = model.complete(ask, tools=[WEATHER, other], parallel_tool_calls=True)
+        assert [t.name for t in c.tool_calls] == (
+            ["get_weather", other.name] if kept else ["get_weather"])
+
+
+def test_an_engine_that_continues_is_constrained_to_one_call_at_first() -> None:
+    class Continues(Continuing):
+        def _continues(self, req: Request) -> bool:
+            return True
+
+    req = Continues(FIRST, None).prepare(ASK, tools=[WEATHER], parallel_tool_calls=True)
+    calls = req.constraint["anyOf"][0]["properties"]["tool_calls"]
+    assert calls["maxItems"] == 1
+    plain = Continuing(FIRST, None).prepare(ASK, tools=[WEATHER], parallel_tool_calls=True)
+    assert plain.constraint["anyOf"][0]["properties"]["tool_calls"]["maxItems"] > 1
