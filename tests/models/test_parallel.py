@@ -104,12 +104,12 @@ def test_a_call_that_only_reshuffles_used_values_is_not_added() -> None:
 
 # ---- fan-out over a list the request writes ------------------------------------------------
 
-FACTORIAL = ToolSpec(
-    name="math.factorial",
-    description="Factorial of a number.",
-    parameters={"type": "object", "properties": {"number": {"type": "integer"}},
-                "required": ["number"]},
-)
+def one_arg_tool(name: str, description: str, arg: str, kind: str = "string") -> ToolSpec:
+    return ToolSpec(name=name, description=description, parameters={
+        "type": "object", "properties": {arg: {"type": kind}}, "required": [arg]})
+
+
+FACTORIAL = one_arg_tool("math.factorial", "Factorial of a number.", "number", "integer")
 PLAY = ToolSpec(
     name="play",
     description="Play an artist for a while.",
@@ -165,18 +165,8 @@ def test_list_items_are_read_from_the_request_words() -> None:
     assert fan_out(both, "x of 1, 2 and 3 and y red and blue") == []
 
 
-TIME = ToolSpec(
-    name="get_local_time",
-    description="Local time in a city.",
-    parameters={"type": "object", "properties": {"city": {"type": "string"}},
-                "required": ["city"]},
-)
-STOCK = ToolSpec(
-    name="get_stock_quote",
-    description="Quote for a ticker.",
-    parameters={"type": "object", "properties": {"city": {"type": "string"}},
-                "required": ["city"]},
-)
+TIME = one_arg_tool("get_local_time", "Local time in a city.", "city")
+STOCK = one_arg_tool("get_stock_quote", "Quote for a ticker.", "city")
 
 
 def tool_call(name: str, city: str) -> str:
