@@ -17,6 +17,7 @@ not a second ``a``, and ``b`` = 4 is not the head of "4, 5 and 12").
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -201,4 +202,4 @@ def _plain(number: float) -> str:
 
 
 def _same(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)

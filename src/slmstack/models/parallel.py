@@ -133,7 +133,7 @@ def _new_call(
     key = json.dumps([new.name, new.arguments], sort_keys=True, default=str)
     if any(json.dumps([c.name, c.arguments], sort_keys=True, default=str) == key for c in calls):
         return None
-    if new.name in _uncalled(req.tools, calls) and len(req.tools) > 1:
+    if new.name in _uncalled(req.tools, calls):
         # another of the offered tools: kept when the request names what it is about and gives
         # every one of its required arguments
         spec = next(t for t in req.tools if t.name == new.name)

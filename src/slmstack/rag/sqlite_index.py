@@ -242,27 +242,28 @@ class SQLiteIndex:
 
     # ---- search ----------------------------------------------------------------------------
     def search_text(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        words = terms(query)
         if filters is None or filters.empty():
             top = self._sparse.top(
-                self._key(), terms(query), k, self._conn(),
+                self._key(), words, k, self._conn(),
                 str(Path(self.location).expanduser()) if self.concurrent_reads else None)
             if top is None:
-                words, df, rows = self._keyword_stats(terms(query))
-                top = bm25.top_k(words, df, rows, k, self._rank) if words else []
+                ranked, df, rows = self._keyword_stats(words)
+                top = bm25.top_k(ranked, df, rows, k, self._rank) if ranked else []
             scores = dict(top)
             hits = self.get(list(scores))
             for hit in hits:
                 hit.score = scores[hit.chunk_id]
             return hits
-        words, df, rows = self._keyword_stats(terms(query))
-        if not words:
+        ranked, df, rows = self._keyword_stats(words)
+        if not ranked:
             return []
         where, args = _where(filters)
         found = self._conn().execute(
             f"SELECT {_HIT}, -bm25(chunks_fts, {bm25.WEIGHTS}) AS s FROM chunks_fts f"
             " JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id"
             f" WHERE chunks_fts MATCH ? {where} ORDER BY s DESC LIMIT ?",
-            [bm25.any_of(words), *args, k])
+            [bm25.any_of(ranked), *args, k])
         return [_hit(r) for r in found]
 
     def _rank(self, expression: str, k: int) -> list[tuple[int, float]]:
