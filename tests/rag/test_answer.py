@@ -172,3 +172,41 @@ def test_a_quoted_answer_outside_the_passage_is_refused(small_kb):
     model = ScriptedModel(['{"answer": "Every decade.", "source": 1}'])
     with pytest.raises(OutputValidationError):
         answer("When must the Zorblax pump be oiled?", small_kb, model, quote_sentence=True)
+
+
+OVERVIEW = Hit(1, "pumps/overview.md", "The Zorblax pump moves coolant. It has two valves and a "
+               "blue housing. Pumps are serviced by the plant team.", "Pumps")
+OILING = Hit(2, "pumps/care.md", "Clean the filter every week. Oil the pump monthly with SAE 30.",
+             "Zorblax pump oiling")
+
+
+def test_the_best_evidence_sentence_can_sit_in_a_lower_ranked_passage(embedder):
+    from slmstack.rag.answer import evidence
+
+    found = evidence("How often must the Zorblax pump be oiled?", [OVERVIEW, OILING], embedder)
+    assert found[0].sentence == "Oil the pump monthly with SAE 30." and found[0].passage == 1
+    assert [e.score for e in found] == sorted((e.score for e in found), reverse=True)
+    assert len(found) == 5  # every sentence of both passages, each once
+
+
+def test_quoting_the_best_evidence_needs_no_model(small_kb):
+    result = answer("When must the Zorblax pump be oiled?", small_kb, None, quote_sentence=True,
+                    quotes=1)
+    assert result.completion is None
+    assert result.text == "The Zorblax pump must be oiled every month. [pumps.md:Pumps]"
+
+
+def test_a_quoted_sentence_is_cited_to_the_passage_it_came_from(small_kb):
+    import json
+
+    def last_offered(req):  # a model that prefers the weakest evidence it is offered
+        return json.dumps({"answer": req.schema["properties"]["answer"]["enum"][-1]})
+
+    model = ScriptedModel([last_offered])
+    result = answer("When must the Zorblax pump be oiled?", small_kb, model, quote_sentence=True,
+                    min_score=0.0)
+    enum = model.calls[0].schema["properties"]["answer"]["enum"]
+    assert 1 < len(enum) <= 3 and enum[0] == "The Zorblax pump must be oiled every month."
+    [claim] = result.claims
+    assert claim.text == enum[-1] and claim.passages[0].text.count(enum[-1].rstrip(".")) == 1
+    assert "Zorblax" not in claim.passages[0].text  # not the pump's passage

@@ -76,6 +76,16 @@ def test_doc_qa_with_the_embedded_model(docs_kb, embedded_model):
     assert figures["cites_correct_source"] > 0.0  # the measured rate is in the report
 
 
+def test_the_best_evidence_sentence_cites_better_than_the_first_passage(docs_kb):
+    from slmstack.evals.rag import load_questions, relevant, run_rag
+
+    cases = [c for c in load_questions(PYDOCQA, "test") if c.answerable]
+    report = run_rag(docs_kb, cases, None, runner="evidence")  # no model: the ranker's quote
+    first = sum(relevant(docs_kb.search(c.question, 3)[0], c) for c in cases) / len(cases)
+    assert report.figures()["cites_correct_source"] > first + 0.05
+    assert all(r["citations"] for r in report.records if not r["declined"])
+
+
 def test_pydocqa_dataset_is_well_formed():
     from slmstack.evals.rag import load_questions
 

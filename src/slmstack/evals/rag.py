@@ -106,7 +106,7 @@ class RagReport:
                 "records": self.records}
 
 
-RUNNERS = ("agent", "direct", "quote")
+RUNNERS = ("agent", "direct", "quote", "evidence")
 
 
 def run_rag(kb: KnowledgeBase, cases: list[QACase], model: ChatModel | None = None, *,
@@ -120,7 +120,8 @@ def run_rag(kb: KnowledgeBase, cases: list[QACase], model: ChatModel | None = No
     if runner not in RUNNERS:
         raise UserError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}", "pick one")
     respond = {"agent": ask, "direct": answer,
-               "quote": functools.partial(answer, quote_sentence=True)}[runner]
+               "quote": functools.partial(answer, quote_sentence=True),
+               "evidence": functools.partial(answer, quote_sentence=True, quotes=1)}[runner]
     report, t0 = RagReport(n=len(cases), k=k), time.perf_counter()
     for i, case in enumerate(cases):
         rec: dict[str, Any] = {"id": case.id, "answerable": case.answerable}
@@ -131,7 +132,7 @@ def run_rag(kb: KnowledgeBase, cases: list[QACase], model: ChatModel | None = No
             report.retrieval_hits += rec["retrieved"]
         else:
             report.unanswerable += 1
-        if model is not None:
+        if model is not None or runner == "evidence":
             _score_answer(report, rec, case, respond(case.question, kb, model))
         report.records.append(rec)
         if progress:

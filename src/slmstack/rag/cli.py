@@ -188,11 +188,12 @@ def eval_rag(
         "datasets/pydocqa"),
     db: Annotated[str, typer.Option("--db", help="index to build in")] = ":memory:",
     model: Annotated[str | None, typer.Option("--model", "-m", help="model URI")] = None,
-    split: Annotated[str, typer.Option(help="test | dev | all")] = "test",
+    split: Annotated[str, typer.Option(help="test | dev | holdout | all")] = "test",
     answers: Annotated[bool, typer.Option(help="also answer with the model")] = True,
     runner: Annotated[str, typer.Option(
-        help="agent (slmstack ask) | direct (one call) | quote (one call; the answer is a "
-             "sentence of the best passage)")] = "agent",
+        help="agent (slmstack ask) | direct (one call) | quote (one call: the model picks one "
+             "of the 3 sentences that are the best evidence) | evidence (no model: the best "
+             "evidence sentence)")] = "agent",
     output: Annotated[Path | None, typer.Option("--out", help="write JSON here")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="slmstack.toml")] = None,
 ) -> None:
@@ -207,7 +208,7 @@ def eval_rag(
         kb = _kb(db)
         with err.status("indexing the documents…"):
             Ingester(kb).add([data / "docs"])
-        llm = _model(model, config) if answers else None
+        llm = _model(model, config) if answers and runner != "evidence" else None
         with err.status(f"answering {len(cases)} questions…"):
             report = run_rag(kb, cases, llm, runner=runner)
         out.print(report.table())
