@@ -344,3 +344,43 @@ def test_a_documented_value_of_a_required_argument_is_not_made_up() -> None:
     made_up = ToolCall(name="hours", arguments={"museum": "Louvre", "day": "Friday"})
     assert ungrounded_required(ok, tool, evidence) == []
     assert ungrounded_required(made_up, tool, evidence) == ["day"]
+
+
+STATS = ToolSpec(name="ttest", parameters={
+    "type": "object",
+    "properties": {"sample_size": {"type": "integer"},
+                   "significance_level": {"type": "number"},
+                   "trait_count": {"type": "integer"},
+                   "tail": {"type": "integer", "enum": [1, 2]},
+                   "lightness": {"type": "integer", "description": "in percent"},
+                   "rate": {"type": "number"}},
+    "required": ["sample_size"],
+})
+
+
+@pytest.mark.parametrize(("text", "added"), [
+    ("30 people, tested at a significance level of 0.05", {"significance_level": 0.05}),
+    ("for 30 people, list three personality traits", {"trait_count": 3}),
+    ("30 people; set the lightness to 60 percent", {"lightness": 60}),  # a percent parameter
+    ("30 people at a rate of 5%", {"rate": 0.05}),  # rates are fractions
+    ("30 people, 2 tails", {}),  # an enum parameter is the model's choice
+    ("a significance level of 30 for 30 people", {}),  # 30 is the sample size already
+    ("a rate of 0.1 for group A and a rate of 0.2 for group B, 30 people", {}),  # which one?
+    ("the level of significance is 0.05, 30 people", {}),  # the name's words not in a row
+    ("a significance level, as usual, of 0.05 for 30 people", {}),  # punctuation between
+])
+def test_an_optional_number_stated_next_to_its_name_is_added(text: str, added: dict) -> None:
+    call = ToolCall(name="ttest", arguments={"sample_size": 30})
+    repairs: list[str] = []
+    out = prune_ungrounded(call, STATS, Evidence(text), repairs)
+    assert out.arguments == {"sample_size": 30, **added}
+    assert len([r for r in repairs if "added optional argument" in r]) == len(added)
+
+
+def test_a_number_another_call_holds_is_not_added_again() -> None:
+    call = ToolCall(name="ttest", arguments={"sample_size": 30})
+    text = "30 people at a rate of 0.1"
+    assert prune_ungrounded(call, STATS, Evidence(text), []).arguments["rate"] == 0.1
+    other = {"sample_size": 40, "rate": 0.1}
+    assert prune_ungrounded(call, STATS, Evidence(text), [], [other]).arguments == {
+        "sample_size": 30}

@@ -26,6 +26,7 @@ the request (``extractive``), so they are copied rather than invented.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -255,12 +256,14 @@ def _split_name(name: str) -> str:
 
 
 def prune_ungrounded(
-    call: ToolCall, tool: ToolSpec, evidence: Evidence, repairs: list[str]
+    call: ToolCall, tool: ToolSpec, evidence: Evidence, repairs: list[str],
+    used: Iterable[Any] = (),
 ) -> ToolCall:
     """``call`` without the optional arguments the evidence does not support. An optional flag
     whose subject the request asks for ("... including precipitation" for
-    ``include_precipitation``, not negated) is switched on. Required arguments are kept as
-    they are."""
+    ``include_precipitation``, not negated) is switched on, and an optional number the request
+    states next to the parameter's name is added (``stated_numbers``; ``used``: the other calls'
+    arguments). Required arguments are kept as they are."""
     required = set(tool.parameters.get("required") or [])
     kept = {}
     for key, value in call.arguments.items():
@@ -283,6 +286,10 @@ def prune_ungrounded(
     for key in _asked_flags(tool, kept, evidence):
         repairs.append(f"{call.name}: set flag {key!r} to true (the request asks for it)")
         kept[key] = True
+    for key, number in stated_numbers(tool, kept, evidence, used).items():
+        repairs.append(f"{call.name}: added optional argument {key!r} = {number!r} (the request "
+                       "states it next to the parameter's name)")
+        kept[key] = number
     return call.model_copy(update={"arguments": kept})
 
 
@@ -303,6 +310,77 @@ def _asked_flags(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) 
         ):
             out.append(key)
     return out
+
+
+_COUNT_WORDS = frozenset(
+    "num number count max min maximum minimum total value amount n no".split())
+_STATED_GAP = 3  # words allowed between a parameter's name and the number stated after it
+_TOKEN = re.compile(r"[a-z][a-z']*|[.!?;:,]|\d")
+
+
+def stated_numbers(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence,
+                   used: Iterable[Any] = ()) -> dict[str, int | float]:
+    """Optional number parameters left out whose value the request states next to the
+    parameter's name — its telling words in a row, then at most ``_STATED_GAP`` words (no
+    other number, no punctuation) and the number ("a significance level of 0.05" for
+    ``significance_level``, "set the starting level to 5"), or the number just before them
+    with at most one word between ("three personality traits" for ``trait_count``). Not when
+    the request states the name with different numbers (one per call of a parallel reply), nor
+    a number this call or another (``used``: the other calls' arguments) already holds.
+    Percentages and bounds as ``extractive``."""
+    props = tool.parameters.get("properties") or {}
+    required = set(tool.parameters.get("required") or [])
+    taken = [v for v in _leaves([arguments, list(used)])
+             if isinstance(v, int | float) and not isinstance(v, bool)]
+    text, out = evidence.text, {}
+    numbers = _positions(text)
+    for key, schema in props.items():
+        if key in arguments or key in required or not isinstance(schema, dict) or (
+                schema.get("type") not in ("number", "integer") or "enum" in schema):
+            continue
+        telling = [w for w in _content_words(_split_name(key)) if w not in _COUNT_WORDS]
+        stated = {c[0] for start, end in _name_spans(telling, text)
+                  if (m := _number_beside(text, numbers, start, end))
+                  and (c := _number_choices(schema, [m]))}
+        if len(stated) == 1 and not any(_close(float(v), float(t))
+                                        for v in stated for t in taken):
+            out[key] = stated.pop()
+            taken.append(out[key])
+    return out
+
+
+def _name_spans(telling: list[str], text: str) -> list[tuple[int, int]]:
+    """Where ``telling`` words occur in a row in ``text`` (stems count)."""
+    if not telling or any(len(w) < 3 for w in telling):
+        return []
+    words = list(re.finditer(r"[a-z]+", text))
+    out = []
+    for i in range(len(words) - len(telling) + 1):
+        run = words[i : i + len(telling)]
+        if all(m.group() == w or (len(w) >= 4 and _same_stem(m.group(), w))
+               for m, w in zip(run, telling, strict=True)):
+            if all(re.fullmatch(r"[\s_-]*", text[a.end():b.start()])
+                   for a, b in itertools.pairwise(run)):
+                out.append((run[0].start(), run[-1].end()))
+    return out
+
+
+def _number_beside(text: str, numbers: list[tuple[int, int, float, bool]], start: int,
+                   end: int) -> Mention | None:
+    """The number stated right after ``text[start:end]`` (at most ``_STATED_GAP`` words
+    between), else the one right before it (at most one word between)."""
+    after = [n for n in numbers if n[0] >= end]
+    if after and _plain_gap(text[end : after[0][0]], _STATED_GAP):
+        return Mention(after[0][2], after[0][3])
+    before = [n for n in numbers if n[1] <= start]
+    if before and _plain_gap(text[before[-1][1] : start], 1):
+        return Mention(before[-1][2], before[-1][3])
+    return None
+
+
+def _plain_gap(gap: str, most: int) -> bool:
+    tokens = _TOKEN.findall(gap)
+    return len(tokens) <= most and all(t[0].isalpha() for t in tokens)
 
 
 _NEGATIONS = frozenset("no not without exclude excluding except don't dont never skip omit".split())
@@ -532,32 +610,38 @@ def number_mentions(texts: Iterable[str]) -> list[Mention]:
     after the 11 itself)."""
     out: list[Mention] = []
     for text in texts:
-        found: list[tuple[int, int, float, bool]] = []
-        for m in _NUMBER_MENTION.finditer(text):
-            if "," in m.group(2) and text[: m.start()].rstrip().endswith(("[", "(")):
-                # "[200,300,400]" is a list, not 200,300,400
-                found.extend((m.start(), m.start(), float(p), False)
-                             for p in m.group(2).split(","))
-                continue
-            value = float(m.group(2).replace(",", "")) * (-1 if m.group(1) else 1)
-            if m.group(3):
-                value *= 1000
-            if m.group(5):
-                value *= _SCALE_WORDS[m.group(5).lower()]
-            found.append((m.start(), m.end(), value, bool(m.group(4))))
-        for m in _WORD_NUMBER.finditer(text):
-            value = float(_SMALL[m.group(1).lower()])
-            scale = _SCALE_WORDS[m.group(2).lower()] if m.group(2) else 1
-            found.append((m.start(), m.end(), value * scale, False))
-        for m in _CLOCK.finditer(text.lower()):
-            found.append((m.start() + 1, m.end(), float(_clock_hour(m)), False))
-        found.sort(key=lambda f: f[0])
         prev_end = None
-        for start, end, value, percent in found:
+        for start, end, value, percent in _positions(text):
             joins = prev_end is not None and _list_gap(text[prev_end:start])
             out.append(Mention(value, percent, joins))
             prev_end = max(end, prev_end or 0)
     return out
+
+
+def _positions(text: str) -> list[tuple[int, int, float, bool]]:
+    """``number_mentions``' numbers of one text with where they are: (start, end, value,
+    percent), in the order written."""
+    found: list[tuple[int, int, float, bool]] = []
+    for m in _NUMBER_MENTION.finditer(text):
+        if "," in m.group(2) and text[: m.start()].rstrip().endswith(("[", "(")):
+            # "[200,300,400]" is a list, not 200,300,400
+            found.extend((m.start(), m.start(), float(p), False)
+                         for p in m.group(2).split(","))
+            continue
+        value = float(m.group(2).replace(",", "")) * (-1 if m.group(1) else 1)
+        if m.group(3):
+            value *= 1000
+        if m.group(5):
+            value *= _SCALE_WORDS[m.group(5).lower()]
+        found.append((m.start(), m.end(), value, bool(m.group(4))))
+    for m in _WORD_NUMBER.finditer(text):
+        value = float(_SMALL[m.group(1).lower()])
+        scale = _SCALE_WORDS[m.group(2).lower()] if m.group(2) else 1
+        found.append((m.start(), m.end(), value * scale, False))
+    for m in _CLOCK.finditer(text.lower()):
+        found.append((m.start() + 1, m.end(), float(_clock_hour(m)), False))
+    found.sort(key=lambda f: f[0])
+    return found
 
 
 def _list_gap(gap: str) -> bool:
