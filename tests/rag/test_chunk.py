@@ -66,3 +66,12 @@ def test_every_word_survives_chunking(parts):
     seen = " ".join(c.text + " " + c.heading for c in chunks)
     for word in text.replace("#", " ").split():
         assert word.strip(".") in seen
+
+
+def test_a_heading_with_nothing_under_it_is_a_chunk_of_its_own():
+    text = "# Guide\n\n## Empty part\n\n# Next\n\nBody text.\n\n## Trailing"
+    chunks = Chunker().chunk([Section(text)])
+    assert [(c.heading, c.text) for c in chunks] == [
+        ("Guide", "Empty part"), ("Next", "Body text."), ("Next", "Trailing")]
+    # a heading with text under it is not repeated as a chunk
+    assert [c.text for c in Chunker().chunk([Section("# A\n\n## B\n\ntext")])] == ["text"]

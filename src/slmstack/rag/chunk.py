@@ -67,23 +67,26 @@ class Chunker:
     overlap: int = 150
     _out: list[Chunk] = field(default_factory=list)
     _heads: list[tuple[int, str]] = field(default_factory=list)
+    _bare: list[str] = field(default_factory=list)  # open headings no chunk sits under yet
     _cur: list[str] = field(default_factory=list)
     _page: int | None = None
 
     def chunk(self, sections: list[Section]) -> list[Chunk]:
-        self._out, self._heads, self._cur = [], [], []
+        self._out, self._heads, self._cur, self._bare = [], [], [], []
         for section in sections:
             self._page = section.page
             for block in blocks(section.text):
                 self._add(block)
             self._flush()
+        self._close_headings(0)
         return _dedup(self._out)
 
     def _add(self, block: Block) -> None:
         if block.heading_level:
             self._flush()
-            self._heads = [h for h in self._heads if h[0] < block.heading_level]
+            self._close_headings(block.heading_level)
             self._heads.append((block.heading_level, block.text))
+            self._bare.append(block.text)
             return
         for piece in _split(block, self.max_chars):
             if self._cur and _size(self._cur) + len(piece) > self.max_chars:
@@ -95,9 +98,23 @@ class Chunker:
     def _flush(self) -> None:
         text = "\n\n".join(self._cur).strip()
         if text:
-            heading = " > ".join(h for _, h in self._heads)
-            self._out.append(Chunk(text, len(self._out), heading, self._page, content_hash(text)))
+            self._emit(text)
+            self._bare = []  # every open heading is now in a chunk's heading
         self._cur = []
+
+    def _emit(self, text: str) -> None:
+        heading = " > ".join(h for _, h in self._heads)
+        self._out.append(Chunk(text, len(self._out), heading, self._page, content_hash(text)))
+
+    def _close_headings(self, level: int) -> None:
+        """Close the open headings of ``level`` and deeper (0: all). One that no chunk sits
+        under (a heading with nothing after it) becomes a chunk of its own, so its words are
+        still found."""
+        while self._heads and self._heads[-1][0] >= level:
+            _, text = self._heads.pop()
+            if self._bare and self._bare[-1] == text:
+                self._emit(text)
+                self._bare = []  # the headings above it are in this chunk's heading
 
 
 def _size(parts: list[str]) -> int:
