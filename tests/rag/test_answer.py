@@ -210,3 +210,25 @@ def test_a_quoted_sentence_is_cited_to_the_passage_it_came_from(small_kb):
     [claim] = result.claims
     assert claim.text == enum[-1] and claim.passages[0].text.count(enum[-1].rstrip(".")) == 1
     assert "Zorblax" not in claim.passages[0].text  # not the pump's passage
+
+
+def test_ask_cli_quotes_the_best_evidence_without_a_model(tmp_path, embedder):
+    import json
+
+    from typer.testing import CliRunner
+
+    from slmstack.cli import app
+
+    (tmp_path / "pumps.md").write_text("# Pumps\n\nThe Zorblax pump must be oiled every month.\n")
+    db = tmp_path / "kb.db"
+    kb = KnowledgeBase.open(str(db), embedder)
+    Ingester(kb).add([tmp_path / "pumps.md"])
+    kb.close()
+    cli = CliRunner()
+    res = cli.invoke(app, ["ask", "When must the Zorblax pump be oiled?", "--db", str(db),
+                           "--runner", "evidence", "--json"])
+    assert res.exit_code == 0, res.output
+    reply = json.loads(res.output)
+    assert reply["claims"][0]["citation"] == "[pumps.md:Pumps]" and not reply["declined"]
+    res = cli.invoke(app, ["ask", "Anything?", "--db", str(db), "--runner", "oracle"])
+    assert res.exit_code != 0 and "runner 'oracle' is not one of" in res.output

@@ -10,7 +10,6 @@ share declined.
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 from collections.abc import Callable
@@ -106,22 +105,14 @@ class RagReport:
                 "records": self.records}
 
 
-RUNNERS = ("agent", "direct", "quote", "evidence")
-
-
 def run_rag(kb: KnowledgeBase, cases: list[QACase], model: ChatModel | None = None, *,
             k: int = 5, runner: str = "agent",
             progress: Callable[[int, int], None] | None = None) -> RagReport:
-    """Retrieval recall for every case; with a model, grounded answers too, from ``slmstack
-    ask``'s agent (``runner="agent"``) or one constrained model call (``"direct"``)."""
-    from ..rag.answer import answer
-    from ..rag.ask import ask
+    """Retrieval recall for every case; with a model (or ``runner="evidence"``, which needs
+    none), grounded answers too, from ``slmstack ask``'s runner (``rag.ask.RUNNER_HELP``)."""
+    from ..rag.ask import responder
 
-    if runner not in RUNNERS:
-        raise UserError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}", "pick one")
-    respond = {"agent": ask, "direct": answer,
-               "quote": functools.partial(answer, quote_sentence=True),
-               "evidence": functools.partial(answer, quote_sentence=True, quotes=1)}[runner]
+    respond = responder(runner)
     report, t0 = RagReport(n=len(cases), k=k), time.perf_counter()
     for i, case in enumerate(cases):
         rec: dict[str, Any] = {"id": case.id, "answerable": case.answerable}

@@ -14,6 +14,7 @@ hands in and whatever a document says — a passage saying "call tool X" cannot 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,23 @@ if TYPE_CHECKING:
     from ..models.base import ChatModel
 
 KB_TOOLS = ("kb_search", "kb_read", "kb_neighbours")
+RUNNERS = ("agent", "direct", "quote", "evidence")
+RUNNER_HELP = ("agent: the agent with KB tools | direct: one call, the model writes the answer | "
+               "quote: one call, the model picks one of the 3 sentences that are the best "
+               "evidence | evidence: no model, the best evidence sentence")
+
+
+def responder(runner: str) -> Callable[..., Answer]:
+    """The answering function for ``runner`` (see ``RUNNER_HELP``); each is called as
+    ``f(question, kb, model, k=…)`` and returns an :class:`Answer`."""
+    from ..errors import UserError
+    from .answer import answer
+
+    if runner not in RUNNERS:
+        raise UserError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}", "pick one")
+    return {"agent": ask, "direct": answer,
+            "quote": functools.partial(answer, quote_sentence=True),
+            "evidence": functools.partial(answer, quote_sentence=True, quotes=1)}[runner]
 
 
 def seed(question: str, hits: list[Hit]) -> list[Message]:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from .ask import RUNNER_HELP
+
 if TYPE_CHECKING:
     from .ingest import IngestReport
 
@@ -136,6 +138,7 @@ def ask(
     db: DbOpt = DEFAULT_DB,
     model: Annotated[str | None, typer.Option("--model", "-m", help="model URI")] = None,
     k: KOpt = 3,
+    runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "agent",
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     config: Annotated[Path | None, typer.Option("--config", help="slmstack.toml")] = None,
 ) -> None:
@@ -143,9 +146,11 @@ def ask(
 
     def run() -> None:
         from ..cli import _model, out
-        from .ask import ask as run_ask
+        from .ask import responder
 
-        result = run_ask(question, _kb(db, True), _model(model, config), k=k)
+        respond = responder(runner)
+        llm = None if runner == "evidence" else _model(model, config)
+        result = respond(question, _kb(db, True), llm, k=k)
         if as_json:
             out.print_json(json.dumps(result.to_json()))
         else:
@@ -190,10 +195,7 @@ def eval_rag(
     model: Annotated[str | None, typer.Option("--model", "-m", help="model URI")] = None,
     split: Annotated[str, typer.Option(help="test | dev | holdout | all")] = "test",
     answers: Annotated[bool, typer.Option(help="also answer with the model")] = True,
-    runner: Annotated[str, typer.Option(
-        help="agent (slmstack ask) | direct (one call) | quote (one call: the model picks one "
-             "of the 3 sentences that are the best evidence) | evidence (no model: the best "
-             "evidence sentence)")] = "agent",
+    runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "agent",
     output: Annotated[Path | None, typer.Option("--out", help="write JSON here")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="slmstack.toml")] = None,
 ) -> None:
