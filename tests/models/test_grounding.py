@@ -384,3 +384,42 @@ def test_a_number_another_call_holds_is_not_added_again() -> None:
     other = {"sample_size": 40, "rate": 0.1}
     assert prune_ungrounded(call, STATS, Evidence(text), [], [other]).arguments == {
         "sample_size": 30}
+
+
+LOAN = ToolSpec(name="future_value", parameters={
+    "type": "object",
+    "properties": {"principal": {"type": "number"}, "annual_interest_rate": {"type": "number"},
+                   "years": {"type": "integer"}},
+    "required": ["principal", "annual_interest_rate", "years"],
+})
+
+
+@pytest.mark.parametrize(("text", "given", "expected"), [
+    # the model copied the wrong number; the request names the parameter, then its value
+    ("$5000 at an annual interest rate of 5% for 3 years", 5000.0, 0.05),
+    ("$5000 for 3 years, annual interest rate is 4%", 3, 0.04),
+    # not linked by a plain linking word: left as the model wrote it
+    ("$5000, the annual interest rate being 5%, 3 years", 5000.0, 5000.0),
+    # two different rates stated: which one is not for this rule to say
+    ("annual interest rate of 5% or annual interest rate of 6%, $5000, 3 years", 5000.0, 5000.0),
+])
+def test_a_number_stated_right_after_its_name_corrects_the_call(text, given, expected) -> None:
+    args = {"principal": 5000, "annual_interest_rate": given, "years": 3}
+    repairs: list[str] = []
+    out = prune_ungrounded(ToolCall(name="future_value", arguments=args), LOAN, Evidence(text),
+                           repairs)
+    assert out.arguments["annual_interest_rate"] == expected
+    assert any("set to" in r for r in repairs) == (given != expected)
+
+
+def test_no_correction_to_a_value_another_argument_holds_or_in_a_parallel_reply() -> None:
+    text = "base and height as 6cm and 10cm"
+    tri = ToolSpec(name="area", parameters={"type": "object", "properties": {
+        "base": {"type": "number"}, "height": {"type": "number"}}, "required": ["base", "height"]})
+    call = ToolCall(name="area", arguments={"base": 6, "height": 10})
+    assert prune_ungrounded(call, tri, Evidence(text), []).arguments == {"base": 6, "height": 10}
+    args = {"principal": 5000, "annual_interest_rate": 0.06, "years": 3}
+    call = ToolCall(name="future_value", arguments=args)
+    text = "annual interest rate of 5% and 6% on $5000 for 3 years"
+    out = prune_ungrounded(call, LOAN, Evidence(text), [], alone=False)
+    assert out.arguments["annual_interest_rate"] == 0.06

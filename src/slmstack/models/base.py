@@ -316,9 +316,9 @@ def _extractive(tools: list[ToolSpec], messages: list[Message]) -> list[ToolSpec
 def _prune(calls: list[ToolCall], req: Request, repairs: list[str]) -> list[ToolCall]:
     evidence = grounding.evidence_from(req.messages)
     specs = {t.name: t for t in req.tools}
-    return [grounding.prune_ungrounded(c, specs[c.name], evidence, repairs,
-                                       [o.arguments for o in calls if o is not c])
-            for c in calls]
+    return [grounding.prune_ungrounded(
+        c, specs[c.name], evidence, repairs, [o.arguments for o in calls if o is not c],
+        alone=sum(o.name == c.name for o in calls) == 1) for c in calls]
 
 
 def _drop_repeats(calls: list[ToolCall], repairs: list[str]) -> list[ToolCall]:

@@ -257,13 +257,15 @@ def _split_name(name: str) -> str:
 
 def prune_ungrounded(
     call: ToolCall, tool: ToolSpec, evidence: Evidence, repairs: list[str],
-    used: Iterable[Any] = (),
+    used: Iterable[Any] = (), *, alone: bool = True,
 ) -> ToolCall:
     """``call`` without the optional arguments the evidence does not support. An optional flag
     whose subject the request asks for ("... including precipitation" for
     ``include_precipitation``, not negated) is switched on, and an optional number the request
     states next to the parameter's name is added (``stated_numbers``; ``used``: the other calls'
-    arguments). Required arguments are kept as they are."""
+    arguments). A number argument the request states otherwise right after the parameter's name
+    is corrected (``stated_corrections``), when ``alone`` (no other call to this tool in the
+    reply). Other required arguments are kept as they are."""
     required = set(tool.parameters.get("required") or [])
     kept = {}
     for key, value in call.arguments.items():
@@ -286,6 +288,10 @@ def prune_ungrounded(
     for key in _asked_flags(tool, kept, evidence):
         repairs.append(f"{call.name}: set flag {key!r} to true (the request asks for it)")
         kept[key] = True
+    for key, number in (stated_corrections(tool, kept, evidence) if alone else {}).items():
+        repairs.append(f"{call.name}: argument {key!r} = {kept[key]!r} set to {number!r} (the "
+                       "request states it right after the parameter's name)")
+        kept[key] = number
     for key, number in stated_numbers(tool, kept, evidence, used).items():
         repairs.append(f"{call.name}: added optional argument {key!r} = {number!r} (the request "
                        "states it next to the parameter's name)")
@@ -375,6 +381,48 @@ def _number_beside(text: str, numbers: list[tuple[int, int, float, bool]], start
     before = [n for n in numbers if n[1] <= start]
     if before and _plain_gap(text[before[-1][1] : start], 1):
         return Mention(before[-1][2], before[-1][3])
+    return None
+
+
+_LINK_WORDS = frozenset("of is to at be equal equals was as =".split())
+
+
+def stated_corrections(tool: ToolSpec, arguments: dict[str, Any],
+                       evidence: Evidence) -> dict[str, int | float]:
+    """Number arguments the call holds whose parameter the request names with a different
+    number right after it, joined only by a linking word ("an annual interest rate of 5%" for
+    ``annual_interest_rate`` = 5000 → 0.05; "net income of $2,000,000"). Not when the request
+    names it with different numbers, nor a number another argument of the call holds. For a
+    call that is the only one to its tool in the reply: in a parallel reply each call takes
+    one of the values, and which is the fan-out's business."""
+    props = tool.parameters.get("properties") or {}
+    text, out = evidence.text, {}
+    numbers = _positions(text)
+    for key, value in arguments.items():
+        schema = props.get(key)
+        if not isinstance(schema, dict) or isinstance(value, bool) or not isinstance(
+                value, int | float) or "enum" in schema:
+            continue
+        telling = [w for w in _content_words(_split_name(key)) if w not in _COUNT_WORDS]
+        stated = {c[0] for start, end in _name_spans(telling, text)
+                  if (m := _number_linked(text, numbers, end))
+                  and (c := _number_choices(schema, [m]))}
+        others = [v for k, v in arguments.items() if k != key]
+        if len(stated) == 1 and not _close(float(value), float(new := stated.pop())) and not any(
+                isinstance(o, int | float) and _close(float(new), float(o)) for o in others):
+            out[key] = new
+    return out
+
+
+def _number_linked(text: str, numbers: list[tuple[int, int, float, bool]],
+                   end: int) -> Mention | None:
+    """The number right after ``text[:end]`` with at most two linking words between."""
+    after = [n for n in numbers if n[0] >= end]
+    if not after:
+        return None
+    between = _TOKEN.findall(text[end : after[0][0]])
+    if len(between) <= 2 and all(t in _LINK_WORDS for t in between):
+        return Mention(after[0][2], after[0][3])
     return None
 
 
