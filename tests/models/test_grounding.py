@@ -423,3 +423,17 @@ def test_no_correction_to_a_value_another_argument_holds_or_in_a_parallel_reply(
     text = "annual interest rate of 5% and 6% on $5000 for 3 years"
     out = prune_ungrounded(call, LOAN, Evidence(text), [], alone=False)
     assert out.arguments["annual_interest_rate"] == 0.06
+
+
+def test_two_swapped_numbers_are_both_put_right() -> None:
+    roe = ToolSpec(name="roe", parameters={"type": "object", "properties": {
+        "net_income": {"type": "integer"}, "shareholder_equity": {"type": "integer"},
+        "dividends_paid": {"type": "integer"}},
+        "required": ["net_income", "shareholder_equity"]})
+    text = ("net income of $2,000,000, shareholder's equity of $10,000,000, and dividends paid "
+            "of $200,000")
+    call = ToolCall(name="roe", arguments={"net_income": 200000, "shareholder_equity": 10000000,
+                                           "dividends_paid": 2000000})
+    out = prune_ungrounded(call, roe, Evidence(text), [])
+    assert out.arguments == {"net_income": 2000000, "shareholder_equity": 10000000,
+                             "dividends_paid": 200000}

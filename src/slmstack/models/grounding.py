@@ -392,7 +392,8 @@ def stated_corrections(tool: ToolSpec, arguments: dict[str, Any],
     """Number arguments the call holds whose parameter the request names with a different
     number right after it, joined only by a linking word ("an annual interest rate of 5%" for
     ``annual_interest_rate`` = 5000 → 0.05; "net income of $2,000,000"). Not when the request
-    names it with different numbers, nor a number another argument of the call holds. For a
+    names it with different numbers, nor to a number another argument of the call holds once
+    corrected (two swapped values are both put right). For a
     call that is the only one to its tool in the reply: in a parallel reply each call takes
     one of the values, and which is the fan-out's business."""
     props = tool.parameters.get("properties") or {}
@@ -407,11 +408,12 @@ def stated_corrections(tool: ToolSpec, arguments: dict[str, Any],
         stated = {c[0] for start, end in _name_spans(telling, text)
                   if (m := _number_linked(text, numbers, end))
                   and (c := _number_choices(schema, [m]))}
-        others = [v for k, v in arguments.items() if k != key]
-        if len(stated) == 1 and not _close(float(value), float(new := stated.pop())) and not any(
-                isinstance(o, int | float) and _close(float(new), float(o)) for o in others):
+        if len(stated) == 1 and not _close(float(value), float(new := stated.pop())):
             out[key] = new
-    return out
+    final = {**arguments, **out}  # swapped values ("net income" ↔ "dividends") are both fixed
+    return {key: new for key, new in out.items() if not any(
+        k != key and isinstance(v, int | float) and not isinstance(v, bool)
+        and _close(float(new), float(v)) for k, v in final.items())}
 
 
 def _number_linked(text: str, numbers: list[tuple[int, int, float, bool]],
