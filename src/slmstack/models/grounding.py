@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -321,7 +321,22 @@ def _asked_flags(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) 
 _COUNT_WORDS = frozenset(
     "num number count max min maximum minimum total value amount n no".split())
 _STATED_GAP = 3  # words allowed between a parameter's name and the number stated after it
+_LINK_WORDS = frozenset("of is to at be equal equals was as".split())
 _TOKEN = re.compile(r"[a-z][a-z']*|[.!?;:,]|\d")
+_Numbers = list[tuple[int, int, float, bool]]  # ``_positions``: (start, end, value, percent)
+
+
+class _Located(NamedTuple):
+    """A request's words and numbers with where they are, found once for all parameters."""
+
+    text: str
+    words: list[re.Match[str]]
+    numbers: _Numbers
+
+    @classmethod
+    def of(cls, evidence: Evidence) -> _Located:
+        text = evidence.text
+        return cls(text, list(re.finditer(r"[a-z]+", text)), _positions(text))
 
 
 def stated_numbers(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence,
@@ -336,55 +351,18 @@ def stated_numbers(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
     Percentages and bounds as ``extractive``."""
     props = tool.parameters.get("properties") or {}
     required = set(tool.parameters.get("required") or [])
-    taken = [v for v in _leaves([arguments, list(used)])
-             if isinstance(v, int | float) and not isinstance(v, bool)]
-    text, out = evidence.text, {}
-    numbers = _positions(text)
+    taken = [v for v in _leaves([arguments, list(used)]) if _is_number(v)]
+    located, out = _Located.of(evidence), {}
     for key, schema in props.items():
         if key in arguments or key in required or not isinstance(schema, dict) or (
                 schema.get("type") not in ("number", "integer") or "enum" in schema):
             continue
-        telling = [w for w in _content_words(_split_name(key)) if w not in _COUNT_WORDS]
-        stated = {c[0] for start, end in _name_spans(telling, text)
-                  if (m := _number_beside(text, numbers, start, end))
-                  and (c := _number_choices(schema, [m]))}
+        stated = _stated(key, schema, located, _number_beside)
         if len(stated) == 1 and not any(_close(float(v), float(t))
                                         for v in stated for t in taken):
             out[key] = stated.pop()
             taken.append(out[key])
     return out
-
-
-def _name_spans(telling: list[str], text: str) -> list[tuple[int, int]]:
-    """Where ``telling`` words occur in a row in ``text`` (stems count)."""
-    if not telling or any(len(w) < 3 for w in telling):
-        return []
-    words = list(re.finditer(r"[a-z]+", text))
-    out = []
-    for i in range(len(words) - len(telling) + 1):
-        run = words[i : i + len(telling)]
-        if all(m.group() == w or (len(w) >= 4 and _same_stem(m.group(), w))
-               for m, w in zip(run, telling, strict=True)):
-            if all(re.fullmatch(r"[\s_-]*", text[a.end():b.start()])
-                   for a, b in itertools.pairwise(run)):
-                out.append((run[0].start(), run[-1].end()))
-    return out
-
-
-def _number_beside(text: str, numbers: list[tuple[int, int, float, bool]], start: int,
-                   end: int) -> Mention | None:
-    """The number stated right after ``text[start:end]`` (at most ``_STATED_GAP`` words
-    between), else the one right before it (at most one word between)."""
-    after = [n for n in numbers if n[0] >= end]
-    if after and _plain_gap(text[end : after[0][0]], _STATED_GAP):
-        return Mention(after[0][2], after[0][3])
-    before = [n for n in numbers if n[1] <= start]
-    if before and _plain_gap(text[before[-1][1] : start], 1):
-        return Mention(before[-1][2], before[-1][3])
-    return None
-
-
-_LINK_WORDS = frozenset("of is to at be equal equals was as =".split())
 
 
 def stated_corrections(tool: ToolSpec, arguments: dict[str, Any],
@@ -393,44 +371,85 @@ def stated_corrections(tool: ToolSpec, arguments: dict[str, Any],
     number right after it, joined only by a linking word ("an annual interest rate of 5%" for
     ``annual_interest_rate`` = 5000 → 0.05; "net income of $2,000,000"). Not when the request
     names it with different numbers, nor to a number another argument of the call holds once
-    corrected (two swapped values are both put right). For a
-    call that is the only one to its tool in the reply: in a parallel reply each call takes
-    one of the values, and which is the fan-out's business."""
+    corrected (two swapped values are both put right). For a call that is the only one to its
+    tool in the reply: in a parallel reply each call takes one of the values, and which is the
+    fan-out's business."""
     props = tool.parameters.get("properties") or {}
-    text, out = evidence.text, {}
-    numbers = _positions(text)
+    located, out = _Located.of(evidence), {}
     for key, value in arguments.items():
         schema = props.get(key)
-        if not isinstance(schema, dict) or isinstance(value, bool) or not isinstance(
-                value, int | float) or "enum" in schema:
+        if not isinstance(schema, dict) or not _is_number(value) or "enum" in schema:
             continue
-        telling = [w for w in _content_words(_split_name(key)) if w not in _COUNT_WORDS]
-        stated = {c[0] for start, end in _name_spans(telling, text)
-                  if (m := _number_linked(text, numbers, end))
-                  and (c := _number_choices(schema, [m]))}
+        stated = _stated(key, schema, located, _number_linked)
         if len(stated) == 1 and not _close(float(value), float(new := stated.pop())):
             out[key] = new
     final = {**arguments, **out}  # swapped values ("net income" ↔ "dividends") are both fixed
     return {key: new for key, new in out.items() if not any(
-        k != key and isinstance(v, int | float) and not isinstance(v, bool)
-        and _close(float(new), float(v)) for k, v in final.items())}
+        k != key and _is_number(v) and _close(float(new), float(v)) for k, v in final.items())}
 
 
-def _number_linked(text: str, numbers: list[tuple[int, int, float, bool]],
-                   end: int) -> Mention | None:
-    """The number right after ``text[:end]`` with at most two linking words between."""
-    after = [n for n in numbers if n[0] >= end]
-    if not after:
-        return None
-    between = _TOKEN.findall(text[end : after[0][0]])
-    if len(between) <= 2 and all(t in _LINK_WORDS for t in between):
-        return Mention(after[0][2], after[0][3])
+def _stated(key: str, schema: dict[str, Any], located: _Located,
+            beside: Callable[[_Located, int, int], Mention | None]) -> set[int | float]:
+    """The values the request gives parameter ``key``: wherever the telling words of its name
+    stand in a row, the number ``beside`` finds there, as ``extractive`` would offer it."""
+    telling = [w for w in _content_words(_split_name(key)) if w not in _COUNT_WORDS]
+    return {c[0] for start, end in _name_spans(telling, located)
+            if (m := beside(located, start, end)) and (c := _number_choices(schema, [m]))}
+
+
+def _name_spans(telling: list[str], located: _Located) -> list[tuple[int, int]]:
+    """Where ``telling`` words occur in a row in the text (stems count)."""
+    if not telling or any(len(w) < 3 for w in telling):
+        return []
+    words, out = located.words, []
+    for i in range(len(words) - len(telling) + 1):
+        run = words[i : i + len(telling)]
+        if all(_same_word(m.group(), w) for m, w in zip(run, telling, strict=True)) and all(
+                re.fullmatch(r"[\s_-]*", located.text[a.end():b.start()])
+                for a, b in itertools.pairwise(run)):
+            out.append((run[0].start(), run[-1].end()))
+    return out
+
+
+def _number_beside(located: _Located, start: int, end: int) -> Mention | None:
+    """The number stated right after ``text[start:end]`` (at most ``_STATED_GAP`` words
+    between), else the one right before it (at most one word between)."""
+    after = _next_number(located, end, lambda gap: _plain_words(gap, _STATED_GAP))
+    if after is not None:
+        return after
+    before = [n for n in located.numbers if n[1] <= start]
+    if before and _plain_words(_TOKEN.findall(located.text[before[-1][1] : start]), 1):
+        return Mention(before[-1][2], before[-1][3])
     return None
 
 
-def _plain_gap(gap: str, most: int) -> bool:
-    tokens = _TOKEN.findall(gap)
+def _number_linked(located: _Located, start: int, end: int) -> Mention | None:
+    """The number right after ``text[start:end]`` with at most two linking words between."""
+    return _next_number(located, end,
+                        lambda gap: len(gap) <= 2 and all(t in _LINK_WORDS for t in gap))
+
+
+def _next_number(located: _Located, end: int,
+                 gap_ok: Callable[[list[str]], bool]) -> Mention | None:
+    """The first number after ``end``, when ``gap_ok`` accepts the tokens between."""
+    n = next((n for n in located.numbers if n[0] >= end), None)
+    if n is None or not gap_ok(_TOKEN.findall(located.text[end : n[0]])):
+        return None
+    return Mention(n[2], n[3])
+
+
+def _plain_words(tokens: list[str], most: int) -> bool:
+    """At most ``most`` tokens, all words (no number, no punctuation)."""
     return len(tokens) <= most and all(t[0].isalpha() for t in tokens)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _same_word(token: str, word: str) -> bool:
+    """``token`` is ``word`` or, for a word of four letters or more, a form of it."""
+    return token == word or (len(word) >= 4 and _same_stem(token, word))
 
 
 _NEGATIONS = frozenset("no not without exclude excluding except don't dont never skip omit".split())
@@ -442,7 +461,7 @@ def _negated(name: str, evidence: Evidence) -> bool:
     telling = [w for w in words if w not in _FLAG_WORDS] or words
     tokens = re.findall(r"[a-z0-9']+", evidence.text)
     for i, token in enumerate(tokens):
-        if any(token == w or (len(w) >= 4 and _same_stem(token, w)) for w in telling):
+        if any(_same_word(token, w) for w in telling):
             if _NEGATIONS.intersection(tokens[max(0, i - 3) : i]):
                 return True
     return False
@@ -668,10 +687,10 @@ def number_mentions(texts: Iterable[str]) -> list[Mention]:
     return out
 
 
-def _positions(text: str) -> list[tuple[int, int, float, bool]]:
+def _positions(text: str) -> _Numbers:
     """``number_mentions``' numbers of one text with where they are: (start, end, value,
     percent), in the order written."""
-    found: list[tuple[int, int, float, bool]] = []
+    found: _Numbers = []
     for m in _NUMBER_MENTION.finditer(text):
         if "," in m.group(2) and text[: m.start()].rstrip().endswith(("[", "(")):
             # "[200,300,400]" is a list, not 200,300,400
