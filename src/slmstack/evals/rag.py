@@ -110,7 +110,7 @@ def run_rag(kb: KnowledgeBase, cases: list[QACase], model: ChatModel | None = No
             progress: Callable[[int, int], None] | None = None) -> RagReport:
     """Retrieval recall for every case; with a model (or ``runner="evidence"``, which needs
     none), grounded answers too, from ``slmstack ask``'s runner (``rag.ask.RUNNER_HELP``)."""
-    from ..rag.ask import responder
+    from ..rag.ask import needs_model, responder
 
     respond = responder(runner)
     report, t0 = RagReport(n=len(cases), k=k), time.perf_counter()
@@ -123,7 +123,7 @@ def run_rag(kb: KnowledgeBase, cases: list[QACase], model: ChatModel | None = No
             report.retrieval_hits += rec["retrieved"]
         else:
             report.unanswerable += 1
-        if model is not None or runner == "evidence":
+        if model is not None or not needs_model(runner):
             _score_answer(report, rec, case, respond(case.question, kb, model))
         report.records.append(rec)
         if progress:

@@ -177,14 +177,14 @@ def sentences(text: str) -> list[str]:
 
 
 def _claims(completion: Completion, hits: list[Hit],
-            quotes: dict[str, int] | None = None) -> tuple[list[Claim], str]:
+            offered: dict[str, int] | None = None) -> tuple[list[Claim], str]:
     if completion.tool_calls:
         names = ", ".join(c.name for c in completion.tool_calls)
         return [], f"the model asked for tools ({names}); answers may not call tools"
     reply = completion.parsed if isinstance(completion.parsed, dict) else {}
     source, text = reply.get("source", 0), str(reply.get("answer", "")).strip()
-    if quotes and text in quotes:
-        source = quotes[text]  # a quoted sentence is cited to the passage it was taken from
+    if offered and text in offered:
+        source = offered[text]  # a quoted sentence is cited to the passage it was taken from
     if not text:
         return [], "the model gave no answer"
     cited = supporting_passages(text, hits, source if isinstance(source, int) else 0)

@@ -19,9 +19,20 @@ import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..errors import UserError
 from ..models.prompts import template
 from ..types import Message, ToolCall
-from .answer import MIN_SCORE, Answer, Claim, answer_schema, quote, retrieve, supporting_passages
+from .answer import (
+    MIN_SCORE,
+    QUOTES,
+    Answer,
+    Claim,
+    answer,
+    answer_schema,
+    quote,
+    retrieve,
+    supporting_passages,
+)
 from .records import Filters, Hit
 from .search import KnowledgeBase
 from .tools import kb_tools
@@ -33,16 +44,18 @@ if TYPE_CHECKING:
 KB_TOOLS = ("kb_search", "kb_read", "kb_neighbours")
 RUNNERS = ("agent", "direct", "quote", "evidence")
 RUNNER_HELP = ("agent: the agent with KB tools | direct: one call, the model writes the answer | "
-               "quote: one call, the model picks one of the 3 sentences that are the best "
+               f"quote: one call, the model picks one of the {QUOTES} sentences that are the best "
                "evidence | evidence: no model, the best evidence sentence")
+
+
+def needs_model(runner: str) -> bool:
+    """Whether ``runner`` calls a model (``evidence`` quotes the ranker's best sentence)."""
+    return runner != "evidence"
 
 
 def responder(runner: str) -> Callable[..., Answer]:
     """The answering function for ``runner`` (see ``RUNNER_HELP``); each is called as
     ``f(question, kb, model, k=…)`` and returns an :class:`Answer`."""
-    from ..errors import UserError
-    from .answer import answer
-
     if runner not in RUNNERS:
         raise UserError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}", "pick one")
     return {"agent": ask, "direct": answer,

@@ -67,12 +67,12 @@ class Chunker:
     overlap: int = 150
     _out: list[Chunk] = field(default_factory=list)
     _heads: list[tuple[int, str]] = field(default_factory=list)
-    _bare: list[str] = field(default_factory=list)  # open headings no chunk sits under yet
+    _bare: int = 0  # how many of the innermost open headings no chunk sits under yet
     _cur: list[str] = field(default_factory=list)
     _page: int | None = None
 
     def chunk(self, sections: list[Section]) -> list[Chunk]:
-        self._out, self._heads, self._cur, self._bare = [], [], [], []
+        self._out, self._heads, self._cur, self._bare = [], [], [], 0
         for section in sections:
             self._page = section.page
             for block in blocks(section.text):
@@ -86,7 +86,7 @@ class Chunker:
             self._flush()
             self._close_headings(block.heading_level)
             self._heads.append((block.heading_level, block.text))
-            self._bare.append(block.text)
+            self._bare += 1
             return
         for piece in _split(block, self.max_chars):
             if self._cur and _size(self._cur) + len(piece) > self.max_chars:
@@ -99,7 +99,7 @@ class Chunker:
         text = "\n\n".join(self._cur).strip()
         if text:
             self._emit(text)
-            self._bare = []  # every open heading is now in a chunk's heading
+            self._bare = 0  # every open heading is now in a chunk's heading
         self._cur = []
 
     def _emit(self, text: str) -> None:
@@ -112,9 +112,9 @@ class Chunker:
         still found."""
         while self._heads and self._heads[-1][0] >= level:
             _, text = self._heads.pop()
-            if self._bare and self._bare[-1] == text:
+            if self._bare:  # the innermost heading is bare: nothing was written under it
                 self._emit(text)
-                self._bare = []  # the headings above it are in this chunk's heading
+                self._bare = 0  # the headings above it are in this chunk's heading
 
 
 def _size(parts: list[str]) -> int:

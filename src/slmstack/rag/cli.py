@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .ask import RUNNER_HELP
+from .ask import RUNNER_HELP, needs_model
 
 if TYPE_CHECKING:
     from .ingest import IngestReport
@@ -149,7 +149,7 @@ def ask(
         from .ask import responder
 
         respond = responder(runner)
-        llm = None if runner == "evidence" else _model(model, config)
+        llm = _model(model, config) if needs_model(runner) else None
         result = respond(question, _kb(db, True), llm, k=k)
         if as_json:
             out.print_json(json.dumps(result.to_json()))
@@ -210,7 +210,7 @@ def eval_rag(
         kb = _kb(db)
         with err.status("indexing the documents…"):
             Ingester(kb).add([data / "docs"])
-        llm = _model(model, config) if answers and runner != "evidence" else None
+        llm = _model(model, config) if answers and needs_model(runner) else None
         with err.status(f"answering {len(cases)} questions…"):
             report = run_rag(kb, cases, llm, runner=runner)
         out.print(report.table())
