@@ -232,3 +232,13 @@ def test_ask_cli_quotes_the_best_evidence_without_a_model(tmp_path, embedder):
     assert reply["claims"][0]["citation"] == "[pumps.md:Pumps]" and not reply["declined"]
     res = cli.invoke(app, ["ask", "Anything?", "--db", str(db), "--runner", "oracle"])
     assert res.exit_code != 0 and "runner 'oracle' is not one of" in res.output
+
+
+def test_quoting_with_no_quotable_sentence_declines_instead_of_failing(tmp_path, embedder):
+    (tmp_path / "q.md").write_text('# Quotes\n\nThe "Zorblax" pump must be oiled monthly.\n')
+    kb = KnowledgeBase(open_index(":memory:"), embedder)
+    Ingester(kb).add([tmp_path / "q.md"])
+    # both sentences ("Quotes" is too short to count) hold a double quote: no grammar can offer it
+    result = answer("When must the Zorblax pump be oiled?", kb, None, quote_sentence=True,
+                    quotes=1, min_score=0.0)
+    assert result.declined and "can be quoted" in result.reason

@@ -142,7 +142,10 @@ def answer(question: str, kb: KnowledgeBase, model: ChatModel | None, *, k: int 
         for e in evidence(question, hits, kb.embedder, vector):
             if len(offered) < quotes and enum_safe(e.sentence):
                 offered.setdefault(e.sentence, e.passage + 1)
-        if len(offered) == 1 and quotes == 1:
+        if quotes == 1:  # nothing to choose: no model call
+            if not offered:
+                result.reason = "no sentence of the passages can be quoted"
+                return result
             (text, source), = offered.items()
             result.claims = [Claim(text, supporting_passages(text, hits, source))]
             return result
