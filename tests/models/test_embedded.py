@@ -239,6 +239,36 @@ def test_annotation_only_and_any_value_properties_compile_to_a_grammar(embedded_
     assert "data" in call.arguments
 
 
+def test_an_integer_range_is_enforced_by_the_grammar(embedded_model):
+    # llama.cpp's converter ignores minimum/maximum: without the enum rewrite SmolLM2 writes
+    # {"n": 130} here and the reply fails validation
+    schema = {"type": "object", "required": ["n"],
+              "properties": {"n": {"type": "integer", "minimum": 1, "maximum": 64}}}
+    for prompt in ("Reply with the number 130.", "The answer is 500."):
+        c = embedded_model.complete(prompt, schema=schema, max_tokens=20)
+        assert 1 <= c.parsed["n"] <= 64
+
+
+@pytest.mark.parametrize(("prop", "grammar"), [
+    ({"type": "integer", "minimum": 1, "maximum": 4}, {"enum": [1, 2, 3, 4]}),
+    ({"type": "integer", "exclusiveMinimum": 0.5, "exclusiveMaximum": 3}, {"enum": [1, 2]}),
+    ({"type": "integer", "minimum": -1, "exclusiveMaximum": 1.5, "maximum": 9},
+     {"enum": [-1, 0, 1]}),
+    ({"type": "integer", "minimum": 0, "maximum": 60, "multipleOf": 20}, {"enum": [0, 20, 40, 60]}),
+    ({"type": "integer", "minimum": 0}, None),  # one side only: checked after decoding
+    ({"type": "integer", "minimum": 0, "maximum": 10**6}, None),  # too wide to write out
+    ({"type": "integer", "minimum": 5, "maximum": 1}, None),  # empty: the validator says so
+    ({"type": "integer", "minimum": True, "maximum": 3}, None),  # not a number
+    ({"type": "number", "minimum": 0, "maximum": 3}, None),
+    ({"type": "integer", "minimum": 0, "maximum": 3, "enum": [1, 2]}, None),
+])
+def test_integer_ranges_become_enums_for_the_grammar(prop, grammar):
+    from slmstack.models.schema import for_grammar
+
+    out = for_grammar({"type": "object", "properties": {"n": {**prop, "description": "d"}}})
+    assert out["properties"]["n"] == (grammar or prop)
+
+
 def test_a_schema_llama_cpp_cannot_compile_is_a_clear_error():
     from slmstack.errors import InvalidSchema
     from slmstack.models.embedded import gbnf_for

@@ -282,7 +282,10 @@ class BaseChatModel:
             raise OutputValidationError(
                 f"model {self.name!r} reply does not match the schema ({'; '.join(errors[:3])}): "
                 f"{raw.text!r:.200}",
-                "retry with a larger max_tokens or a stronger model; the reply is kept in raw_text",
+                ("the reply was cut at max_tokens: retry with a larger max_tokens"
+                 if raw.finish_reason == "length" else
+                 "retry or use a stronger model (a grammar cannot enforce every JSON Schema "
+                 "keyword, e.g. a wide number range)") + "; the reply is kept in raw_text",
             )
         comp.parsed = value
         comp.text = json.dumps(value, ensure_ascii=False)

@@ -5,6 +5,7 @@ typed by that tool's schema."""
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -125,16 +126,25 @@ def enum_safe(text: str) -> bool:
     return '"' not in text and "\\" not in text
 
 
+MAX_RANGE_ENUM = 1024
+"""An integer range of at most this many values is written out as an enum for the grammar."""
+
+
 def for_grammar(schema: Any, *, root: bool = True) -> Any:
     """``schema`` without the annotation keywords (description, title, examples, …), which
     constrain nothing. llama.cpp's JSON-Schema-to-grammar converter rejects a property schema
     that holds only annotations (``{"description": …}``) and reads ``{}`` as "an object"; both
-    mean "any value", which is spelt out as the union of JSON's types."""
+    mean "any value", which is spelt out as the union of JSON's types. It also ignores
+    ``minimum`` / ``maximum`` on integers, so a bounded integer of at most ``MAX_RANGE_ENUM``
+    values becomes the enum of those values (a wider range is checked after decoding)."""
     if not isinstance(schema, dict):
         return schema
     out = {k: v for k, v in schema.items() if k not in _ANNOTATIONS}
     if not out and not root:
         return dict(_ANY_VALUE)
+    values = _int_range(out)
+    if values is not None:
+        return {"enum": values}
     for key in _SUBSCHEMA_MAPS:
         if isinstance(out.get(key), dict):
             out[key] = {k: for_grammar(v, root=False) for k, v in out[key].items()}
@@ -145,3 +155,38 @@ def for_grammar(schema: Any, *, root: bool = True) -> Any:
         if isinstance(out.get(key), dict):
             out[key] = for_grammar(out[key], root=False)
     return out
+
+
+def _int_range(schema: dict[str, Any]) -> list[int] | None:
+    """The values of ``{"type": "integer"}`` bounded on both sides (inclusive or exclusive
+    bounds and ``multipleOf`` respected) when they are at most ``MAX_RANGE_ENUM``."""
+    if schema.get("type") != "integer" or set(schema) - _INT_KEYS:
+        return None
+    lo, hi = _bound(schema, "minimum", "exclusiveMinimum", 1), _bound(
+        schema, "maximum", "exclusiveMaximum", -1)
+    if lo is None or hi is None or hi - lo + 1 > MAX_RANGE_ENUM:
+        return None
+    step = schema.get("multipleOf", 1)
+    if not isinstance(step, int) or isinstance(step, bool) or step < 1:
+        return None
+    values = [v for v in range(lo, hi + 1) if v % step == 0]
+    return values or None  # an empty range is left for the validator to report
+
+
+_INT_KEYS = {"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
+
+
+def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, sign: int) -> int | None:
+    """The tightest whole-number bound of one side (``sign`` 1: lower, -1: upper)."""
+    found = []
+    for key, shift in ((inclusive, 0), (exclusive, 1)):
+        v = schema.get(key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            continue
+        edge = math.ceil(v) if sign > 0 else math.floor(v)
+        if shift and edge == v:
+            edge += sign
+        found.append(edge)
+    if not found:
+        return None
+    return max(found) if sign > 0 else min(found)
