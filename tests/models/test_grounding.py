@@ -421,8 +421,29 @@ def test_no_correction_to_a_value_another_argument_holds_or_in_a_parallel_reply(
     args = {"principal": 5000, "annual_interest_rate": 0.06, "years": 3}
     call = ToolCall(name="future_value", arguments=args)
     text = "annual interest rate of 5% and 6% on $5000 for 3 years"
-    out = prune_ungrounded(call, LOAN, Evidence(text), [], alone=False)
+    out = prune_ungrounded(call, LOAN, Evidence(text), [], varies={"annual_interest_rate"})
     assert out.arguments["annual_interest_rate"] == 0.06
+
+
+def test_a_wrong_value_every_parallel_call_repeats_is_corrected_in_each() -> None:
+    # "loan terms of 15, 20 and 30 years": the calls differ in years; the model copied the loan
+    # amount into the rate of all three, and the request states the rate once
+    from slmstack.models.base import _varying
+
+    text = "principal of $400,000, annual interest rate of 4% and 15, 20 and 30 years"
+    calls = [ToolCall(name="future_value", arguments={
+        "principal": 400000, "annual_interest_rate": 400000, "years": y}) for y in (15, 20, 30)]
+    outs = []
+    for c in calls:
+        varies = _varying(c, calls)
+        assert varies == {"years"}
+        outs.append(prune_ungrounded(c, LOAN, Evidence(text), [], varies=varies))
+    assert [o.arguments["annual_interest_rate"] for o in outs] == [0.04] * 3
+    assert [o.arguments["years"] for o in outs] == [15, 20, 30]
+    lone = ToolCall(name="other", arguments={"principal": 1})
+    assert _varying(calls[0], [*calls[:1], lone]) == set()
+    assert _varying(calls[0], [calls[0], calls[0].model_copy(update={"arguments": {}})]) == {
+        "principal", "annual_interest_rate", "years"}
 
 
 def test_two_swapped_numbers_are_both_put_right() -> None:

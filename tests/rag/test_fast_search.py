@@ -130,3 +130,24 @@ def test_overlapped_hybrid_equals_sequential(docs_kb):
         seq = docs_kb.hybrid(q, docs_kb.embedder.query(q), 5)
         par = docs_kb.search(q, 5, "hybrid")
         assert [h.chunk_id for h in par] == [h.chunk_id for h in seq]
+
+
+def test_an_index_opened_without_memory_caches_searches_on_disk_alike(tmp_path):
+    # a one-shot command (kb search, ask) loads neither the vectors nor the postings
+    path = str(tmp_path / "kb.db")
+    docs, vocab, p, rng = zipf_docs(40)
+    fill(open_index(path), docs)
+    cached, disk = open_index(path), open_index(path, memory_caches=False)
+    cached._sparse.background = False  # load before answering, so both paths are compared
+    common = zipf_common()
+    for _ in range(10):
+        query = " ".join(rng.choice(vocab, 4, p=p))
+        vector = rng.normal(size=384) + 6 * common
+        for a, b in ((cached.search_text(query, 10), disk.search_text(query, 10)),
+                     (cached.search_vector(vector, 10), disk.search_vector(vector, 10))):
+            assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-4)
+            assert {h.chunk_id for h in a[:5]} == {h.chunk_id for h in b[:5]} or (
+                a[4].score - a[5].score < 1e-4)  # the same top five, up to a tie at fifth
+    assert cached._dense._ids is not None and cached._sparse._postings is not None
+    assert disk._dense._ids is None and disk._sparse._postings is None
+    assert disk._sparse._loader is None

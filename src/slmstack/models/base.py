@@ -321,7 +321,13 @@ def _prune(calls: list[ToolCall], req: Request, repairs: list[str]) -> list[Tool
     specs = {t.name: t for t in req.tools}
     return [grounding.prune_ungrounded(
         c, specs[c.name], evidence, repairs, [o.arguments for o in calls if o is not c],
-        alone=sum(o.name == c.name for o in calls) == 1) for c in calls]
+        varies=_varying(c, calls)) for c in calls]
+
+
+def _varying(call: ToolCall, calls: list[ToolCall]) -> set[str]:
+    """The arguments of ``call`` that the reply's other calls to its tool give other values."""
+    others = [o.arguments for o in calls if o is not call and o.name == call.name]
+    return {k for k, v in call.arguments.items() if any(k not in o or o[k] != v for o in others)}
 
 
 def _drop_repeats(calls: list[ToolCall], repairs: list[str]) -> list[ToolCall]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -257,15 +257,16 @@ def _split_name(name: str) -> str:
 
 def prune_ungrounded(
     call: ToolCall, tool: ToolSpec, evidence: Evidence, repairs: list[str],
-    used: Iterable[Any] = (), *, alone: bool = True,
+    used: Iterable[Any] = (), *, varies: Collection[str] = (),
 ) -> ToolCall:
     """``call`` without the optional arguments the evidence does not support. An optional flag
     whose subject the request asks for ("... including precipitation" for
     ``include_precipitation``, not negated) is switched on, and an optional number the request
     states next to the parameter's name is added (``stated_numbers``; ``used``: the other calls'
     arguments). A number argument the request states otherwise right after the parameter's name
-    is corrected (``stated_corrections``), when ``alone`` (no other call to this tool in the
-    reply). Other required arguments are kept as they are."""
+    is corrected (``stated_corrections``), unless it ``varies`` (the reply's calls to this tool
+    give it different values: which value each call takes is the fan-out's business); a value
+    every call repeats is corrected in each. Other required arguments are kept as they are."""
     required = set(tool.parameters.get("required") or [])
     kept = {}
     for key, value in call.arguments.items():
@@ -288,7 +289,7 @@ def prune_ungrounded(
     for key in _asked_flags(tool, kept, evidence):
         repairs.append(f"{call.name}: set flag {key!r} to true (the request asks for it)")
         kept[key] = True
-    for key, number in (stated_corrections(tool, kept, evidence) if alone else {}).items():
+    for key, number in stated_corrections(tool, kept, evidence, varies).items():
         repairs.append(f"{call.name}: argument {key!r} = {kept[key]!r} set to {number!r} (the "
                        "request states it right after the parameter's name)")
         kept[key] = number
@@ -365,20 +366,21 @@ def stated_numbers(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
     return out
 
 
-def stated_corrections(tool: ToolSpec, arguments: dict[str, Any],
-                       evidence: Evidence) -> dict[str, int | float]:
+def stated_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence,
+                       varies: Collection[str] = ()) -> dict[str, int | float]:
     """Number arguments the call holds whose parameter the request names with a different
     number right after it, joined only by a linking word ("an annual interest rate of 5%" for
     ``annual_interest_rate`` = 5000 → 0.05; "net income of $2,000,000"). Not when the request
     names it with different numbers, nor to a number another argument of the call holds once
-    corrected (two swapped values are both put right). For a call that is the only one to its
-    tool in the reply: in a parallel reply each call takes one of the values, and which is the
-    fan-out's business."""
+    corrected (two swapped values are both put right). Not for the arguments that ``varies``
+    names: in a parallel reply whose calls give a parameter different values, each call takes
+    one of them, and which is the fan-out's business."""
     props = tool.parameters.get("properties") or {}
     located, out = _Located.of(evidence), {}
     for key, value in arguments.items():
         schema = props.get(key)
-        if not isinstance(schema, dict) or not _is_number(value) or "enum" in schema:
+        if (key in varies or not isinstance(schema, dict) or not _is_number(value)
+                or "enum" in schema):
             continue
         stated = _stated(key, schema, located, _number_linked)
         if len(stated) == 1 and not _close(float(value), float(new := stated.pop())):

@@ -22,14 +22,16 @@ DbOpt = Annotated[str, typer.Option("--db", help="index file (SQLite) or postgre
 KOpt = Annotated[int, typer.Option("-k", help="how many results")]
 
 
-def _kb(db: str, must_exist: bool = False) -> Any:
+def _kb(db: str, must_exist: bool = False, one_shot: bool = False) -> Any:
+    """The knowledge base at ``db``; ``one_shot``: a command that runs a few queries and exits
+    searches on disk, without loading the vectors and postings into memory first."""
     from ..errors import UserError
     from .search import KnowledgeBase
 
     local = not db.startswith(("postgresql://", "postgres://")) and db != ":memory:"
     if must_exist and local and not Path(db).expanduser().is_file():
         raise UserError(f"no knowledge base at {db!r}", "index files first: slmstack kb add PATH")
-    return KnowledgeBase.open(db)
+    return KnowledgeBase.open(db, memory_caches=not one_shot)
 
 
 def _ingest(db: str, job: str, paths: list[Path] | None = None) -> IngestReport:
@@ -104,7 +106,7 @@ def _search(query: str, db: str, k: int, mode: str, path: str | None, kind: list
     from .tools import Passage
 
     filters = Filters(path=path, kinds=kind or None, since=_date(since))
-    hits = _kb(db, True).search(query, k, mode, filters)
+    hits = _kb(db, True, one_shot=True).search(query, k, mode, filters)
     if as_json:
         out.print_json(json.dumps([Passage.of(h).model_dump() for h in hits]))
         return
@@ -150,7 +152,7 @@ def ask(
 
         respond = responder(runner)
         llm = _model(model, config) if needs_model(runner) else None
-        result = respond(question, _kb(db, True), llm, k=k)
+        result = respond(question, _kb(db, True, one_shot=True), llm, k=k)
         if as_json:
             out.print_json(json.dumps(result.to_json()))
         else:

@@ -35,10 +35,12 @@ class Index(Protocol):
     def close(self) -> None: ...
 
 
-def open_index(location: str | Path, dim: int = 384, embedder: str | None = None) -> Index:
+def open_index(location: str | Path, dim: int = 384, embedder: str | None = None, *,
+               memory_caches: bool = True) -> Index:
     """SQLite for a path (created with its folder), Postgres for a postgresql:// URL.
     ``embedder`` (the embedder's name) is recorded in a new index and checked against an
-    existing one: vectors of two embedders never mix in one index."""
+    existing one: vectors of two embedders never mix in one index. ``memory_caches=False``:
+    a SQLite index searches on disk only (see ``SQLiteIndex``)."""
     loc = str(location)
     if loc.startswith(("postgresql://", "postgres://")):
         from .pg_index import PgIndex
@@ -46,7 +48,7 @@ def open_index(location: str | Path, dim: int = 384, embedder: str | None = None
         return PgIndex(loc, dim, embedder)
     from .sqlite_index import SQLiteIndex
 
-    return SQLiteIndex(loc, dim, embedder=embedder)
+    return SQLiteIndex(loc, dim, embedder=embedder, memory_caches=memory_caches)
 
 
 LEGACY_EMBEDDER = "all-MiniLM-L6-v2"

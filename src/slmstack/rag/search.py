@@ -39,11 +39,13 @@ class KnowledgeBase:
     candidates: int = 50  # per retriever, before fusion
 
     @classmethod
-    def open(cls, location: str, embedder: Embedder | None = None) -> KnowledgeBase:
+    def open(cls, location: str, embedder: Embedder | None = None, *,
+             memory_caches: bool = True) -> KnowledgeBase:
+        """``memory_caches=False`` for a process that asks a few questions and exits."""
         from .index import open_index
 
         emb = embedder or Embedder()
-        return cls(open_index(location, emb.dim, emb.name), emb)
+        return cls(open_index(location, emb.dim, emb.name, memory_caches=memory_caches), emb)
 
     def search(self, query: str, k: int = 5, mode: Mode | str = "hybrid",
                filters: Filters | None = None) -> list[Hit]:

@@ -9,7 +9,8 @@ Speed (benchmarks/bench_rag.py): BM25 runs over an in-memory copy of FTS5's post
 ranks inside FTS5 and joins only the top rows, matching on the query's rarer words while scoring
 on all of them (``bm25.py``, exact); dense search runs over an in-memory copy of the vectors
 (``densecache.py``, exact); a file-backed index lets hybrid search run its BM25 leg on a second
-connection while the query is embedded.
+connection while the query is embedded. A one-shot process (``kb search``, ``ask``) opens the
+index with ``memory_caches=False``: the few queries it runs are cheaper on disk than the loads.
 """
 
 from __future__ import annotations
@@ -79,10 +80,16 @@ def connect(location: str, timeout: float = 5.0) -> Any:
 class SQLiteIndex:
     def __init__(self, location: str, dim: int = 384,
                  dense_cache_rows: int = DEFAULT_MAX_ROWS, embedder: str | None = None,
-                 sparse_cache_postings: int = DEFAULT_MAX_POSTINGS) -> None:
+                 sparse_cache_postings: int = DEFAULT_MAX_POSTINGS,
+                 memory_caches: bool = True) -> None:
+        """``memory_caches=False``: search on disk only (sqlite-vec, FTS5), never copying the
+        vectors and postings into memory — for a process that asks a few questions and exits,
+        where loading them (≈ 1.3 s + 2–3 s per 100k chunks) costs more than it saves."""
         self.location, self.dim, self.embedder = location, dim, embedder
+        self.memory_caches = memory_caches
         self._dense = DenseCache(dense_cache_rows)
         self._sparse = SparseCache(connect, sparse_cache_postings)
+        self._sparse.enabled = memory_caches
         self._writes = 0  # committed write transactions of this connection (cache key)
         self._df: dict[str, int] = {}  # keyword document frequencies, valid for _df_key
         self._df_rows = 0  # and the row count they are out of
@@ -295,7 +302,8 @@ class SQLiteIndex:
             allowed = [r[0] for r in self.db.execute(
                 "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id"
                 f" WHERE 1 {where}", args)]
-        top = self._dense.top(self.db, self._key(), vector, k, allowed)
+        top = self._dense.top(self.db, self._key(), vector, k, allowed) if (
+            self.memory_caches) else None
         if top is None:
             return self._scan_vector(vector, k, filters)
         scores = dict(top)
