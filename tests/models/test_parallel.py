@@ -30,6 +30,7 @@ class Continuing(BaseChatModel):
         self.profile = ModelProfile(name="continuing", can_constrain=True)
         self.first, self.more = first, more
         self.prefixes: list[str] = []
+        self.schemas: list[dict[str, Any]] = []
 
     def _generate(self, req: Request) -> RawOutput:
         return RawOutput(self.first, Usage(input_tokens=10, output_tokens=10))
@@ -38,6 +39,7 @@ class Continuing(BaseChatModel):
         if self.more is None:
             return None
         self.prefixes.append(prefix)
+        self.schemas.append(schema)
         text = self.more.pop(0) if self.more else call("Paris")
         return RawOutput(text, Usage(input_tokens=12, output_tokens=5))
 
@@ -180,6 +182,22 @@ def test_another_offered_tool_joins_only_when_the_request_names_its_subject() ->
         c = model.complete(ask, tools=[WEATHER, other], parallel_tool_calls=True)
         assert [t.name for t in c.tool_calls] == (
             ["get_weather", other.name] if kept else ["get_weather"])
+
+
+def test_each_named_tool_no_call_uses_gets_a_continuation_of_its_own() -> None:
+    # SmolLM2 left to choose among the tools repeats the one it called; a continuation
+    # constrained to the named, uncalled tool's call asks for that call. One whose call the
+    # request gives no values for (Lima) is dropped and the next named tool is tried.
+    from slmstack.models.schema import call_schema
+
+    news = one_arg_tool("get_news_headlines", "Headlines for a city.", "city")
+    ask = "What is the weather, the local time and the news headlines in Paris?"
+    model = Continuing(FIRST, [tool_call(TIME.name, "Lima"), tool_call(news.name, "Paris")])
+    c = model.complete(ask, tools=[WEATHER, TIME, STOCK, news], parallel_tool_calls=True)
+    assert [t.name for t in c.tool_calls] == ["get_weather", news.name]
+    assert model.schemas[:2] == [call_schema(TIME), call_schema(news)]
+    assert "anyOf" in model.schemas[2]  # then the open choice (the stock tool is not named)
+    assert len(model.schemas) == 3
 
 
 def test_an_engine_that_continues_is_constrained_to_one_call_at_first() -> None:

@@ -9,8 +9,13 @@ Asked for "the weather in Paris and in Rome", a small model often writes one cal
 list. When parallel calls are allowed and the engine can continue a reply (``_continue``), the
 reply is reopened after its last call and the model writes one more, as long as the request still
 names values (numbers, quoted strings, names; see ``grounding.request_values``) that no call uses.
-A new call is kept only when it is valid, not a repeat, and uses at least one of those values —
-otherwise the list is closed where it was. At most ``MAX_PARALLEL_CALLS`` calls in all.
+Asked for two things ("the sum of the multiples of 3 … Also the product of the first five
+primes"), it often calls the tool for one of them only: each offered tool that the request names
+(``_named``) and no call uses yet gets one continuation constrained to that tool's call.
+A new call is kept only when it is valid, not a repeat, and uses at least one of those values (a
+call to another tool: gives every required argument from the request) — otherwise the list is
+closed where it was (a named tool's call that fails: the next named tool is tried). At most
+``MAX_PARALLEL_CALLS`` calls in all.
 """
 
 from __future__ import annotations
@@ -42,17 +47,27 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     offered = model.offered(req)
     one_call = _one_call_schema(offered)
     values = _values(req)
+    evidence = grounding.evidence_from(req.messages)
+    named = [t for t in offered if _named(t.name, evidence)]
+    tried: set[str] = set()
     usage = raw.usage
     while len(calls) < MAX_PARALLEL_CALLS:
         open_values = [v for v in values if not grounding.covered(v, calls)]
-        if not open_values and not _uncalled(offered, calls):
+        uncalled = _uncalled(offered, calls)
+        target = next((t for t in named if t.name in uncalled and t.name not in tried), None)
+        if target is None and not open_values and not uncalled:
             break
-        more = model._continue(req, head + ", ", one_call)
+        if target is not None:  # a tool the request names and no call uses: ask for its call
+            tried.add(target.name)
+        schema = call_schema(target) if target is not None else one_call
+        more = model._continue(req, head + ", ", schema)
         if more is None:
             break
         usage = usage + more.usage
         new = _new_call(more.text, req, calls, values, open_values)
         if new is None:
+            if target is not None:
+                continue  # not one the request gives the values for: try the next named tool
             break
         calls.append(new)
         head, grown = f"{head}, {more.text.strip()}", True
