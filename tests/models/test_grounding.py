@@ -458,3 +458,18 @@ def test_two_swapped_numbers_are_both_put_right() -> None:
     out = prune_ungrounded(call, roe, Evidence(text), [])
     assert out.arguments == {"net_income": 2000000, "shareholder_equity": 10000000,
                              "dividends_paid": 200000}
+
+
+def test_a_required_flag_is_a_choice_not_a_value_the_request_must_state() -> None:
+    # "the prime factors of 450": formatted=true is the model's choice, like an enum's value;
+    # the agent declined this call as made up
+    tool = ToolSpec(name="get_prime_factors", parameters={"type": "object", "properties": {
+        "number": {"type": "integer"}, "formatted": {"type": "boolean"}},
+        "required": ["number", "formatted"]})
+    ev = Evidence("What are the prime factors of 450?")
+    for flag in (True, False):
+        call = ToolCall(name="get_prime_factors", arguments={"number": 450, "formatted": flag})
+        assert ungrounded_required(call, tool, ev) == []
+    made_up = ToolCall(name="get_prime_factors", arguments={"number": 451, "formatted": True})
+    assert ungrounded_required(made_up, tool, ev) == ["number"]
+    assert ungrounded_required(made_up, tool, ev, skip_enums=False) == ["number", "formatted"]

@@ -473,8 +473,8 @@ def ungrounded_required(
     call: ToolCall, tool: ToolSpec, evidence: Evidence, *, skip_enums: bool = True
 ) -> list[str]:
     """Names of required arguments whose values the evidence does not support, or that only
-    repeat an earlier argument's text. Enum-typed arguments are skipped by default: choosing
-    among given options is the model's job."""
+    repeat an earlier argument's text. Enum-typed and boolean arguments are skipped by default:
+    choosing among given options (true or false among them) is the model's job."""
     props = tool.parameters.get("properties") or {}
     out = []
     overused = _overused_numbers(
@@ -483,9 +483,9 @@ def ungrounded_required(
         if key not in call.arguments:
             continue
         schema = props.get(key) if isinstance(props.get(key), dict) else {}
-        if skip_enums and "enum" in schema:
-            continue
         value = call.arguments[key]
+        if skip_enums and ("enum" in schema or isinstance(value, bool)):
+            continue
         if isinstance(value, str) and value in described_values(schema):
             continue  # a value the tool's documentation offers for it, not a made-up one
         if (not is_grounded(value, evidence, key) or _reused(key, value, call.arguments)
