@@ -30,7 +30,7 @@ import itertools
 import math
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 from ..types import Message, ToolCall, ToolSpec
@@ -115,6 +115,12 @@ class Evidence:
 
     def has_number(self, value: float) -> bool:
         return any(_close(value * s, n) for n in self.numbers for s in _SCALES)
+
+    @cached_property
+    def located(self) -> _Located:
+        """Its words and numbers with where they are (``stated_numbers`` and
+        ``stated_corrections`` read them for every parameter of every call)."""
+        return _Located.of(self)
 
 
 def _same_stem(a: str, b: str) -> bool:
@@ -353,7 +359,7 @@ def stated_numbers(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
     props = tool.parameters.get("properties") or {}
     required = set(tool.parameters.get("required") or [])
     taken = [v for v in _leaves([arguments, list(used)]) if _is_number(v)]
-    located, out = _Located.of(evidence), {}
+    located, out = evidence.located, {}
     for key, schema in props.items():
         if key in arguments or key in required or not isinstance(schema, dict) or (
                 schema.get("type") not in ("number", "integer") or "enum" in schema):
@@ -376,7 +382,7 @@ def stated_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evid
     names: in a parallel reply whose calls give a parameter different values, each call takes
     one of them, and which is the fan-out's business."""
     props = tool.parameters.get("properties") or {}
-    located, out = _Located.of(evidence), {}
+    located, out = evidence.located, {}
     for key, value in arguments.items():
         schema = props.get(key)
         if (key in varies or not isinstance(schema, dict) or not _is_number(value)
@@ -500,7 +506,7 @@ def _overused_numbers(arguments: dict[str, Any], evidence: Evidence) -> set[str]
     seen: dict[float, int] = {}
     out = set()
     for key, value in arguments.items():
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if not _is_number(value):
             continue
         uses = seen[float(value)] = seen.get(float(value), 0) + 1
         if uses > 1 and uses > sum(1 for n in evidence.numbers if _close(n, float(value))):

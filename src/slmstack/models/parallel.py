@@ -64,7 +64,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
         if more is None:
             break
         usage = usage + more.usage
-        new = _new_call(more.text, req, calls, values, open_values)
+        new = _new_call(more.text, req, evidence, calls, values, open_values)
         if new is None:
             if target is not None:
                 continue  # not one the request gives the values for: try the next named tool
@@ -137,6 +137,7 @@ def _values(req: Request) -> list[str | float]:
 def _new_call(
     text: str,
     req: Request,
+    evidence: grounding.Evidence,
     calls: list[ToolCall],
     values: list[str | float],
     open_values: list[str | float],
@@ -152,7 +153,6 @@ def _new_call(
         # another of the offered tools: kept when the request names what it is about and gives
         # every one of its required arguments
         spec = next(t for t in req.tools if t.name == new.name)
-        evidence = grounding.evidence_from(req.messages)
         required = spec.parameters.get("required") or []
         grounded = required and not grounding.ungrounded_required(new, spec, evidence)
         return new if grounded and _named(spec.name, evidence) else None

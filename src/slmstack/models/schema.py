@@ -157,6 +157,9 @@ def for_grammar(schema: Any, *, root: bool = True) -> Any:
     return out
 
 
+_INT_KEYS = {"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
+
+
 def _int_range(schema: dict[str, Any]) -> list[int] | None:
     """The values of ``{"type": "integer"}`` bounded on both sides (inclusive or exclusive
     bounds and ``multipleOf`` respected) when they are at most ``MAX_RANGE_ENUM``."""
@@ -171,9 +174,6 @@ def _int_range(schema: dict[str, Any]) -> list[int] | None:
         return None
     values = [v for v in range(lo, hi + 1) if v % step == 0]
     return values or None  # an empty range is left for the validator to report
-
-
-_INT_KEYS = {"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
 
 
 def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, sign: int) -> int | None:

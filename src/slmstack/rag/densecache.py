@@ -29,6 +29,7 @@ HALF_ERROR = 2e-3  # ≥ 2⁻¹⁰ + 2⁻¹¹: the float16 score's worst error f
 class DenseCache:
     def __init__(self, max_rows: int = DEFAULT_MAX_ROWS, half_rows: int = HALF_ROWS) -> None:
         self.max_rows, self.half_rows = max_rows, half_rows
+        self.enabled = True  # False: always sqlite-vec's scan (one-shot processes)
         self._key: Any = None
         self._ids: Any = None  # sorted chunk ids
         self._matrix: Any = None  # row i: the L2-normalised vector of chunk _ids[i]
@@ -38,9 +39,12 @@ class DenseCache:
     def top(self, db: Any, key: Any, vector: Any, k: int,
             allowed: list[int] | None = None) -> list[tuple[int, float]] | None:
         """The ``k`` (chunk id, cosine similarity) pairs nearest ``vector``, best first, among
-        ``allowed`` ids when given; None when the index is too large to hold in memory."""
+        ``allowed`` ids when given; None when the index is too large to hold in memory or
+        the cache is disabled."""
         import numpy as np
 
+        if not self.enabled:
+            return None
         loaded = self._load(db, key)
         if loaded is None:
             return None

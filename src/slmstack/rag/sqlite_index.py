@@ -86,10 +86,9 @@ class SQLiteIndex:
         vectors and postings into memory — for a process that asks a few questions and exits,
         where loading them (≈ 1.3 s + 2–3 s per 100k chunks) costs more than it saves."""
         self.location, self.dim, self.embedder = location, dim, embedder
-        self.memory_caches = memory_caches
         self._dense = DenseCache(dense_cache_rows)
         self._sparse = SparseCache(connect, sparse_cache_postings)
-        self._sparse.enabled = memory_caches
+        self._dense.enabled = self._sparse.enabled = memory_caches
         self._writes = 0  # committed write transactions of this connection (cache key)
         self._df: dict[str, int] = {}  # keyword document frequencies, valid for _df_key
         self._df_rows = 0  # and the row count they are out of
@@ -302,8 +301,7 @@ class SQLiteIndex:
             allowed = [r[0] for r in self.db.execute(
                 "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id"
                 f" WHERE 1 {where}", args)]
-        top = self._dense.top(self.db, self._key(), vector, k, allowed) if (
-            self.memory_caches) else None
+        top = self._dense.top(self.db, self._key(), vector, k, allowed)
         if top is None:
             return self._scan_vector(vector, k, filters)
         scores = dict(top)
