@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .errors import SlmstackError, UserError
 
@@ -36,7 +37,9 @@ def friendly(fn: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except SlmstackError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            # the message is escaped: rich would take "[rag]" or "['cm']" in it for style tags
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False,
+                      soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper

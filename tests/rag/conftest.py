@@ -22,6 +22,22 @@ def embedder():
 
 
 @pytest.fixture(scope="session")
+def int8():
+    """The int8 embedder, built (once, into ~/.cache/slmstack/embedders) and warmed up."""
+    from slmstack.errors import UserError
+    from slmstack.rag.embed import Embedder
+
+    emb = Embedder(precision="int8")
+    try:
+        emb.encode(["warm up"])
+    except UserError as exc:
+        if "'onnx'" not in str(exc):
+            raise
+        pytest.skip(f"INT8 EMBEDDER TESTS SKIPPED: {exc}")
+    return emb
+
+
+@pytest.fixture(scope="session")
 def docs_kb(embedder, tmp_path_factory):
     from slmstack.rag.ingest import Ingester
     from slmstack.rag.search import KnowledgeBase

@@ -17,18 +17,6 @@ from slmstack.rag.embed import DIM, MINILM, Embedder, minilm_dir
 from slmstack.rag.index import embed_text
 
 
-@pytest.fixture(scope="session")
-def int8():
-    emb = Embedder(precision="int8")
-    try:
-        emb.encode(["warm up"])
-    except UserError as exc:
-        if "'onnx'" not in str(exc):
-            raise
-        pytest.skip(f"INT8 EMBEDDER TESTS SKIPPED: {exc}")
-    return emb
-
-
 @pytest.fixture(scope="module")
 def pydocqa(docs_kb):
     """The pydocqa chunks as (hit, embedded text, float32 vector), and the answerable cases."""

@@ -17,30 +17,46 @@ if TYPE_CHECKING:
 
 app = typer.Typer(no_args_is_help=True, help="Knowledge base: index documents, search them.")
 
-DEFAULT_DB = ".slmstack/kb.db"
-DbOpt = Annotated[str, typer.Option("--db", help="index file (SQLite) or postgresql:// URL")]
+DbOpt = Annotated[str | None, typer.Option(
+    "--db", help="index file (SQLite) or postgresql:// URL [default: [rag] db, .slmstack/kb.db]")]
+PrecisionOpt = Annotated[str | None, typer.Option(
+    help="embedder of a new index: float32 | int8 [default: [rag] precision, float32]; an "
+         "existing index keeps the one it was built with")]
 KOpt = Annotated[int, typer.Option("-k", help="how many results")]
 
 
-def _kb(db: str, must_exist: bool = False, one_shot: bool = False) -> Any:
-    """The knowledge base at ``db``; ``one_shot``: a command that runs a few queries and exits
-    searches on disk, without loading the vectors and postings into memory first."""
+def _kb(db: str | None, must_exist: bool = False, one_shot: bool = False,
+        precision: str | None = None, config: Path | None = None) -> Any:
+    """The knowledge base at ``db`` (default: ``[rag] db``) with the embedder its vectors were
+    made with (a new one: ``precision``, default ``[rag] precision``); ``one_shot``: a command
+    that runs a few queries and exits searches on disk, without loading the vectors and
+    postings into memory first."""
+    from ..config import load_settings
     from ..errors import UserError
+    from .embed import Embedder
     from .search import KnowledgeBase
+    from .settings import RagSettings
 
+    rag = RagSettings.from_settings(load_settings(config))
+    db = db or rag.db
     local = not db.startswith(("postgresql://", "postgres://")) and db != ":memory:"
     if must_exist and local and not Path(db).expanduser().is_file():
         raise UserError(f"no knowledge base at {db!r}", "index files first: slmstack kb add PATH")
-    return KnowledgeBase.open(db, memory_caches=not one_shot)
+    if precision is not None:  # asked for on the command line: the index must match it
+        emb = Embedder(precision=precision, cache_dir=rag.embedder_cache)
+        return KnowledgeBase.open(db, emb, memory_caches=not one_shot)
+    return KnowledgeBase.open(db, memory_caches=not one_shot, precision=rag.precision,
+                              cache_dir=rag.embedder_cache)
 
 
-def _ingest(db: str, job: str, paths: list[Path] | None = None) -> IngestReport:
+def _ingest(db: str | None, job: str, paths: list[Path] | None = None,
+            precision: str | None = None) -> IngestReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from ..cli import err
     from .ingest import Ingester
 
-    kb = _kb(db)
+    kb = _kb(db, precision=precision)
     cols = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("[dim]{task.fields[file]}")]
     with Progress(*cols, console=err, transient=True) as bar:
@@ -56,10 +72,13 @@ def _ingest(db: str, job: str, paths: list[Path] | None = None) -> IngestReport:
 
 
 def _print_report(report: IngestReport) -> None:
+    from rich.markup import escape
+
     from ..cli import err, out
 
     for path, reason in report.skipped:
-        err.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]skipped[/] {escape(f'{path}: {reason}')}", highlight=False,
+                  soft_wrap=True)
     out.print(report.summary(), highlight=False)
 
 
@@ -72,14 +91,15 @@ def _friendly(fn: Any) -> Any:
 @app.command()
 def add(
     paths: Annotated[list[Path], typer.Argument(help="files and folders to index")],
-    db: DbOpt = DEFAULT_DB,
+    db: DbOpt = None,
+    precision: PrecisionOpt = None,
 ) -> None:
     """Index files and folders (PDF, DOCX, PPTX, XLSX, HTML, Markdown, text, code); resumable."""
-    _friendly(lambda: _print_report(_ingest(db, "indexing", paths)))()
+    _friendly(lambda: _print_report(_ingest(db, "indexing", paths, precision)))()
 
 
 @app.command()
-def sync(db: DbOpt = DEFAULT_DB) -> None:
+def sync(db: DbOpt = None) -> None:
     """Re-index changed files and remove deleted ones, for every folder and file indexed."""
     _friendly(lambda: _print_report(_ingest(db, "syncing")))()
 
@@ -87,7 +107,7 @@ def sync(db: DbOpt = DEFAULT_DB) -> None:
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="what to look for")],
-    db: DbOpt = DEFAULT_DB,
+    db: DbOpt = None,
     k: KOpt = 5,
     mode: Annotated[str, typer.Option(help="hybrid | bm25 | dense")] = "hybrid",
     path: Annotated[str | None, typer.Option(help="only paths matching this glob")] = None,
@@ -99,8 +119,10 @@ def search(
     _friendly(_search)(query, db, k, mode, path, kind, since, as_json)
 
 
-def _search(query: str, db: str, k: int, mode: str, path: str | None, kind: list[str] | None,
-            since: str | None, as_json: bool) -> None:
+def _search(query: str, db: str | None, k: int, mode: str, path: str | None,
+            kind: list[str] | None, since: str | None, as_json: bool) -> None:
+    from rich.markup import escape
+
     from ..cli import out
     from .records import Filters
     from .tools import Passage
@@ -111,7 +133,8 @@ def _search(query: str, db: str, k: int, mode: str, path: str | None, kind: list
         out.print_json(json.dumps([Passage.of(h).model_dump() for h in hits]))
         return
     for h in hits:
-        out.print(f"[bold]{h.citation}[/] [dim]{h.score:.3f} #{h.chunk_id}[/]", highlight=False)
+        out.print(f"[bold]{escape(h.citation)}[/] [dim]{h.score:.3f} #{h.chunk_id}[/]",
+                  highlight=False)  # escaped: rich took "[notes.md:Pump]" for a style tag
         out.print(h.text[:400], markup=False, highlight=False)
         out.print()
 
@@ -128,7 +151,7 @@ def _date(text: str | None) -> float | None:
 
 
 @app.command()
-def stats(db: DbOpt = DEFAULT_DB) -> None:
+def stats(db: DbOpt = None) -> None:
     """Counts of documents, chunks, vectors and keyword rows (and any inconsistency)."""
     from ..cli import out
 
@@ -137,7 +160,7 @@ def stats(db: DbOpt = DEFAULT_DB) -> None:
 
 def ask(
     question: Annotated[str, typer.Argument(help="the question")],
-    db: DbOpt = DEFAULT_DB,
+    db: DbOpt = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="model URI")] = None,
     k: KOpt = 3,
     runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "agent",
@@ -152,7 +175,7 @@ def ask(
 
         respond = responder(runner)
         llm = _model(model, config) if needs_model(runner) else None
-        result = respond(question, _kb(db, True, one_shot=True), llm, k=k)
+        result = respond(question, _kb(db, True, one_shot=True, config=config), llm, k=k)
         if as_json:
             out.print_json(json.dumps(result.to_json()))
         else:

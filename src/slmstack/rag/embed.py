@@ -58,6 +58,10 @@ def _load_int8(path: str, cache_dir: str | None) -> Any:
     return OnnxEncoder(onnx, model_dir, max_tokens, DIM)
 
 
+def _name(precision: str) -> str:
+    return MINILM if precision == "float32" else f"{MINILM}+{precision}"
+
+
 SMALL_BATCH = 8
 """Batches this small (queries) run on one thread: splitting one short text over torch's
 threads gains little and, on a busy machine, the threads' spin-waits cost more than the work
@@ -98,7 +102,17 @@ class Embedder:
         self.batch_size = batch_size
         self.precision = precision
         self.cache_dir = str(cache_dir) if cache_dir else None
-        self.name = MINILM if precision == "float32" else f"{MINILM}+{precision}"
+        self.name = _name(precision)
+
+    @classmethod
+    def for_name(cls, name: str, cache_dir: str | Path | None = None) -> Embedder:
+        """The embedder an index records by ``name`` (``Embedder.name``)."""
+        for precision in PRECISIONS:
+            if name == _name(precision):
+                return cls(precision=precision, cache_dir=cache_dir)
+        raise UserError(f"the index was built with the embedder {name!r}, which this version "
+                        f"of slmstack does not have (it has {MINILM!r} and {MINILM}+int8)",
+                        "open it with a matching Embedder in code, or index into a new --db")
 
     def encode(self, texts: list[str]) -> Any:
         import numpy as np

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from ..errors import BackendUnavailable, UserError
-from .index import check_embedder
+from .index import LEGACY_EMBEDDER, check_embedder
 from .records import Chunk, DocumentMeta, Filters, Hit
 from .text import terms
 
@@ -57,10 +57,20 @@ class PgIndex:
             self.db.execute(sql)
         register_vector(self.db)
         self._check_dim()
-        self._check_embedder(embedder)
-
-    def _check_embedder(self, name: str | None) -> None:
         self.db.execute("CREATE TABLE IF NOT EXISTS kb_meta (key TEXT PRIMARY KEY, value TEXT)")
+        self.use_embedder(embedder)
+
+    def recorded_embedder(self) -> str | None:
+        """The name of the embedder whose vectors the index holds (None: new and unclaimed)."""
+        row = self.db.execute("SELECT value FROM kb_meta WHERE key = 'embedder'").fetchone()
+        if row is not None:
+            return str(row[0])
+        has_chunks = self.db.execute("SELECT 1 FROM kb_chunks LIMIT 1").fetchone() is not None
+        return LEGACY_EMBEDDER if has_chunks else None
+
+    def use_embedder(self, name: str | None) -> None:
+        """Claim the index for embedder ``name`` (recorded when new); raises when the index
+        holds another embedder's vectors."""
         row = self.db.execute("SELECT value FROM kb_meta WHERE key = 'embedder'").fetchone()
         has_chunks = self.db.execute("SELECT 1 FROM kb_chunks LIMIT 1").fetchone() is not None
         new = check_embedder(self.location, row and row[0], has_chunks, name)
@@ -167,9 +177,10 @@ class PgIndex:
     def sources(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT root FROM kb_sources ORDER BY root")]
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, Any]:
         one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
         return {
+            "embedder": self.recorded_embedder(),
             "documents": one("SELECT count(*) FROM kb_documents"),
             "chunks": one("SELECT count(*) FROM kb_chunks"),
             "vectors": one("SELECT count(embedding) FROM kb_chunks"),

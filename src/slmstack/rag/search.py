@@ -40,12 +40,27 @@ class KnowledgeBase:
 
     @classmethod
     def open(cls, location: str, embedder: Embedder | None = None, *,
-             memory_caches: bool = True) -> KnowledgeBase:
-        """``memory_caches=False`` for a process that asks a few questions and exits."""
+             memory_caches: bool = True, precision: str = "float32",
+             cache_dir: str | None = None) -> KnowledgeBase:
+        """The index at ``location`` with the embedder whose vectors it holds. Without an
+        ``embedder``, an existing index is opened with the one it records and a new index gets
+        ``Embedder(precision, cache_dir)``; a given ``embedder`` must match the index's.
+        ``memory_caches=False`` for a process that asks a few questions and exits."""
         from .index import open_index
 
-        emb = embedder or Embedder()
-        return cls(open_index(location, emb.dim, emb.name, memory_caches=memory_caches), emb)
+        if embedder is not None:
+            return cls(open_index(location, embedder.dim, embedder.name,
+                                  memory_caches=memory_caches), embedder)
+        index = open_index(location, Embedder.dim, None, memory_caches=memory_caches)
+        try:
+            name = index.recorded_embedder()
+            emb = (Embedder.for_name(name, cache_dir) if name is not None
+                   else Embedder(precision=precision, cache_dir=cache_dir))
+            index.use_embedder(emb.name)
+        except BaseException:
+            index.close()
+            raise
+        return cls(index, emb)
 
     def search(self, query: str, k: int = 5, mode: Mode | str = "hybrid",
                filters: Filters | None = None) -> list[Hit]:

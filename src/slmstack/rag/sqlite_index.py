@@ -26,7 +26,7 @@ from typing import Any
 from ..errors import UserError
 from . import bm25
 from .densecache import DEFAULT_MAX_ROWS, DenseCache
-from .index import check_embedder
+from .index import LEGACY_EMBEDDER, check_embedder
 from .records import Chunk, DocumentMeta, Filters, Hit
 from .sparsecache import DEFAULT_MAX_POSTINGS, SparseCache
 from .text import terms
@@ -125,11 +125,25 @@ class SQLiteIndex:
         elif int(row[0]) != self.dim:
             raise UserError(f"index {self.location!r} holds {row[0]}-d vectors, not {self.dim}-d",
                             "use the embedder it was built with, or a new --db")
+        self.use_embedder(self.embedder)
+
+    def recorded_embedder(self) -> str | None:
+        """The name of the embedder whose vectors the index holds (None: a new, empty index
+        nobody has claimed yet)."""
+        row = self.db.execute("SELECT value FROM kb_meta WHERE key='embedder'").fetchone()
+        if row is not None:
+            return str(row[0])
+        has_chunks = self.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
+        return LEGACY_EMBEDDER if has_chunks else None
+
+    def use_embedder(self, name: str | None) -> None:
+        """Claim the index for embedder ``name`` (recorded when new); raises when the index
+        holds another embedder's vectors."""
         recorded = self.db.execute("SELECT value FROM kb_meta WHERE key='embedder'").fetchone()
         has_chunks = self.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
-        new = check_embedder(self.location, recorded and recorded[0], has_chunks, self.embedder)
+        new = check_embedder(self.location, recorded and recorded[0], has_chunks, name)
         if new is not None:
-            self.db.execute("INSERT INTO kb_meta VALUES ('embedder', ?)", (new,))
+            self.db.execute("INSERT OR IGNORE INTO kb_meta VALUES ('embedder', ?)", (new,))
 
     def _keyword_table(self) -> None:
         """Create the FTS5 table, or rebuild one from before the ``tag`` column (one pass over
@@ -351,9 +365,10 @@ class SQLiteIndex:
     def sources(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT root FROM sources ORDER BY root")]
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, Any]:
         one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
         return {
+            "embedder": self.recorded_embedder(),
             "documents": one("SELECT count(*) FROM documents"),
             "chunks": one("SELECT count(*) FROM chunks"),
             "vectors": one("SELECT count(*) FROM chunks_vec"),

@@ -53,6 +53,7 @@ def check(
 ) -> None:
     """Verify a trace file: per-step findings and the reasoning-integrity score."""
     from rich.console import Console
+    from rich.markup import escape
 
     from .verifier import ProcessVerifier
 
@@ -63,7 +64,7 @@ def check(
         out.print_json(json.dumps([v.model_dump(mode="json") for v in verdicts]))
         return
     for v in verdicts:
-        out.print(f"[bold]{v.summary()}[/] · {v.verifier}")
+        out.print(f"[bold]{escape(v.summary())}[/] · {escape(v.verifier)}")
         for f in v.findings:
             where = f"step {f.step}" if f.step is not None else f.where
             out.print(f"  {f.severity:7} {f.kind:10} {where:8} {f.explanation}", markup=False)
