@@ -51,9 +51,14 @@ def test_missing_gguf_file_is_one_line(tmp_path):
     _one_line_error(result, "missing.gguf")
 
 
-def test_bad_schema_is_one_line():
+def test_bad_schema_is_one_line(tmp_path):
     result = runner.invoke(app, ["chat", "hi", "--schema", "{not json"])
     _one_line_error(result, "--schema")
+    broken = tmp_path / "s.json"
+    broken.write_text('{"type": "object",\n "properties": {city}}')
+    result = runner.invoke(app, ["chat", "hi", "--schema", str(broken)])
+    _one_line_error(result, f"--schema file {str(broken)!r} is not valid JSON")
+    assert "line 2, column" in result.stderr
 
 
 def test_schema_that_is_not_json_schema_is_one_line(embedded_model, monkeypatch):

@@ -15,7 +15,10 @@ from rich.markup import escape
 
 from .errors import SlmstackError, UserError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False,
+    help="slmstack: small language models as an on-prem agent stack. Every error is one line "
+         "on stderr and exit code 1.")
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate models through the stack.")
 app.add_typer(eval_app, name="eval")
 
@@ -56,10 +59,14 @@ def _model(uri: str | None, config: Path | None) -> Any:
 def _read_schema(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
-    raw = Path(text).read_text("utf-8") if Path(text).is_file() else text
+    is_file = Path(text).is_file()
+    raw = Path(text).read_text("utf-8") if is_file else text
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
+        if is_file:
+            raise UserError(f"--schema file {text!r} is not valid JSON: {exc.msg} at line "
+                            f"{exc.lineno}, column {exc.colno}", "fix the file") from None
         raise UserError(
             f"--schema is neither a JSON file nor JSON text ({exc.msg}): {text!r:.80}",
             "pass a path to a .json file or inline JSON",

@@ -4,7 +4,7 @@ import pytest
 
 from slmstack.errors import OutputValidationError
 from slmstack.models.scripted import ScriptedModel
-from slmstack.rag.answer import answer, quote
+from slmstack.rag.answer import RESTATES, answer, quote, restates
 from slmstack.rag.ask import ask
 from slmstack.rag.index import open_index
 from slmstack.rag.ingest import Ingester
@@ -242,3 +242,38 @@ def test_quoting_with_no_quotable_sentence_declines_instead_of_failing(tmp_path,
     result = answer("When must the Zorblax pump be oiled?", kb, None, quote_sentence=True,
                     quotes=1, min_score=0.0)
     assert result.declined and "can be quoted" in result.reason
+
+
+def test_an_answer_is_no_restatement_of_the_question() -> None:
+    q = "How often must the Zorblax pump be oiled?"
+    assert restates("How often must the Zorblax pump be oiled", q)
+    assert restates("the Zorblax pump must be oiled", q)
+    assert not restates("every month", q) and not restates("Oil it monthly.", q)
+    assert not restates("No, never.", "Can the pump be opened while it runs?")
+
+
+def test_ask_quotes_the_evidence_when_the_model_restates_the_question(small_kb):
+    echo = Completion(text="", tool_calls=[ToolCall(
+        name="final_answer",
+        arguments={"answer": "How often must the Zorblax pump be oiled", "source": 1})])
+    result = ask("How often must the Zorblax pump be oiled?", small_kb, ScriptedModel([echo]))
+    assert not result.declined, result.reason
+    assert result.text == "The Zorblax pump must be oiled every month. [pumps.md:Pumps]"
+    assert RESTATES in result.note and result.to_json()["note"] == result.note
+
+
+def test_a_direct_answer_that_restates_the_question_quotes_the_evidence(small_kb):
+    model = ScriptedModel(['{"answer": "the Zorblax pump must be oiled", "source": 1}'])
+    result = answer("How often must the Zorblax pump be oiled?", small_kb, model)
+    assert result.text == "The Zorblax pump must be oiled every month. [pumps.md:Pumps]"
+    assert RESTATES in result.note
+    plain = answer("How often must the Zorblax pump be oiled?", small_kb, ScriptedModel(
+        ['{"answer": "every month", "source": 1}']))
+    assert plain.text == "every month [pumps.md:Pumps]" and plain.note == ""
+
+
+@pytest.mark.slow
+def test_ask_with_the_embedded_model_says_how_often(small_kb, embedded_model):
+    result = ask("How often must the Zorblax pump be oiled?", small_kb, embedded_model)
+    assert not result.declined, result.reason
+    assert "month" in result.text and result.text.endswith("[pumps.md:Pumps]")

@@ -29,6 +29,22 @@ def test_check_bad_file_is_one_line_error(tmp_path):
     assert res.exit_code == 1 and "cannot read trace file" in res.output
 
 
+def test_verify_trace_is_short_for_verify_check_trace(tmp_path):
+    trace = tmp_path / "t.json"
+    trace.write_text(json.dumps({"question": "Tom has 48 marbles and gives away half.",
+                                 "steps": ["48 / 2 = 25"], "answer": "25"}))
+    res = runner.invoke(app, ["verify", str(trace), "--rules-only"])
+    assert res.exit_code == 0, res.output
+    assert "48/2 = 24" in res.output
+    res = runner.invoke(app, ["verify", "-", "--rules-only", "--json"],
+                        input=trace.read_text())
+    assert res.exit_code == 0 and json.loads(res.output)[0]["score"] < 0.5
+    res = runner.invoke(app, ["verify", str(tmp_path / "missing.json")])
+    assert res.exit_code == 1 and "cannot read trace file" in res.output
+    res = runner.invoke(app, ["verify", "tarin"])  # a typo of a sub-command stays a typo
+    assert res.exit_code == 2 and "No such command" in res.output
+
+
 def test_eval_rules_only_on_a_few_problems(gsm8k, tmp_path):
     out = tmp_path / "m.json"
     res = runner.invoke(app, ["verify", "eval", "--data", str(gsm8k), "--limit", "8",

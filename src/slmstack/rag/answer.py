@@ -49,6 +49,7 @@ class Answer:
     claims: list[Claim] = field(default_factory=list)
     passages: list[Hit] = field(default_factory=list)
     reason: str = ""  # why it declined, when it did
+    note: str = ""  # what the answering did besides the model's reply (e.g. quoted evidence)
     completion: Completion | None = None  # the model's reply (direct answering)
     run: Any = None  # the agent's RunResult (``ask``)
 
@@ -64,7 +65,7 @@ class Answer:
 
     def to_json(self) -> dict[str, Any]:
         return {"question": self.question, "answer": self.text, "declined": self.declined,
-                "reason": self.reason,
+                "reason": self.reason, "note": self.note,
                 "claims": [{"text": c.text, "citation": c.citation,
                             "chunk_ids": [p.chunk_id for p in c.passages]} for c in self.claims],
                 "passages": [{"chunk_id": h.chunk_id, "citation": h.citation}
@@ -138,17 +139,16 @@ def answer(question: str, kb: KnowledgeBase, model: ChatModel | None, *, k: int 
         return result
     schema = answer_schema(len(hits))
     offered: dict[str, int] = {}  # quotable sentence -> its passage's number
+    if quote_sentence and quotes == 1:  # nothing to choose: no model call
+        claim = evidence_claim(question, hits, kb.embedder, vector)
+        if claim is None:
+            result.reason = "no sentence of the passages can be quoted"
+        result.claims = [claim] if claim else []
+        return result
     if quote_sentence:
         for e in evidence(question, hits, kb.embedder, vector):
             if len(offered) < quotes and enum_safe(e.sentence):
                 offered.setdefault(e.sentence, e.passage + 1)
-        if quotes == 1:  # nothing to choose: no model call
-            if not offered:
-                result.reason = "no sentence of the passages can be quoted"
-                return result
-            (text, source), = offered.items()
-            result.claims = [Claim(text, supporting_passages(text, hits, source))]
-            return result
     passages = "\n\n".join(quote(h, i) for i, h in enumerate(hits, 1))
     if offered:
         schema = {"type": "object", "required": ["answer"], "properties": {
@@ -165,7 +165,42 @@ def answer(question: str, kb: KnowledgeBase, model: ChatModel | None, *, k: int 
         raise ValueError("answer() needs a model unless it quotes one sentence (quotes=1)")
     completion = model.complete(messages, schema=schema, max_tokens=160)
     result.completion = completion
-    result.claims, result.reason = _claims(completion, hits, offered)
+    result.claims, result.reason = _claims(completion, hits, offered, question)
+    return instead_of_restating(result, kb.embedder, vector)
+
+
+RESTATES = "the answer only restates the question"
+
+
+def restates(text: str, question: str) -> bool:
+    """Whether ``text`` says nothing the question does not ("How often must the pump be
+    oiled" for "How often must the pump be oiled?"): a small model that finds no answer in
+    the passages often echoes the question, and every word of an echo is in the passages."""
+    asked = set(terms(question))
+    return all(t in asked for t in terms(text))
+
+
+def evidence_claim(question: str, hits: list[Hit], embedder: Embedder,
+                   vector: Any = None) -> Claim | None:
+    """The best evidence sentence of ``hits`` for ``question`` (:func:`evidence`), quoted word
+    for word and cited to its passage; None when no sentence can be quoted."""
+    for e in evidence(question, hits, embedder, vector):
+        if enum_safe(e.sentence):
+            return Claim(e.sentence, supporting_passages(e.sentence, hits, e.passage + 1))
+    return None
+
+
+def instead_of_restating(result: Answer, embedder: Embedder, vector: Any = None) -> Answer:
+    """A model answer that only restated the question is replaced by the best evidence sentence
+    of the passages, quoted and cited: they passed the similarity gate (``min_score``), which is
+    what decides whether the documents hold evidence, and a quote claims nothing they do not
+    say. ``note`` says so."""
+    if not result.reason.startswith(RESTATES):
+        return result
+    claim = evidence_claim(result.question, result.passages, embedder, vector)
+    if claim is not None:
+        result.note = f"{result.reason}; the best evidence sentence is quoted instead"
+        result.claims, result.reason = [claim], ""
     return result
 
 
@@ -179,8 +214,8 @@ def sentences(text: str) -> list[str]:
     return list(dict.fromkeys(p for p in out if 3 <= len(p) <= 300))
 
 
-def _claims(completion: Completion, hits: list[Hit],
-            offered: dict[str, int] | None = None) -> tuple[list[Claim], str]:
+def _claims(completion: Completion, hits: list[Hit], offered: dict[str, int] | None = None,
+            question: str = "") -> tuple[list[Claim], str]:
     if completion.tool_calls:
         names = ", ".join(c.name for c in completion.tool_calls)
         return [], f"the model asked for tools ({names}); answers may not call tools"
@@ -190,6 +225,8 @@ def _claims(completion: Completion, hits: list[Hit],
         source = offered[text]  # a quoted sentence is cited to the passage it was taken from
     if not text:
         return [], "the model gave no answer"
+    if question and not offered and restates(text, question):
+        return [], f"{RESTATES} ({text!r:.60})"
     cited = supporting_passages(text, hits, source if isinstance(source, int) else 0)
     if not cited:
         return [], f"the answer {text!r:.60} is not supported by any passage"

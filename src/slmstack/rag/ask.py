@@ -25,11 +25,14 @@ from ..types import Message, ToolCall
 from .answer import (
     MIN_SCORE,
     QUOTES,
+    RESTATES,
     Answer,
     Claim,
     answer,
     answer_schema,
+    instead_of_restating,
     quote,
+    restates,
     retrieve,
     supporting_passages,
 )
@@ -93,17 +96,19 @@ def ask(question: str, kb: KnowledgeBase, model: ChatModel, *, k: int = 3,
                   allow=KB_TOOLS, budgets=Budgets(max_steps=max_steps, max_output_tokens=160))
     run = agent.run(seed(question, hits))
     result.run = run
-    result.claims, result.reason = _claims(run, hits)
-    return result
+    result.claims, result.reason = _claims(run, hits, question)
+    return instead_of_restating(result, kb.embedder)
 
 
-def _claims(run: RunResult, hits: list[Hit]) -> tuple[list[Claim], str]:
+def _claims(run: RunResult, hits: list[Hit], question: str) -> tuple[list[Claim], str]:
     reply = run.answer if isinstance(run.answer, dict) else None
     if not run.done or reply is None:
         return [], f"the agent gave no answer ({run.stop_reason}: {run.detail})"
     text, source = str(reply.get("answer", "")).strip(), reply.get("source", 0)
     if not text:
         return [], "the agent gave an empty answer"
+    if restates(text, question):
+        return [], f"{RESTATES} ({text!r:.60})"
     seen = hits + [h for h in _read(run) if all(h.chunk_id != x.chunk_id for x in hits)]
     cited = supporting_passages(text, seen, source if isinstance(source, int) else 0)
     if not cited:

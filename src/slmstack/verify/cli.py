@@ -1,5 +1,6 @@
-"""``slmstack verify …``: ``check TRACE.json`` (a verdict), ``train`` (the step classifier from
-corrupted GSM8K), ``eval`` (metrics on the held-out GSM8K test problems)."""
+"""``slmstack verify …``: ``check TRACE.json`` or just ``TRACE.json`` (a verdict), ``train``
+(the step classifier from corrupted GSM8K), ``eval`` (metrics on the held-out GSM8K test
+problems)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,23 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-app = typer.Typer(no_args_is_help=True, help="Process verifier: score reasoning step by step.")
+
+class _TraceFirst(TyperGroup):
+    """``slmstack verify TRACE.json`` is ``slmstack verify check TRACE.json``: a first argument
+    that is no sub-command but a file (or ``-``) is the trace to check."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and (
+                args[0] == "-" or args[0].endswith((".json", ".jsonl")) or Path(args[0]).exists()):
+            args = ["check", *args]
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(cls=_TraceFirst, no_args_is_help=True,
+                  help="Process verifier: score reasoning step by step. "
+                       "`slmstack verify TRACE.json` checks a trace (= `verify check`).")
 
 DataOpt = Annotated[Path | None, typer.Option("--data", help="GSM8K folder (train/test.jsonl)")]
 LimitOpt = Annotated[int | None, typer.Option("--limit", help="first N problems only")]
