@@ -212,7 +212,7 @@ def test_a_quoted_sentence_is_cited_to_the_passage_it_came_from(small_kb):
     assert "Zorblax" not in claim.passages[0].text  # not the pump's passage
 
 
-def test_ask_cli_quotes_the_best_evidence_without_a_model(tmp_path, embedder):
+def test_ask_cli_quotes_the_best_evidence_without_a_model(tmp_path, embedder, monkeypatch):
     import json
 
     from typer.testing import CliRunner
@@ -232,6 +232,16 @@ def test_ask_cli_quotes_the_best_evidence_without_a_model(tmp_path, embedder):
     assert reply["claims"][0]["citation"] == "[pumps.md:Pumps]" and not reply["declined"]
     res = cli.invoke(app, ["ask", "Anything?", "--db", str(db), "--runner", "oracle"])
     assert res.exit_code != 0 and "runner 'oracle' is not one of" in res.output
+    echo = Completion(text="", tool_calls=[ToolCall(
+        name="final_answer",
+        arguments={"answer": "When must the Zorblax pump be oiled", "source": 1})])
+    import slmstack.cli
+
+    monkeypatch.setattr(slmstack.cli, "_model", lambda uri, config: ScriptedModel([echo]))
+    res = cli.invoke(app, ["ask", "When must the Zorblax pump be oiled?", "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert "The Zorblax pump must be oiled every month. [pumps.md:Pumps]" in res.stdout
+    assert "note: the answer only restates the question" in res.stderr
 
 
 def test_quoting_with_no_quotable_sentence_declines_instead_of_failing(tmp_path, embedder):

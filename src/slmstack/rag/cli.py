@@ -170,7 +170,7 @@ def ask(
     """Answer from the knowledge base citing source:page for every claim, or decline."""
 
     def run() -> None:
-        from ..cli import _model, out
+        from ..cli import _model, err, out
         from .ask import responder
 
         respond = responder(runner)
@@ -178,8 +178,11 @@ def ask(
         result = respond(question, _kb(db, True, one_shot=True, config=config), llm, k=k)
         if as_json:
             out.print_json(json.dumps(result.to_json()))
-        else:
-            out.print(result.text, markup=False, highlight=False, soft_wrap=True)
+            return
+        out.print(result.text, markup=False, highlight=False, soft_wrap=True)
+        if result.note:  # e.g. the model only restated the question: the answer is a quote
+            err.print(f"note: {result.note}", style="dim", markup=False, highlight=False,
+                      soft_wrap=True)
 
     _friendly(run)()
 
