@@ -4,7 +4,7 @@ import pytest
 
 from slmstack.errors import OutputValidationError
 from slmstack.models.scripted import ScriptedModel
-from slmstack.rag.answer import RESTATES, answer, quote, restates
+from slmstack.rag.answer import NO_ANSWER, RESTATES, UNSUPPORTED, answer, quote, restates
 from slmstack.rag.ask import ask
 from slmstack.rag.index import open_index
 from slmstack.rag.ingest import Ingester
@@ -58,10 +58,11 @@ def test_a_model_that_obeys_the_injection_gets_no_tool(small_kb):
     assert model.calls[0].tools == []  # no tool was ever offered
 
 
-def test_unsupported_answers_are_declined(small_kb):
+def test_an_unsupported_answer_is_replaced_by_a_quote_of_the_evidence(small_kb):
     model = ScriptedModel(['{"answer": "The coolant is molten sodium from Mars", "source": 1}'])
     result = answer("What is the reactor coolant?", small_kb, model)
-    assert result.declined and "not supported" in result.reason
+    assert result.text == "The reactor coolant is liquid argon. [memo.md:Reactor safety memo]"
+    assert result.note.startswith(UNSUPPORTED) and "Mars" in result.note
 
 
 def test_a_passage_cannot_close_its_quote():
@@ -128,11 +129,19 @@ def test_ask_an_obeying_model_cannot_run_the_injected_tool(small_kb):
     assert result.text == "liquid argon [memo.md:Reactor safety memo]"
 
 
-def test_ask_unsupported_answer_is_declined(small_kb):
+def test_ask_replaces_an_unsupported_answer_or_none_by_a_quote(small_kb):
     final = Completion(text="", tool_calls=[ToolCall(
         name="final_answer", arguments={"answer": "molten sodium from Mars", "source": 1})])
     result = ask("What is the reactor coolant?", small_kb, ScriptedModel([final]))
-    assert result.declined and "not supported" in result.reason
+    assert result.text == "The reactor coolant is liquid argon. [memo.md:Reactor safety memo]"
+    assert result.note.startswith(UNSUPPORTED)
+    # no answer at all (the step budget spent on searches) is quoted around too
+    search = Completion(text="", tool_calls=[ToolCall(
+        name="kb_search", arguments={"query": "reactor coolant"})])
+    result = ask("What is the reactor coolant?", small_kb, ScriptedModel([search] * 3),
+                 max_steps=2)
+    assert result.note.startswith(NO_ANSWER) and not result.declined
+    assert result.text.endswith("[memo.md:Reactor safety memo]")
 
 
 def test_ask_reads_neighbours_and_cites_what_it_read(tmp_path, embedder):

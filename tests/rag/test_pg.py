@@ -34,6 +34,10 @@ def test_postgres_backend_same_contract(pg_url, tmp_path, embedder):
     synced = Ingester(kb).sync()
     assert [p.rsplit("/", 1)[-1] for p in synced.removed] == ["beta.txt"]
     assert consistent(kb.index.stats()) and kb.index.stats()["documents"] == 1
+    assert kb.index.recorded_embedder() == kb.embedder.name == kb.index.stats()["embedder"]
+    reopened = KnowledgeBase.open(pg_url, precision="int8")  # the index's embedder wins
+    assert reopened.embedder.name == kb.embedder.name
+    reopened.close()
 
     tools = ToolIndex(kb)
     specs = [ToolSpec(name="get_weather", description="Current weather for a city"),

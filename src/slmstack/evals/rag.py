@@ -78,6 +78,7 @@ class RagReport:
     unanswerable: int = 0
     declined_unanswerable: int = 0
     declined_answerable: int = 0
+    quoted_instead: int = 0  # answers quoted from the evidence in place of the model's
     seconds: float = 0.0
     records: list[dict[str, Any]] = field(default_factory=list)
 
@@ -88,7 +89,8 @@ class RagReport:
             out |= {"cites_correct_source": self.cited_correct / a,
                     "answer_correct": self.answer_correct / a,
                     "declined_unanswerable": self.declined_unanswerable / u,
-                    "declined_answerable": self.declined_answerable / a}
+                    "declined_answerable": self.declined_answerable / a,
+                    "quoted_instead_of_the_model": self.quoted_instead / max(self.n, 1)}
         return out
 
     def table(self) -> Table:
@@ -133,8 +135,9 @@ def run_rag(kb: KnowledgeBase, cases: list[QACase], model: ChatModel | None = No
 
 
 def _score_answer(report: RagReport, rec: dict[str, Any], case: QACase, ans: Any) -> None:
-    rec |= {"answer": ans.text, "declined": ans.declined,
+    rec |= {"answer": ans.text, "declined": ans.declined, "note": ans.note,
             "citations": [c.citation for c in ans.claims]}
+    report.quoted_instead += bool(ans.note)
     if case.answerable:
         rec["cited_correct"] = any(relevant(p, case) for c in ans.claims for p in c.passages)
         rec["answer_correct"] = not ans.declined and answer_correct(ans.text, case.answer)

@@ -4,8 +4,9 @@ passage it comes from, or 0 to decline) → check → answer with ``[source:page
 Built for small models: the model never sees a tool, so a passage that says "call tool X" cannot
 make it call anything (a reply with tool calls is discarded); passages are quoted inside
 ``<passage>`` tags that a passage cannot close. The answer is declined, instead of guessed, when
-the best passage is not similar enough to the question (``min_score``: all-MiniLM-L6-v2 cosine),
-when the model picks no passage, or when its answer is not supported by the passage it cites.
+the best passage is not similar enough to the question (``min_score``: all-MiniLM-L6-v2 cosine).
+A model answer the passages do not support, one that only restates the question, or none at all
+is not shown: the best evidence sentence is quoted in its place, with a note (``quote_instead``).
 """
 
 from __future__ import annotations
@@ -166,10 +167,14 @@ def answer(question: str, kb: KnowledgeBase, model: ChatModel | None, *, k: int 
     completion = model.complete(messages, schema=schema, max_tokens=160)
     result.completion = completion
     result.claims, result.reason = _claims(completion, hits, offered, question)
-    return instead_of_restating(result, kb.embedder, vector)
+    return quote_instead(result, kb.embedder, vector)
 
 
 RESTATES = "the answer only restates the question"
+UNSUPPORTED = "no passage supports the answer"
+NO_ANSWER = "no answer from the model"
+QUOTABLE = (RESTATES, UNSUPPORTED, NO_ANSWER)
+"""Why a model answer is rejected, when the best evidence sentence is quoted in its place."""
 
 
 def restates(text: str, question: str) -> bool:
@@ -190,12 +195,14 @@ def evidence_claim(question: str, hits: list[Hit], embedder: Embedder,
     return None
 
 
-def instead_of_restating(result: Answer, embedder: Embedder, vector: Any = None) -> Answer:
-    """A model answer that only restated the question is replaced by the best evidence sentence
-    of the passages, quoted and cited: they passed the similarity gate (``min_score``), which is
-    what decides whether the documents hold evidence, and a quote claims nothing they do not
-    say. ``note`` says so."""
-    if not result.reason.startswith(RESTATES):
+def quote_instead(result: Answer, embedder: Embedder, vector: Any = None) -> Answer:
+    """A model answer rejected for a ``QUOTABLE`` reason — it only restated the question (a
+    small model's usual reply when it finds nothing), the passages do not support it, or there
+    was none — is replaced by the best evidence sentence of the passages, quoted word for word
+    and cited: the passages passed the similarity gate (``min_score``), which is what decides
+    whether the documents hold evidence, and a quote claims nothing they do not say. ``note``
+    says so. A reply that asked for tools stays declined."""
+    if not result.declined or not result.reason.startswith(QUOTABLE):
         return result
     claim = evidence_claim(result.question, result.passages, embedder, vector)
     if claim is not None:
@@ -224,12 +231,12 @@ def _claims(completion: Completion, hits: list[Hit], offered: dict[str, int] | N
     if offered and text in offered:
         source = offered[text]  # a quoted sentence is cited to the passage it was taken from
     if not text:
-        return [], "the model gave no answer"
+        return [], NO_ANSWER
     if question and not offered and restates(text, question):
         return [], f"{RESTATES} ({text!r:.60})"
     cited = supporting_passages(text, hits, source if isinstance(source, int) else 0)
     if not cited:
-        return [], f"the answer {text!r:.60} is not supported by any passage"
+        return [], f"{UNSUPPORTED} ({text!r:.60})"
     return [Claim(text, cited)], ""
 
 

@@ -24,14 +24,16 @@ from ..models.prompts import template
 from ..types import Message, ToolCall
 from .answer import (
     MIN_SCORE,
+    NO_ANSWER,
     QUOTES,
     RESTATES,
+    UNSUPPORTED,
     Answer,
     Claim,
     answer,
     answer_schema,
-    instead_of_restating,
     quote,
+    quote_instead,
     restates,
     retrieve,
     supporting_passages,
@@ -97,22 +99,22 @@ def ask(question: str, kb: KnowledgeBase, model: ChatModel, *, k: int = 3,
     run = agent.run(seed(question, hits))
     result.run = run
     result.claims, result.reason = _claims(run, hits, question)
-    return instead_of_restating(result, kb.embedder)
+    return quote_instead(result, kb.embedder)
 
 
 def _claims(run: RunResult, hits: list[Hit], question: str) -> tuple[list[Claim], str]:
     reply = run.answer if isinstance(run.answer, dict) else None
     if not run.done or reply is None:
-        return [], f"the agent gave no answer ({run.stop_reason}: {run.detail})"
+        return [], f"{NO_ANSWER} ({run.stop_reason}: {run.detail})"
     text, source = str(reply.get("answer", "")).strip(), reply.get("source", 0)
     if not text:
-        return [], "the agent gave an empty answer"
+        return [], f"{NO_ANSWER} (an empty one)"
     if restates(text, question):
         return [], f"{RESTATES} ({text!r:.60})"
     seen = hits + [h for h in _read(run) if all(h.chunk_id != x.chunk_id for x in hits)]
     cited = supporting_passages(text, seen, source if isinstance(source, int) else 0)
     if not cited:
-        return [], f"the answer {text!r:.60} is not supported by any passage"
+        return [], f"{UNSUPPORTED} ({text!r:.60})"
     return [Claim(text, cited)], ""
 
 

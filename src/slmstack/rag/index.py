@@ -73,6 +73,19 @@ def check_embedder(location: str, recorded: str | None, has_chunks: bool,
     return recorded if unrecorded else None
 
 
+def embedder_record(db: Any, chunks_table: str) -> tuple[str | None, bool]:
+    """(the embedder name an index's ``kb_meta`` records, whether the index holds chunks)."""
+    row = db.execute("SELECT value FROM kb_meta WHERE key = 'embedder'").fetchone()
+    has_chunks = db.execute(f"SELECT 1 FROM {chunks_table} LIMIT 1").fetchone() is not None
+    return (str(row[0]) if row is not None else None), has_chunks
+
+
+def recorded_name(recorded: str | None, has_chunks: bool) -> str | None:
+    """The embedder whose vectors an index holds: the recorded one, the legacy one for chunks
+    from before the record, None for a new index nobody has claimed."""
+    return recorded or (LEGACY_EMBEDDER if has_chunks else None)
+
+
 def embed_text(heading: str, text: str) -> str:
     """What gets embedded for a chunk: its heading path, then its text."""
     return f"{heading}\n{text}" if heading else text

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from ..errors import BackendUnavailable, UserError
-from .index import LEGACY_EMBEDDER, check_embedder
+from .index import check_embedder, embedder_record, recorded_name
 from .records import Chunk, DocumentMeta, Filters, Hit
 from .text import terms
 
@@ -61,19 +61,13 @@ class PgIndex:
         self.use_embedder(embedder)
 
     def recorded_embedder(self) -> str | None:
-        """The name of the embedder whose vectors the index holds (None: new and unclaimed)."""
-        row = self.db.execute("SELECT value FROM kb_meta WHERE key = 'embedder'").fetchone()
-        if row is not None:
-            return str(row[0])
-        has_chunks = self.db.execute("SELECT 1 FROM kb_chunks LIMIT 1").fetchone() is not None
-        return LEGACY_EMBEDDER if has_chunks else None
+        """The name of the embedder whose vectors the index holds (None: new, unclaimed)."""
+        return recorded_name(*embedder_record(self.db, "kb_chunks"))
 
     def use_embedder(self, name: str | None) -> None:
         """Claim the index for embedder ``name`` (recorded when new); raises when the index
         holds another embedder's vectors."""
-        row = self.db.execute("SELECT value FROM kb_meta WHERE key = 'embedder'").fetchone()
-        has_chunks = self.db.execute("SELECT 1 FROM kb_chunks LIMIT 1").fetchone() is not None
-        new = check_embedder(self.location, row and row[0], has_chunks, name)
+        new = check_embedder(self.location, *embedder_record(self.db, "kb_chunks"), name)
         if new is not None:
             self.db.execute("INSERT INTO kb_meta VALUES ('embedder', %s) ON CONFLICT DO NOTHING",
                             (new,))

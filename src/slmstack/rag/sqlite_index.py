@@ -26,7 +26,7 @@ from typing import Any
 from ..errors import UserError
 from . import bm25
 from .densecache import DEFAULT_MAX_ROWS, DenseCache
-from .index import LEGACY_EMBEDDER, check_embedder
+from .index import check_embedder, embedder_record, recorded_name
 from .records import Chunk, DocumentMeta, Filters, Hit
 from .sparsecache import DEFAULT_MAX_POSTINGS, SparseCache
 from .text import terms
@@ -128,20 +128,13 @@ class SQLiteIndex:
         self.use_embedder(self.embedder)
 
     def recorded_embedder(self) -> str | None:
-        """The name of the embedder whose vectors the index holds (None: a new, empty index
-        nobody has claimed yet)."""
-        row = self.db.execute("SELECT value FROM kb_meta WHERE key='embedder'").fetchone()
-        if row is not None:
-            return str(row[0])
-        has_chunks = self.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
-        return LEGACY_EMBEDDER if has_chunks else None
+        """The name of the embedder whose vectors the index holds (None: new, unclaimed)."""
+        return recorded_name(*embedder_record(self.db, "chunks"))
 
     def use_embedder(self, name: str | None) -> None:
         """Claim the index for embedder ``name`` (recorded when new); raises when the index
         holds another embedder's vectors."""
-        recorded = self.db.execute("SELECT value FROM kb_meta WHERE key='embedder'").fetchone()
-        has_chunks = self.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
-        new = check_embedder(self.location, recorded and recorded[0], has_chunks, name)
+        new = check_embedder(self.location, *embedder_record(self.db, "chunks"), name)
         if new is not None:
             self.db.execute("INSERT OR IGNORE INTO kb_meta VALUES ('embedder', ?)", (new,))
 
