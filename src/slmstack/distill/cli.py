@@ -20,7 +20,7 @@ TracesOpt = Annotated[Path | None, typer.Option("--traces", help="JSON-lines Cal
 RoutingOpt = Annotated[
     Path | None, typer.Option("--routing", help="routing-table versions JSON (without --store)")
 ]
-CfgOpt = Annotated[Path | None, typer.Option("--config", help="TOML with a [distill] table")]
+CfgOpt = Annotated[Path | None, typer.Option("--config", help="TOML with a distill table")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="redo the stage even if finished")]
 VerifyOpt = Annotated[bool, typer.Option(
     "--verify", help="score replies with the process verifier (rules + step classifier)")]

@@ -18,9 +18,11 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True, help="Knowledge base: index documents, search them.")
 
 DbOpt = Annotated[str | None, typer.Option(
-    "--db", help="index file (SQLite) or postgresql:// URL [default: [rag] db, .slmstack/kb.db]")]
+    "--db", help="index file (SQLite) or postgresql:// URL (default: rag.db in slmstack.toml, "
+                 "else .slmstack/kb.db)")]
 PrecisionOpt = Annotated[str | None, typer.Option(
-    help="embedder of a new index: float32 | int8 [default: [rag] precision, float32]; an "
+    help="embedder of a new index: float32 | int8 (default: rag.precision in slmstack.toml, "
+         "else float32); an "
          "existing index keeps the one it was built with")]
 KOpt = Annotated[int, typer.Option("-k", help="how many results")]
 
