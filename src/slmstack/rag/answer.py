@@ -230,11 +230,20 @@ def _claims(completion: Completion, hits: list[Hit], offered: dict[str, int] | N
     source, text = reply.get("source", 0), str(reply.get("answer", "")).strip()
     if offered and text in offered:
         source = offered[text]  # a quoted sentence is cited to the passage it was taken from
+    # a quoted sentence (offered) cannot restate the question: the check is for free answers
+    return checked_claim(text, source, hits, "" if offered else question)
+
+
+def checked_claim(text: str, source: Any, passages: list[Hit], question: str = ""
+                  ) -> tuple[list[Claim], str]:
+    """A model's answer ``text`` (citing passage number ``source``) as a claim cited to the
+    ``passages`` that support it, or no claim and the ``QUOTABLE`` reason: empty, only
+    restating ``question`` (when given), or supported by no passage."""
     if not text:
         return [], NO_ANSWER
-    if question and not offered and restates(text, question):
+    if question and restates(text, question):
         return [], f"{RESTATES} ({text!r:.60})"
-    cited = supporting_passages(text, hits, source if isinstance(source, int) else 0)
+    cited = supporting_passages(text, passages, source if isinstance(source, int) else 0)
     if not cited:
         return [], f"{UNSUPPORTED} ({text!r:.60})"
     return [Claim(text, cited)], ""

@@ -26,17 +26,14 @@ from .answer import (
     MIN_SCORE,
     NO_ANSWER,
     QUOTES,
-    RESTATES,
-    UNSUPPORTED,
     Answer,
     Claim,
     answer,
     answer_schema,
+    checked_claim,
     quote,
     quote_instead,
-    restates,
     retrieve,
-    supporting_passages,
 )
 from .records import Filters, Hit
 from .search import KnowledgeBase
@@ -107,15 +104,8 @@ def _claims(run: RunResult, hits: list[Hit], question: str) -> tuple[list[Claim]
     if not run.done or reply is None:
         return [], f"{NO_ANSWER} ({run.stop_reason}: {run.detail})"
     text, source = str(reply.get("answer", "")).strip(), reply.get("source", 0)
-    if not text:
-        return [], f"{NO_ANSWER} (an empty one)"
-    if restates(text, question):
-        return [], f"{RESTATES} ({text!r:.60})"
     seen = hits + [h for h in _read(run) if all(h.chunk_id != x.chunk_id for x in hits)]
-    cited = supporting_passages(text, seen, source if isinstance(source, int) else 0)
-    if not cited:
-        return [], f"{UNSUPPORTED} ({text!r:.60})"
-    return [Claim(text, cited)], ""
+    return checked_claim(text, source, seen, question)
 
 
 def _read(run: RunResult) -> list[Hit]:

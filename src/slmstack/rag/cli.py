@@ -22,8 +22,7 @@ DbOpt = Annotated[str | None, typer.Option(
                  "else .slmstack/kb.db)")]
 PrecisionOpt = Annotated[str | None, typer.Option(
     help="embedder of a new index: float32 | int8 (default: rag.precision in slmstack.toml, "
-         "else float32); an "
-         "existing index keeps the one it was built with")]
+         "else float32); an existing index keeps the one it was built with")]
 KOpt = Annotated[int, typer.Option("-k", help="how many results")]
 
 

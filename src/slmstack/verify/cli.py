@@ -16,7 +16,8 @@ from typer.core import TyperGroup
 
 class _TraceFirst(TyperGroup):
     """``slmstack verify TRACE.json`` is ``slmstack verify check TRACE.json``: a first argument
-    that is no sub-command but a file (or ``-``) is the trace to check."""
+    that is no sub-command but a file, a ``.json``/``.jsonl`` name (a missing file then gets
+    ``check``'s error) or ``-`` is the trace to check."""
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and args[0] not in self.commands and (
