@@ -296,3 +296,54 @@ def test_ask_with_the_embedded_model_says_how_often(small_kb, embedded_model):
     result = ask("How often must the Zorblax pump be oiled?", small_kb, embedded_model)
     assert not result.declined, result.reason
     assert "month" in result.text and result.text.endswith("[pumps.md:Pumps]")
+
+
+PUMP_LOG = ("# Zorblax pump\n\nThe Zorblax pump must be oiled every month. Its housing was painted "
+            "in an old-fashioned fashion by the fitters. Spare seals are kept in cabinet four. The "
+            "pump was designed in Oslo. Visitors may see it on Fridays. The pump weighs 40 kg. "
+            "Its serial plate is on the left side. The fitters wear blue gloves.\n")
+
+
+@pytest.fixture(scope="module")
+def pump_kb(tmp_path_factory, embedder):
+    folder = tmp_path_factory.mktemp("pump")
+    (folder / "pump.md").write_text(PUMP_LOG)
+    kb = KnowledgeBase(open_index(":memory:"), embedder)
+    Ingester(kb).add([folder])
+    return kb
+
+
+def test_a_short_answer_stands_only_where_a_sentence_that_answers_says_it(pump_kb):
+    question = "How often must the Zorblax pump be oiled?"
+    kept = answer(question, pump_kb, ScriptedModel(['{"answer": "every month", "source": 1}']))
+    assert kept.text == "every month [pump.md:Zorblax pump]" and not kept.note
+    # "fashion" is in the passage, so passage-level support holds — but in a sentence about paint
+    word = answer(question, pump_kb, ScriptedModel(['{"answer": "fashion", "source": 1}']))
+    assert word.note.startswith(UNSUPPORTED) and "no sentence that answers" in word.note
+    assert word.text == "The Zorblax pump must be oiled every month. [pump.md:Zorblax pump]"
+    # the agent's answer is checked the same way
+    final = Completion(text="", tool_calls=[ToolCall(
+        name="final_answer", arguments={"answer": "fashion", "source": 1})])
+    agent = ask(question, pump_kb, ScriptedModel([final]))
+    assert agent.text == word.text and "no sentence that answers" in agent.note
+
+
+def test_the_quote_is_sought_beyond_the_passages_the_model_reads(tmp_path, embedder):
+    from slmstack.rag.answer import EVIDENCE_K, evidence
+
+    (tmp_path / "care.md").write_text("# Care\n\nOil the Gizmo pump monthly with SAE 30.\n")
+    (tmp_path / "log.md").write_text("# Gizmo pump oiling\n\nThe Gizmo pump oiling schedule is "
+                                     "kept by the plant team. The log sits in building four.\n")
+    kb = KnowledgeBase(open_index(":memory:"), embedder)
+    Ingester(kb).add([tmp_path])
+    question = "How often should the Gizmo pump be oiled?"
+    model = ScriptedModel(['{"answer": "How often should the pump be oiled", "source": 1}'])
+    result = answer(question, kb, model, k=1)
+    prompt = model.calls[0].messages[-1].content
+    assert prompt.count("<passage ") == 1  # the model reads k = 1 passage
+    assert 1 < len(result.passages) <= EVIDENCE_K  # the quote is sought in more
+    best = evidence(question, result.passages, embedder)[0]
+    assert best.passage == 1  # here the best sentence sits in the passage the model did not read
+    assert result.note.startswith(RESTATES)
+    assert result.claims[0].text == best.sentence
+    assert result.claims[0].passages[0].source == result.passages[1].source

@@ -75,3 +75,20 @@ def test_a_heading_with_nothing_under_it_is_a_chunk_of_its_own():
         ("Guide", "Empty part"), ("Next", "Body text."), ("Next", "Trailing")]
     # a heading with text under it is not repeated as a chunk
     assert [c.text for c in Chunker().chunk([Section("# A\n\n## B\n\ntext")])] == ["text"]
+
+
+def test_the_overlap_repeats_whole_sentences_never_a_fragment():
+    sentences = [f"Sentence {i} is long enough that the overlap cannot hold it, {'x' * 40}."
+                 for i in range(30)]
+    chunks = Chunker(max_chars=300, overlap=120).chunk([Section(" ".join(sentences))])
+    assert len(chunks) > 5
+    for c in chunks:
+        assert c.text.startswith("Sentence ")  # every chunk starts where a sentence starts
+    short = [f"Point {i} is short." for i in range(80)]
+    chunks = Chunker(max_chars=300, overlap=60).chunk([Section(" ".join(short))])
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        overlap = b.text.split("\n\n")[0]  # the repeated sentences, then the new piece
+        assert b.text.startswith("Point ") and a.text.endswith(overlap) and len(overlap) <= 60
+    code = "```\n" + "\n".join(f"value_{i} = compute({i})  # step" for i in range(40)) + "\n```"
+    chunks = Chunker(max_chars=300, overlap=80).chunk([Section(code)])
+    assert all(c.text.split("\n")[0].startswith(("value_", "```")) for c in chunks)

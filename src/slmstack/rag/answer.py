@@ -31,7 +31,16 @@ MIN_SCORE = 0.45
 MIN_SUPPORT = 0.8  # share of the answer's terms that must appear in the cited passage
 LEXICAL_WEIGHT = 0.5  # evidence score = cosine(question, "heading: sentence") + this × term share
 QUOTES = 3  # sentences offered to the model when it quotes
+EVIDENCE_K = 5  # passages searched for the best evidence sentence (the model reads the first k)
+SHORT = 3  # an answer of at most this many terms must sit in one of the QUOTES best sentences
 NOT_FOUND = "The knowledge base has no evidence for this question."
+
+
+@dataclass(frozen=True)
+class Evidence:
+    sentence: str
+    passage: int  # index into the hits
+    score: float
 
 
 @dataclass
@@ -48,11 +57,12 @@ class Claim:
 class Answer:
     question: str
     claims: list[Claim] = field(default_factory=list)
-    passages: list[Hit] = field(default_factory=list)
+    passages: list[Hit] = field(default_factory=list)  # retrieved, best first
     reason: str = ""  # why it declined, when it did
     note: str = ""  # what the answering did besides the model's reply (e.g. quoted evidence)
     completion: Completion | None = None  # the model's reply (direct answering)
     run: Any = None  # the agent's RunResult (``ask``)
+    ranked: list[Evidence] | None = None  # the passages' sentences, best evidence first
 
     @property
     def declined(self) -> bool:
@@ -98,13 +108,6 @@ def retrieve(kb: KnowledgeBase, question: str, k: int, filters: Filters | None =
     return rrf([dense, text], k), (dense[0].score if dense else 0.0)
 
 
-@dataclass(frozen=True)
-class Evidence:
-    sentence: str
-    passage: int  # index into the hits
-    score: float
-
-
 def evidence(question: str, hits: list[Hit], embedder: Embedder,
              vector: Any = None) -> list[Evidence]:
     """Every sentence of ``hits``, best evidence for ``question`` first: the cosine between the
@@ -130,18 +133,19 @@ def answer(question: str, kb: KnowledgeBase, model: ChatModel | None, *, k: int 
     """One constrained model call over the top ``k`` passages. ``quote_sentence``: the answer is
     one of the ``quotes`` sentences of those passages that are the best evidence for the
     question (:func:`evidence`), word for word (the schema's enum), cited to its passage. With
-    ``quotes=1`` there is nothing to choose: the best sentence is the answer, with no model call
-    (``model`` may be None)."""
+    ``quotes=1`` there is nothing to choose: the best sentence of the top ``EVIDENCE_K``
+    passages is the answer, with no model call (``model`` may be None)."""
     vector = kb.embedder.query(question)
-    hits, strength = retrieve(kb, question, k, filters, vector)
-    result = Answer(question, passages=hits)
+    found, strength = retrieve(kb, question, max(k, EVIDENCE_K), filters, vector)
+    hits = found[:k]  # what the model reads
+    result = Answer(question, passages=found)
     if not hits or strength < min_score:
         result.reason = f"best passage similarity {strength:.2f} < {min_score:.2f}"
         return result
     schema = answer_schema(len(hits))
     offered: dict[str, int] = {}  # quotable sentence -> its passage's number
     if quote_sentence and quotes == 1:  # nothing to choose: no model call
-        claim = evidence_claim(question, hits, kb.embedder, vector)
+        claim = evidence_claim(result, kb.embedder, vector)
         if claim is None:
             result.reason = "no sentence of the passages can be quoted"
         result.claims = [claim] if claim else []
@@ -185,26 +189,58 @@ def restates(text: str, question: str) -> bool:
     return all(t in asked for t in terms(text))
 
 
-def evidence_claim(question: str, hits: list[Hit], embedder: Embedder,
-                   vector: Any = None) -> Claim | None:
-    """The best evidence sentence of ``hits`` for ``question`` (:func:`evidence`), quoted word
-    for word and cited to its passage; None when no sentence can be quoted."""
-    for e in evidence(question, hits, embedder, vector):
+def ranked(result: Answer, embedder: Embedder, vector: Any = None) -> list[Evidence]:
+    """The sentences of ``result.passages``, best evidence first (:func:`evidence`; computed
+    once per answer)."""
+    if result.ranked is None:
+        result.ranked = evidence(result.question, result.passages, embedder, vector)
+    return result.ranked
+
+
+def evidence_claim(result: Answer, embedder: Embedder, vector: Any = None) -> Claim | None:
+    """The best evidence sentence of the answer's passages (:func:`evidence`), quoted word for
+    word and cited to its passage; None when no sentence can be quoted."""
+    for e in ranked(result, embedder, vector):
         if enum_safe(e.sentence):
-            return Claim(e.sentence, supporting_passages(e.sentence, hits, e.passage + 1))
+            return Claim(e.sentence,
+                         supporting_passages(e.sentence, result.passages, e.passage + 1))
     return None
+
+
+def short_answer_source(result: Answer, embedder: Embedder, vector: Any = None) -> list[Hit]:
+    """For a short model answer (a word or a name, at most ``SHORT`` terms): the passages of the
+    ``QUOTES`` best evidence sentences that hold it, best first — empty when none does. Found
+    somewhere in a passage, a word proves nothing ("fashion" is in many sentences); it answers
+    the question only when a sentence that answers it says it."""
+    claim = result.claims[0]
+    out: list[Hit] = []
+    for e in ranked(result, embedder, vector)[:QUOTES]:
+        hit = result.passages[e.passage]
+        if support(claim.text, e.sentence) >= MIN_SUPPORT and hit not in out:
+            out.append(hit)
+    return out
 
 
 def quote_instead(result: Answer, embedder: Embedder, vector: Any = None) -> Answer:
     """A model answer rejected for a ``QUOTABLE`` reason — it only restated the question (a
-    small model's usual reply when it finds nothing), the passages do not support it, or there
+    small model's usual reply when it finds nothing), the passages do not support it (a short
+    answer: no sentence that answers the question holds it, ``short_answer_source``), or there
     was none — is replaced by the best evidence sentence of the passages, quoted word for word
     and cited: the passages passed the similarity gate (``min_score``), which is what decides
     whether the documents hold evidence, and a quote claims nothing they do not say. ``note``
-    says so. A reply that asked for tools stays declined."""
+    says so. A reply that asked for tools stays declined. A short answer that stands is cited
+    to the passage of the sentence that says it."""
+    if len(result.claims) == 1 and len(terms(result.claims[0].text)) <= SHORT:
+        cited = short_answer_source(result, embedder, vector)
+        if cited:
+            result.claims[0].passages = cited[:2]
+        else:
+            result.reason = (f"{UNSUPPORTED} ({result.claims[0].text!r:.60}): no sentence that "
+                             "answers the question holds it")
+            result.claims = []
     if not result.declined or not result.reason.startswith(QUOTABLE):
         return result
-    claim = evidence_claim(result.question, result.passages, embedder, vector)
+    claim = evidence_claim(result, embedder, vector)
     if claim is not None:
         result.note = f"{result.reason}; the best evidence sentence is quoted instead"
         result.claims, result.reason = [claim], ""

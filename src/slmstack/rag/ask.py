@@ -23,6 +23,7 @@ from ..errors import UserError
 from ..models.prompts import template
 from ..types import Message, ToolCall
 from .answer import (
+    EVIDENCE_K,
     MIN_SCORE,
     NO_ANSWER,
     QUOTES,
@@ -83,8 +84,10 @@ def ask(question: str, kb: KnowledgeBase, model: ChatModel, *, k: int = 3,
     never callable while answering from documents."""
     from ..agent import Agent, Budgets
 
-    hits, strength = retrieve(kb, question, k, filters)
-    result = Answer(question, passages=hits)
+    vector = kb.embedder.query(question)
+    found, strength = retrieve(kb, question, max(k, EVIDENCE_K), filters, vector)
+    hits = found[:k]  # what the model reads first; a quote may come from any of ``found``
+    result = Answer(question, passages=found)
     if not hits or strength < min_score:
         result.reason = f"best passage similarity {strength:.2f} < {min_score:.2f}"
         return result
@@ -96,7 +99,7 @@ def ask(question: str, kb: KnowledgeBase, model: ChatModel, *, k: int = 3,
     run = agent.run(seed(question, hits))
     result.run = run
     result.claims, result.reason = _claims(run, hits, question)
-    return quote_instead(result, kb.embedder)
+    return quote_instead(result, kb.embedder, vector)
 
 
 def _claims(run: RunResult, hits: list[Hit], question: str) -> tuple[list[Claim], str]:

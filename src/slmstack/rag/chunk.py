@@ -1,6 +1,7 @@
 """Structure-aware chunking of markdown: headings start a chunk, paragraphs and fenced code blocks
 are packed whole up to ``max_chars``, long blocks are cut at sentence (prose) or line (code)
-boundaries, and a chunk that continues a section repeats the tail of the previous one (overlap).
+boundaries, and a chunk that continues a section repeats the last whole sentences of the previous
+one (overlap).
 Duplicate chunks inside a document are dropped by content hash."""
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Chunker:
     _bare: int = 0  # how many of the innermost open headings no chunk sits under yet
     _cur: list[str] = field(default_factory=list)
     _page: int | None = None
+    _code: bool = False  # the last piece added is code
 
     def chunk(self, sections: list[Section]) -> list[Chunk]:
         self._out, self._heads, self._cur, self._bare = [], [], [], 0
@@ -90,10 +92,11 @@ class Chunker:
             return
         for piece in _split(block, self.max_chars):
             if self._cur and _size(self._cur) + len(piece) > self.max_chars:
-                tail = _tail("\n\n".join(self._cur), self.overlap)
+                tail = _tail("\n\n".join(self._cur), self.overlap, self._code)
                 self._flush()
                 self._cur = [tail] if tail else []
             self._cur.append(piece)
+            self._code = block.code
 
     def _flush(self) -> None:
         text = "\n\n".join(self._cur).strip()
@@ -141,15 +144,25 @@ def _hard_wrap(unit: str, max_chars: int) -> list[str]:
     return [unit[i : i + max_chars] for i in range(0, len(unit), max_chars)] or [""]
 
 
-def _tail(text: str, n: int) -> str:
-    """The last ``n`` characters of ``text``, starting at a sentence or word boundary."""
-    if n <= 0 or len(text) <= n:
-        return "" if n <= 0 else text
-    tail = text[-n:]
-    cut = max(tail.find(". ") + 2 if ". " in tail else 0, 0)
-    if not cut:
-        cut = tail.find(" ") + 1
-    return tail[cut:].strip()
+_PROSE_BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n\s*\n")  # a sentence or paragraph starts
+_CODE_BOUNDARY = re.compile(r"\n+")  # a line starts
+
+
+def _tail(text: str, n: int, code: bool = False) -> str:
+    """The longest end of ``text`` of at most ``n`` characters that starts at a sentence or line
+    boundary: the overlap repeats whole sentences (or code lines), never a fragment — a quote
+    or a citation taken from the next chunk's first sentence is then a sentence the document
+    says (prose lines are wrapped mid-sentence, so a single line break is a boundary only in
+    ``code``). Empty when the last sentence alone is longer than ``n`` (it is whole in the
+    chunk before; chunks are packed from whole sentences)."""
+    if n <= 0:
+        return ""
+    if len(text) <= n:
+        return text
+    start = len(text) - n
+    bounds = (_CODE_BOUNDARY if code else _PROSE_BOUNDARY).finditer(text, max(start - 2, 0))
+    cut = next((m.end() for m in bounds if m.end() >= start), None)
+    return text[cut:].strip() if cut is not None else ""
 
 
 def _dedup(chunks: list[Chunk]) -> list[Chunk]:
