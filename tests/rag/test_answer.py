@@ -347,3 +347,18 @@ def test_the_quote_is_sought_beyond_the_passages_the_model_reads(tmp_path, embed
     assert result.note.startswith(RESTATES)
     assert result.claims[0].text == best.sentence
     assert result.claims[0].passages[0].source == result.passages[1].source
+
+
+def test_a_small_models_every_answer_must_sit_in_the_best_evidence(pump_kb):
+    from slmstack.rag.answer import small
+
+    question = "How often must the Zorblax pump be oiled?"
+    reply = '{"answer": "Its housing was painted in an old-fashioned fashion", "source": 1}'
+    large = ScriptedModel([reply])
+    kept = answer(question, pump_kb, large)  # size unknown: the passage holding it is enough
+    assert not small(large) and not kept.note and kept.text.startswith("Its housing")
+    tiny = ScriptedModel([reply])
+    tiny.profile = tiny.profile.replace(params_b=0.135)
+    replaced = answer(question, pump_kb, tiny)
+    assert small(tiny) and "no sentence that answers" in replaced.note
+    assert replaced.text == "The Zorblax pump must be oiled every month. [pump.md:Zorblax pump]"

@@ -73,6 +73,25 @@ def test_kb_tools_search_read_and_neighbours(docs_kb):
         search("x", k=50)
 
 
+def test_kb_tools_do_not_repeat_passages_the_model_already_has(docs_kb):
+    query = "pretty print nested data structures with a depth limit"
+    first = kb_tools(docs_kb)[0](query, k=3)
+    shown = {first[0]["chunk_id"]}
+    search, read, neighbours = kb_tools(docs_kb, shown=shown)
+    again = search(query, k=3)
+    assert [h["chunk_id"] for h in again] == [h["chunk_id"] for h in first]
+    assert again[0] == {"chunk_id": first[0]["chunk_id"], "citation": first[0]["citation"],
+                        "already_shown": True}  # a stub, not the text again
+    assert again[1]["text"] == first[1]["text"] and not again[1].get("already_shown")
+    assert shown == {h["chunk_id"] for h in first}  # what came back in full is now shown
+    assert all(h.get("already_shown") for h in search(query, k=3))
+    assert len(render(search(query, k=3))) < len(render(first)) / 4
+    assert read(first[0]["chunk_id"]).text == first[0]["text"]  # asked for by id: in full
+    around = neighbours(first[1]["chunk_id"], before=1, after=1)
+    assert [p.get("already_shown", False) for p in around].count(False) == len(
+        [p for p in around if p["chunk_id"] not in {h["chunk_id"] for h in first}])
+
+
 def test_every_pydocqa_evidence_is_in_a_chunk_of_its_source(docs_kb):
     from slmstack.evals.rag import load_questions
     from slmstack.rag.text import normalise

@@ -33,6 +33,7 @@ LEXICAL_WEIGHT = 0.5  # evidence score = cosine(question, "heading: sentence") +
 QUOTES = 3  # sentences offered to the model when it quotes
 EVIDENCE_K = 5  # passages searched for the best evidence sentence (the model reads the first k)
 SHORT = 3  # an answer of at most this many terms must sit in one of the QUOTES best sentences
+SMALL_B = 1.0  # models up to this many billion parameters: every answer is checked that way
 NOT_FOUND = "The knowledge base has no evidence for this question."
 
 
@@ -171,7 +172,7 @@ def answer(question: str, kb: KnowledgeBase, model: ChatModel | None, *, k: int 
     completion = model.complete(messages, schema=schema, max_tokens=160)
     result.completion = completion
     result.claims, result.reason = _claims(completion, hits, offered, question)
-    return quote_instead(result, kb.embedder, vector)
+    return quote_instead(result, kb.embedder, vector, every_answer=small(model))
 
 
 RESTATES = "the answer only restates the question"
@@ -207,11 +208,19 @@ def evidence_claim(result: Answer, embedder: Embedder, vector: Any = None) -> Cl
     return None
 
 
-def short_answer_source(result: Answer, embedder: Embedder, vector: Any = None) -> list[Hit]:
-    """For a short model answer (a word or a name, at most ``SHORT`` terms): the passages of the
-    ``QUOTES`` best evidence sentences that hold it, best first — empty when none does. Found
-    somewhere in a passage, a word proves nothing ("fashion" is in many sentences); it answers
-    the question only when a sentence that answers it says it."""
+def small(model: Any) -> bool:
+    """Whether ``model`` is a small one (≤ ``SMALL_B`` billion parameters, by its catalog
+    profile; unknown sizes are not): such models copy spans of the passages more or less at
+    random, so each of their answers must sit in one of the best evidence sentences."""
+    params = getattr(getattr(model, "profile", None), "params_b", 0.0) or 0.0
+    return 0 < params <= SMALL_B
+
+
+def answering_passages(result: Answer, embedder: Embedder, vector: Any = None) -> list[Hit]:
+    """The passages of the ``QUOTES`` best evidence sentences that hold the model's answer,
+    best first — empty when none does. Found somewhere in a passage, a word proves nothing
+    ("fashion" is in many sentences); it answers the question only when a sentence that answers
+    it says it."""
     claim = result.claims[0]
     out: list[Hit] = []
     for e in ranked(result, embedder, vector)[:QUOTES]:
@@ -221,17 +230,20 @@ def short_answer_source(result: Answer, embedder: Embedder, vector: Any = None) 
     return out
 
 
-def quote_instead(result: Answer, embedder: Embedder, vector: Any = None) -> Answer:
+def quote_instead(result: Answer, embedder: Embedder, vector: Any = None, *,
+                  every_answer: bool = False) -> Answer:
     """A model answer rejected for a ``QUOTABLE`` reason — it only restated the question (a
-    small model's usual reply when it finds nothing), the passages do not support it (a short
-    answer: no sentence that answers the question holds it, ``short_answer_source``), or there
+    small model's usual reply when it finds nothing), the passages do not support it, or there
     was none — is replaced by the best evidence sentence of the passages, quoted word for word
     and cited: the passages passed the similarity gate (``min_score``), which is what decides
     whether the documents hold evidence, and a quote claims nothing they do not say. ``note``
-    says so. A reply that asked for tools stays declined. A short answer that stands is cited
-    to the passage of the sentence that says it."""
-    if len(result.claims) == 1 and len(terms(result.claims[0].text)) <= SHORT:
-        cited = short_answer_source(result, embedder, vector)
+    says so. A reply that asked for tools stays declined.
+
+    A short answer (≤ ``SHORT`` terms), or with ``every_answer`` (a :func:`small` model's) any
+    answer, must also sit in one of the best evidence sentences (``answering_passages``); it is
+    then cited to that sentence's passage, else replaced like an unsupported one."""
+    if len(result.claims) == 1 and (every_answer or len(terms(result.claims[0].text)) <= SHORT):
+        cited = answering_passages(result, embedder, vector)
         if cited:
             result.claims[0].passages = cited[:2]
         else:

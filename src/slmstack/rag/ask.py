@@ -35,6 +35,7 @@ from .answer import (
     quote,
     quote_instead,
     retrieve,
+    small,
 )
 from .records import Filters, Hit
 from .search import KnowledgeBase
@@ -93,13 +94,14 @@ def ask(question: str, kb: KnowledgeBase, model: ChatModel, *, k: int = 3,
         return result
     # a small model's window holds a few passages: one call returns at most as many as the
     # first search did
-    agent = Agent(model, [*kb_tools(kb, max_k=k, max_around=1), *tools],
+    shown = {h.chunk_id for h in hits}  # a search that finds these says so, not their text
+    agent = Agent(model, [*kb_tools(kb, max_k=k, max_around=1, shown=shown), *tools],
                   output=answer_schema(len(hits)),
                   allow=KB_TOOLS, budgets=Budgets(max_steps=max_steps, max_output_tokens=160))
     run = agent.run(seed(question, hits))
     result.run = run
     result.claims, result.reason = _claims(run, hits, question)
-    return quote_instead(result, kb.embedder, vector)
+    return quote_instead(result, kb.embedder, vector, every_answer=small(model))
 
 
 def _claims(run: RunResult, hits: list[Hit], question: str) -> tuple[list[Claim], str]:
@@ -119,5 +121,6 @@ def _read(run: RunResult) -> list[Hit]:
             continue
         data = json.loads(step.output)
         for p in data if isinstance(data, list) else [data]:
-            out.append(Hit(p["chunk_id"], p["source"], p["text"], p["heading"], p["page"]))
+            if "text" in p:  # not a stub for a passage already shown
+                out.append(Hit(p["chunk_id"], p["source"], p["text"], p["heading"], p["page"]))
     return out

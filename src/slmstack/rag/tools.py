@@ -33,11 +33,32 @@ class Passage(BaseModel):
 
 
 def kb_tools(
-    kb: KnowledgeBase, *, max_k: int = 20, max_around: int = 5
+    kb: KnowledgeBase, *, max_k: int = 20, max_around: int = 5, shown: set[int] | None = None
 ) -> list[Callable[..., Any]]:
     """``[kb_search, kb_read, kb_neighbours]`` bound to ``kb``. ``max_k`` / ``max_around`` bound
     how many passages one call may return (the bounds are in the tools' schemas, so a
-    constrained model cannot ask for more): a small model's context holds only a few."""
+    constrained model cannot ask for more): a small model's context holds only a few.
+
+    ``shown``: the chunk ids the model already has in its transcript (e.g. the passages a run
+    starts from). A search or a neighbour call that finds one of them returns a stub
+    (``chunk_id``, ``citation``, ``"already_shown": true``) instead of its text again, and every
+    passage returned in full joins the set: a small model that repeats the search it was given
+    gets a short "nothing new" instead of the same passages re-quoted, which costs prompt time
+    and pushes the context to fold. ``kb_read`` always returns the text (it is asked for by id).
+    """
+
+    def out(hits: list[Hit]) -> list[dict[str, Any]]:
+        if shown is None:
+            return [Passage.of(h).model_dump() for h in hits]
+        rows = []
+        for h in hits:
+            if h.chunk_id in shown:
+                rows.append({"chunk_id": h.chunk_id, "citation": h.citation,
+                             "already_shown": True})
+            else:
+                shown.add(h.chunk_id)
+                rows.append(Passage.of(h).model_dump())
+        return rows
 
     def kb_search(
         query: str, k: int = min(5, max_k), path: str | None = None
@@ -51,8 +72,7 @@ def kb_tools(
         """
         if not 1 <= k <= max_k:
             raise ModelRetry(f"k must be between 1 and {max_k}, got {k!r}", "pass a smaller k")
-        hits = kb.search(query, k, "hybrid", Filters(path=path) if path else None)
-        return [Passage.of(h).model_dump() for h in hits]
+        return out(kb.search(query, k, "hybrid", Filters(path=path) if path else None))
 
     def kb_read(chunk_id: int) -> Passage:
         """Read one passage in full by its chunk_id (from kb_search).
@@ -80,7 +100,7 @@ def kb_tools(
         hits = kb.index.neighbours(chunk_id, before, after)
         if not hits:
             raise ModelRetry(f"no passage with chunk_id {chunk_id!r}", "use an id from kb_search")
-        return [Passage.of(h).model_dump() for h in hits]
+        return out(hits)
 
     # the bounds as schema constraints (real objects: these names are local, not module-level)
     kb_search.__annotations__["k"] = Annotated[int, Field(ge=1, le=max_k)]
