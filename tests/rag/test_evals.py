@@ -95,3 +95,23 @@ def test_pydocqa_dataset_is_well_formed():
     for c in cases:
         if c.answerable:
             assert (PYDOCQA / "docs" / c.source).is_file() and c.evidence
+
+
+def test_an_unknown_split_is_a_clear_error(tmp_path):
+    from slmstack.errors import UserError
+    from slmstack.evals.rag import load_questions
+
+    (tmp_path / "questions.jsonl").write_text(
+        '{"id": "a", "question": "q?", "answerable": false, "split": "dev"}\n'
+        '{"id": "b", "question": "r?", "answerable": false, "split": "exam"}\n')
+    assert [c.id for c in load_questions(tmp_path, "exam")] == ["b"]
+    assert len(load_questions(tmp_path, "all")) == 2
+    with pytest.raises(UserError, match="no split 'holdout'") as err:
+        load_questions(tmp_path, "holdout")
+    assert "dev, exam" in err.value.hint
+    (tmp_path / "bad.jsonl").write_text('{"id": "a", "question": "q", "answerable": true}\n{"id"')
+    with pytest.raises(UserError, match="line 2 of .* is not JSON"):
+        load_questions(tmp_path / "bad.jsonl")
+    (tmp_path / "bad.jsonl").write_text('{"id": "a", "question": "q?"}\n')
+    with pytest.raises(UserError, match="line 1 of .* lacks id, question, answerable"):
+        load_questions(tmp_path / "bad.jsonl")

@@ -39,6 +39,25 @@ class QACase:
     split: str = "test"
 
 
+REQUIRED = ("id", "question", "answerable")
+
+
+def _case(path: Path, n: int, line: str) -> QACase:
+    """One line of a question file, or a clear error naming the line and what it lacks."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"line {n} of {str(path)!r} is not JSON ({exc.msg})",
+                        "write one JSON object per line") from None
+    if not isinstance(row, dict) or any(k not in row for k in REQUIRED):
+        raise UserError(f"line {n} of {str(path)!r} lacks {', '.join(REQUIRED)}",
+                        "each question needs them; answerable ones also answer, source and "
+                        "evidence (see datasets/pydocqa/README.md)")
+    fields = set(QACase.__dataclass_fields__)
+    return QACase(**({"answer": None, "source": None, "evidence": None}
+                     | {k: v for k, v in row.items() if k in fields}))
+
+
 def load_questions(path: str | Path, split: str | None = None) -> list[QACase]:
     p = Path(path).expanduser()
     if p.is_dir():
@@ -46,9 +65,12 @@ def load_questions(path: str | Path, split: str | None = None) -> list[QACase]:
     if not p.is_file():
         raise UserError(f"question file {str(p)!r} does not exist",
                         "pass --data pointing at a dataset folder or its questions.jsonl")
-    fields = set(QACase.__dataclass_fields__)
-    rows = [json.loads(line) for line in p.read_text("utf-8").splitlines() if line.strip()]
-    cases = [QACase(**{k: v for k, v in r.items() if k in fields}) for r in rows]
+    cases = [_case(p, n, line) for n, line in enumerate(p.read_text("utf-8").splitlines(), 1)
+             if line.strip()]
+    splits = sorted({c.split for c in cases if c.split})
+    if split not in (None, "all", *splits):
+        raise UserError(f"{str(p)!r} has no split {split!r}",
+                        f"pass --split all or one of {', '.join(splits)}")
     return [c for c in cases if split in (None, "all", c.split)]
 
 

@@ -222,7 +222,9 @@ def eval_rag(
         "datasets/pydocqa"),
     db: Annotated[str, typer.Option("--db", help="index to build in")] = ":memory:",
     model: Annotated[str | None, typer.Option("--model", "-m", help="model URI")] = None,
-    split: Annotated[str, typer.Option(help="test | dev | holdout | holdout2 | all")] = "test",
+    split: Annotated[str, typer.Option(
+        help="a split of the dataset (pydocqa: dev, test, holdout, holdout2, holdout3) or all")
+    ] = "test",
     answers: Annotated[bool, typer.Option(help="also answer with the model")] = True,
     runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "agent",
     output: Annotated[Path | None, typer.Option("--out", help="write JSON here")] = None,
