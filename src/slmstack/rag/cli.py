@@ -163,7 +163,8 @@ def ask(
     question: Annotated[str, typer.Argument(help="the question")],
     db: DbOpt = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="model URI")] = None,
-    k: KOpt = 3,
+    k: Annotated[int, typer.Option(
+        "-k", help="passages the model reads (a quoted answer is sought in at least 5)")] = 3,
     runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "agent",
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     config: Annotated[Path | None, typer.Option("--config", help="slmstack.toml")] = None,
