@@ -362,3 +362,14 @@ def test_a_small_models_every_answer_must_sit_in_the_best_evidence(pump_kb):
     replaced = answer(question, pump_kb, tiny)
     assert small(tiny) and "no sentence that answers" in replaced.note
     assert replaced.text == "The Zorblax pump must be oiled every month. [pump.md:Zorblax pump]"
+
+
+def test_an_empty_question_is_a_clear_error_not_a_decline(small_kb):
+    from slmstack.errors import ModelRetry, UserError
+    from slmstack.rag.tools import kb_tools
+
+    for respond in (answer, ask):
+        with pytest.raises(UserError, match="the question is empty"):
+            respond("  \n", small_kb, ScriptedModel([]))
+    with pytest.raises(ModelRetry, match="query is empty"):
+        kb_tools(small_kb)[0]("")

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..errors import UserError
 from ..models.prompts import template
 from ..models.schema import enum_safe
 from ..types import Completion, Message
@@ -103,6 +104,8 @@ def quote(hit: Hit, number: int) -> str:
 def retrieve(kb: KnowledgeBase, question: str, k: int, filters: Filters | None = None,
              vector: Any = None) -> tuple[list[Hit], float]:
     """The top ``k`` hybrid passages and the best dense cosine (the evidence strength)."""
+    if not question.strip():
+        raise UserError("the question is empty", "ask something the documents could answer")
     vector = kb.embedder.query(question) if vector is None else vector
     dense = kb.index.search_vector(vector, kb.candidates, filters)
     text = kb.index.search_text(question, kb.candidates, filters)

@@ -125,9 +125,12 @@ def _search(query: str, db: str | None, k: int, mode: str, path: str | None,
     from rich.markup import escape
 
     from ..cli import out
+    from ..errors import UserError
     from .records import Filters
     from .tools import Passage
 
+    if not query.strip():
+        raise UserError("the search query is empty", "write what to look for")
     filters = Filters(path=path, kinds=kind or None, since=_date(since))
     hits = _kb(db, True, one_shot=True).search(query, k, mode, filters)
     if as_json:

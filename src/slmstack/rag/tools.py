@@ -70,6 +70,8 @@ def kb_tools(
             k: how many passages to return.
             path: only files whose path matches this glob, e.g. "*/contracts/*".
         """
+        if not query.strip():
+            raise ModelRetry("the query is empty", "write what to look for, in words")
         if not 1 <= k <= max_k:
             raise ModelRetry(f"k must be between 1 and {max_k}, got {k!r}", "pass a smaller k")
         return out(kb.search(query, k, "hybrid", Filters(path=path) if path else None))
