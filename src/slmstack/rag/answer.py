@@ -104,12 +104,26 @@ def quote(hit: Hit, number: int) -> str:
 def retrieve(kb: KnowledgeBase, question: str, k: int, filters: Filters | None = None,
              vector: Any = None) -> tuple[list[Hit], float]:
     """The top ``k`` hybrid passages and the best dense cosine (the evidence strength)."""
-    if not question.strip():
-        raise UserError("the question is empty", "ask something the documents could answer")
     vector = kb.embedder.query(question) if vector is None else vector
     dense = kb.index.search_vector(vector, kb.candidates, filters)
     text = kb.index.search_text(question, kb.candidates, filters)
     return rrf([dense, text], k), (dense[0].score if dense else 0.0)
+
+
+def gather(kb: KnowledgeBase, question: str, k: int, min_score: float,
+           filters: Filters | None) -> tuple[Answer, Any]:
+    """How every answer starts: the question's top ``max(k, EVIDENCE_K)`` passages in an
+    :class:`Answer` (the model reads the first ``k``; a quote may come from any of them),
+    declined with the reason when the best one is below ``min_score``, and the question's
+    vector. An empty question is an error, not a decline."""
+    if not question.strip():
+        raise UserError("the question is empty", "ask something the documents could answer")
+    vector = kb.embedder.query(question)
+    found, strength = retrieve(kb, question, max(k, EVIDENCE_K), filters, vector)
+    result = Answer(question, passages=found)
+    if not found[:k] or strength < min_score:
+        result.reason = f"best passage similarity {strength:.2f} < {min_score:.2f}"
+    return result, vector
 
 
 def evidence(question: str, hits: list[Hit], embedder: Embedder,
@@ -139,13 +153,10 @@ def answer(question: str, kb: KnowledgeBase, model: ChatModel | None, *, k: int 
     question (:func:`evidence`), word for word (the schema's enum), cited to its passage. With
     ``quotes=1`` there is nothing to choose: the best sentence of the top ``EVIDENCE_K``
     passages is the answer, with no model call (``model`` may be None)."""
-    vector = kb.embedder.query(question)
-    found, strength = retrieve(kb, question, max(k, EVIDENCE_K), filters, vector)
-    hits = found[:k]  # what the model reads
-    result = Answer(question, passages=found)
-    if not hits or strength < min_score:
-        result.reason = f"best passage similarity {strength:.2f} < {min_score:.2f}"
+    result, vector = gather(kb, question, k, min_score, filters)
+    if result.reason:
         return result
+    hits = result.passages[:k]  # what the model reads
     schema = answer_schema(len(hits))
     offered: dict[str, int] = {}  # quotable sentence -> its passage's number
     if quote_sentence and quotes == 1:  # nothing to choose: no model call
@@ -154,9 +165,9 @@ def answer(question: str, kb: KnowledgeBase, model: ChatModel | None, *, k: int 
             result.reason = "no sentence of the passages can be quoted"
         result.claims = [claim] if claim else []
         return result
-    if quote_sentence:
-        for e in evidence(question, hits, kb.embedder, vector):
-            if len(offered) < quotes and enum_safe(e.sentence):
+    if quote_sentence:  # the sentences of the passages the model reads
+        for e in ranked(result, kb.embedder, vector):
+            if e.passage < len(hits) and len(offered) < quotes and enum_safe(e.sentence):
                 offered.setdefault(e.sentence, e.passage + 1)
     passages = "\n\n".join(quote(h, i) for i, h in enumerate(hits, 1))
     if offered:
@@ -211,12 +222,11 @@ def evidence_claim(result: Answer, embedder: Embedder, vector: Any = None) -> Cl
     return None
 
 
-def small(model: Any) -> bool:
+def small(model: ChatModel) -> bool:
     """Whether ``model`` is a small one (≤ ``SMALL_B`` billion parameters, by its catalog
-    profile; unknown sizes are not): such models copy spans of the passages more or less at
-    random, so each of their answers must sit in one of the best evidence sentences."""
-    params = getattr(getattr(model, "profile", None), "params_b", 0.0) or 0.0
-    return 0 < params <= SMALL_B
+    profile; unknown sizes, 0, are not): such models copy spans of the passages more or less
+    at random, so each of their answers must sit in one of the best evidence sentences."""
+    return 0 < model.profile.params_b <= SMALL_B
 
 
 def answering_passages(result: Answer, embedder: Embedder, vector: Any = None) -> list[Hit]:

@@ -23,7 +23,6 @@ from ..errors import UserError
 from ..models.prompts import template
 from ..types import Message, ToolCall
 from .answer import (
-    EVIDENCE_K,
     MIN_SCORE,
     NO_ANSWER,
     QUOTES,
@@ -32,9 +31,9 @@ from .answer import (
     answer,
     answer_schema,
     checked_claim,
+    gather,
     quote,
     quote_instead,
-    retrieve,
     small,
 )
 from .records import Filters, Hit
@@ -85,13 +84,10 @@ def ask(question: str, kb: KnowledgeBase, model: ChatModel, *, k: int = 3,
     never callable while answering from documents."""
     from ..agent import Agent, Budgets
 
-    vector = kb.embedder.query(question)
-    found, strength = retrieve(kb, question, max(k, EVIDENCE_K), filters, vector)
-    hits = found[:k]  # what the model reads first; a quote may come from any of ``found``
-    result = Answer(question, passages=found)
-    if not hits or strength < min_score:
-        result.reason = f"best passage similarity {strength:.2f} < {min_score:.2f}"
+    result, vector = gather(kb, question, k, min_score, filters)
+    if result.reason:
         return result
+    hits = result.passages[:k]  # what the model reads first; a quote may come from any
     # a small model's window holds a few passages: one call returns at most as many as the
     # first search did
     shown = {h.chunk_id for h in hits}  # a search that finds these says so, not their text
