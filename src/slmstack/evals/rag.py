@@ -40,6 +40,7 @@ class QACase:
 
 
 REQUIRED = ("id", "question", "answerable")
+FIELDS = frozenset(QACase.__dataclass_fields__)
 
 
 def _case(path: Path, n: int, line: str) -> QACase:
@@ -53,9 +54,8 @@ def _case(path: Path, n: int, line: str) -> QACase:
         raise UserError(f"line {n} of {str(path)!r} lacks {', '.join(REQUIRED)}",
                         "each question needs them; answerable ones also answer, source and "
                         "evidence (see datasets/pydocqa/README.md)")
-    fields = set(QACase.__dataclass_fields__)
     return QACase(**({"answer": None, "source": None, "evidence": None}
-                     | {k: v for k, v in row.items() if k in fields}))
+                     | {k: v for k, v in row.items() if k in FIELDS}))
 
 
 def load_questions(path: str | Path, split: str | None = None) -> list[QACase]:

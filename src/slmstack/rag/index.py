@@ -61,16 +61,14 @@ def check_embedder(location: str, recorded: str | None, has_chunks: bool,
                    name: str | None) -> str | None:
     """The name to record for a new index (None: nothing to write). Raises when the index
     holds another embedder's vectors."""
-    unrecorded = recorded is None
-    if unrecorded:
-        recorded = LEGACY_EMBEDDER if has_chunks else name
-    if name is not None and recorded != name:
+    held = recorded_name(recorded, has_chunks)
+    if name is not None and held is not None and held != name:
         raise UserError(
-            f"index {location!r} holds vectors of the embedder {recorded!r}, not {name!r}",
+            f"index {location!r} holds vectors of the embedder {held!r}, not {name!r}",
             "open it with the embedder it was built with (e.g. Embedder(precision=...)), "
             "or index into a new --db",
         )
-    return recorded if unrecorded else None
+    return (held or name) if recorded is None else None
 
 
 def embedder_record(db: Any, chunks_table: str) -> tuple[str | None, bool]:
