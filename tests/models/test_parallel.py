@@ -96,7 +96,7 @@ def gcd(a: int, b: int) -> str:
 
 
 def test_a_call_that_only_reshuffles_used_values_is_not_added() -> None:
-    ask = "The gcd of 96 and 128, of 15 and 25, and of 40 and 60."
+    ask = "The gcd of 96 and 128, then 15 with 25, and finally 40 and 60."
     first = '{"tool_calls": [' + gcd(96, 128) + ", " + gcd(15, 25) + "]}"
     c = Continuing(first, [gcd(25, 128)]).complete(ask, tools=[GCD], parallel_tool_calls=True)
     assert len(c.tool_calls) == 2
@@ -210,3 +210,32 @@ def test_an_engine_that_continues_is_constrained_to_one_call_at_first() -> None:
     assert calls["maxItems"] == 1
     plain = Continuing(FIRST, None).prepare(ASK, tools=[WEATHER], parallel_tool_calls=True)
     assert plain.constraint["anyOf"][0]["properties"]["tool_calls"]["maxItems"] > 1
+
+
+# ---- records the request describes in repeating frames ---------------------------------------
+
+BMI = ToolSpec(
+    name="bmi",
+    description="Body mass index.",
+    parameters={"type": "object", "properties": {"kg": {"type": "number"},
+                                                 "m": {"type": "number"}},
+                "required": ["kg", "m"]},
+)
+
+
+def bmi(kg: float, m: float) -> str:
+    return json.dumps({"name": "bmi", "arguments": {"kg": kg, "m": m}})
+
+
+def test_records_in_repeating_frames_replace_the_single_call_without_the_model() -> None:
+    ask = ("Ines weighs 58 kilograms and is 1.62 meters tall; Tomas weighs 81 kilograms and is "
+           "1.84 meters tall. What are their BMIs, and the weather in Paris?")
+    first = '{"tool_calls": [' + call("Paris") + ", " + bmi(58, 1.62) + "]}"
+    model = Continuing(first, None)  # cannot continue: the records come from the request
+    c = model.complete(ask, tools=[WEATHER, BMI], parallel_tool_calls=True)
+    assert [(t.name, t.arguments) for t in c.tool_calls] == [
+        ("get_weather", {"city": "Paris"}), ("bmi", {"kg": 58, "m": 1.62}),
+        ("bmi", {"kg": 81, "m": 1.84})]
+    assert c.usage.output_tokens == 10
+    one = Continuing(first, None).complete(ask, tools=[WEATHER, BMI], parallel_tool_calls=False)
+    assert len(one.tool_calls) == 2

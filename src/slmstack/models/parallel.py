@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ToolCallError
 from ..types import ToolCall
-from . import fanout, grounding, toolcalls
+from . import fanout, frames, grounding, toolcalls
 from .schema import MAX_PARALLEL_CALLS, call_schema
 
 if TYPE_CHECKING:
@@ -78,7 +78,10 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
 
 def _fan_out(req: Request, calls: list[ToolCall], head: str) -> tuple[str, bool]:
     """Calls for the other items of the lists the model's calls' arguments start
-    (``fanout``), appended to ``calls`` and ``head``; whether any was added."""
+    (``fanout``), appended to ``calls`` and ``head``; then, for a tool whose calls no list
+    grew, one call per record the request describes in repeating frames (``frames``) in place
+    of the model's calls to it when there are more records than those calls. Returns the head
+    and whether any call was added."""
     grown, text = False, _user_text(req)
     fanned = [(call, new) for call in list(calls) for new in fanout.fan_out(call, text)[1:]]
     for call, new in fanned:
@@ -87,14 +90,38 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str) -> tuple[str, bool]
                 c.name == new.name and c.arguments.get(k) == new.arguments[k]
                 for c in calls for k in varied):
             continue
-        try:
-            new = toolcalls.validate_call(new, req.tools, [])
-        except ToolCallError:
+        new = _checked(new, req)
+        if new is None:
             continue
         calls.append(new)
-        body = json.dumps({"name": new.name, "arguments": new.arguments}, ensure_ascii=False)
-        head, grown = f"{head}, {body}", True
+        head, grown = f"{head}, {_body(new)}", True
+    fanned_tools = {call.name for call, _ in fanned}
+    for name in dict.fromkeys(c.name for c in calls):
+        mine = [c for c in calls if c.name == name]
+        if name in fanned_tools:
+            continue
+        recs = [_checked(r, req) for r in frames.records(mine[0], text)]
+        if len(recs) <= len(mine) or None in recs \
+                or len(calls) - len(mine) + len(recs) > MAX_PARALLEL_CALLS:
+            continue
+        at = calls.index(mine[0])
+        rest = [c for c in calls if c.name != name]
+        calls[:] = rest[:at] + [r for r in recs if r is not None] + rest[at:]
+        grown = True
+    if grown:
+        head = head[:head.index("[") + 1] + " " + ", ".join(_body(c) for c in calls)
     return head, grown
+
+
+def _checked(call: ToolCall, req: Request) -> ToolCall | None:
+    try:
+        return toolcalls.validate_call(call, req.tools, [])
+    except ToolCallError:
+        return None
+
+
+def _body(call: ToolCall) -> str:
+    return json.dumps({"name": call.name, "arguments": call.arguments}, ensure_ascii=False)
 
 
 def _open_list(text: str) -> str | None:

@@ -1,0 +1,204 @@
+"""One call per record of a request that describes several records in the same words.
+
+"John weighs 85 kilograms and is 1.8 meters tall … Sarah weighs 60 kilograms and is 1.65 meters
+tall … Mike weighs 75 kilograms and is 1.7 meters tall": the request repeats one frame
+("weighs _ kilograms", "is _ meters") once per record. A small model writes the call for the
+first record only. When the values of its call sit in such frames, the calls for every record
+are read from the request: the k-th record takes the k-th value written in each repeating frame
+(in the order of the text); arguments whose frame does not repeat keep the model's value.
+
+A value's frame is the word (or sign) just before it and the one just after it ("of _ seconds"),
+or, for a number, the two words before it when they say what it is ("user ID _"). Only frames
+that repeat with the same words count. The records are used only when they are unambiguous:
+every repeating argument has the same number of values, the records follow one another in the
+text (all of record k before record k+1), and no value serves two arguments. Lists written as
+lists ("5, 10 and 15") are ``fanout``'s; booleans and structured values are never varied.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..types import ToolCall
+
+__all__ = ["records"]
+
+_TOKEN = re.compile(
+    r"(?P<num>(?<![\w.])-?[$€£¥]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    r"(?:%|(?!\w|\.\d)))"
+    r"|(?P<word>[A-Za-z\d](?:[A-Za-z\d]|['-](?=[A-Za-z\d]))*)"
+    r"|(?P<sign>[^\sA-Za-z\d])"
+)
+_CLAUSE_END = frozenset(".;?!")
+_PAUSE = frozenset(",.;?!")  # as the sign after a value, any of these ends its frame alike
+_WEAK = frozenset(
+    "a an the of to in on at for with and or but by from as is are was were be it its this that "
+    "these those then also each".split())
+"""Words too common to say alone what a number is (a two-word frame needs another word)."""
+_MAX_TEXT_WORDS = 4
+_MAX_RECORDS = 8
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str  # num | word | sign
+    text: str
+    start: int
+    end: int
+
+    @property
+    def key(self) -> str:
+        low = self.text.lower()
+        if self.kind == "sign":
+            return "|" if low in _PAUSE else low
+        return low[:-1] if self.kind == "word" and len(low) > 3 and low.endswith("s") else low
+
+    def number(self) -> float | None:
+        if self.kind != "num":
+            return None
+        body = self.text.lstrip("-$€£¥").rstrip("%").replace(",", "")
+        value = float(body)
+        return -value if self.text.startswith("-") else value
+
+
+def records(call: ToolCall, text: str) -> list[ToolCall]:
+    """``call`` once per record ``text`` describes in repeating frames (the first record
+    first); [] when the request repeats no frame of ``call``'s values, or not unambiguously."""
+    text = text[:20000]
+    toks = [_Tok(m.lastgroup or "sign", m.group(), m.start(), m.end())
+            for m in _TOKEN.finditer(text)]
+    anchors: dict[str, tuple[int, int]] = {}  # argument -> token span of its value
+    for key, value in call.arguments.items():
+        span = _locate(toks, value)
+        if span is not None:
+            anchors[key] = span
+    taken = {i for a, b in anchors.values() for i in range(a, b)}
+    fillers: dict[str, list[tuple[int, Any]]] = {}  # argument -> (token index, value) in order
+    for key, (a, b) in anchors.items():
+        value = call.arguments[key]
+        found = [(a, value)]
+        for i, j, other in _siblings(toks, a, b, value, text):
+            if not any(n in taken for n in range(i, j)):
+                found.append((i, other))
+        if len(found) >= 2:
+            fillers[key] = sorted(found, key=lambda f: f[0])
+    if not fillers:
+        return []
+    counts = {len(f) for f in fillers.values()}
+    if len(counts) != 1:
+        return []
+    n = counts.pop()
+    if n > _MAX_RECORDS:
+        return []
+    positions = [f[0] for fs in fillers.values() for f in fs]
+    if len(set(positions)) != len(positions):
+        return []  # one value read for two arguments
+    for k in range(n - 1):  # record k lies wholly before record k + 1
+        if max(fs[k][0] for fs in fillers.values()) > min(fs[k + 1][0] for fs in fillers.values()):
+            return []
+    if _strays(toks, call, anchors, fillers, positions):
+        return []
+    out = [ToolCall(name=call.name,
+                    arguments={**call.arguments, **{key: fs[k][1] for key, fs in fillers.items()}})
+           for k in range(n)]
+    return out if len({repr(sorted(c.arguments.items())) for c in out}) == n else []
+
+
+def _strays(toks: list[_Tok], call: ToolCall, anchors: dict[str, tuple[int, int]],
+            fillers: dict[str, list[tuple[int, Any]]], positions: list[int]) -> bool:
+    """Whether the later records leave a value of the kind the call's arguments take unread:
+    "36 and 48, … 60 and 96" with only the first number's frame repeating would copy 48 into
+    the second record; "in Paris, in Rome and in Oslo" read as Paris and Oslo skips Rome. A
+    record read in part is no record."""
+    located = [call.arguments[k] for k in anchors]
+    numbers = any(isinstance(v, int | float) and not isinstance(v, bool) for v in located)
+    texts = any(isinstance(v, str) for v in located)
+    read = set(positions) | {i for a, b in anchors.values() for i in range(a, b)}
+    for f in fillers.values():  # the tokens of text values read
+        read |= {i for i, v in f if isinstance(v, str)
+                 for i in range(i, i + len(list(_TOKEN.finditer(v))))}
+    start = max(fs[0][0] for fs in fillers.values()) + 1  # after the first record
+    for i in range(start, len(toks)):
+        t = toks[i]
+        if i in read:
+            continue
+        if numbers and t.kind == "num":
+            return True
+        if texts and t.kind == "word" and t.text[0].isupper() and t.text != "I" \
+                and i >= 1 and toks[i - 1].text not in _CLAUSE_END:
+            return True
+        if texts and t.kind == "sign" and t.text in "'\"" and i + 1 < len(toks) \
+                and toks[i + 1].kind == "word" and i + 1 not in read \
+                and any(x.text == t.text for x in toks[i + 2:i + 2 + _MAX_TEXT_WORDS]):
+            return True  # an unread quoted value
+    return False
+
+
+def _locate(toks: list[_Tok], value: Any) -> tuple[int, int] | None:
+    """The first token span that writes ``value`` (a number or a short text)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        for i, t in enumerate(toks):
+            if _same_number(t, float(value)):
+                return i, i + 1
+        return None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    want = [m.group().lower() for m in _TOKEN.finditer(value)]
+    if not want or len(want) > _MAX_TEXT_WORDS:
+        return None
+    for i in range(len(toks) - len(want) + 1):
+        if [t.text.lower() for t in toks[i:i + len(want)]] == want:
+            return i, i + len(want)
+    return None
+
+
+def _same_number(tok: _Tok, value: float) -> bool:
+    got = tok.number()
+    if got is None:
+        return False
+    if math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-9):
+        return True
+    return tok.text.endswith("%") and math.isclose(got / 100, value, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _siblings(toks: list[_Tok], a: int, b: int, value: Any, text: str):
+    """Other values written in the frame of ``toks[a:b]``: (start, end, value) each."""
+    before = toks[a - 1].key if a >= 1 else None
+    after = toks[b].key if b < len(toks) else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        pair = (toks[a - 2].key, before) if a >= 2 else None
+        strong_pair = pair is not None and all(toks[x].kind == "word" for x in (a - 2, a - 1)) \
+            and not set(pair) <= _WEAK
+        percent = toks[a].text.endswith("%")
+        written = toks[a].number() or 0.0
+        scale = 0.01 if percent and not math.isclose(written, float(value)) else 1.0
+        for i, t in enumerate(toks):
+            if i == a or t.kind != "num" or t.text.endswith("%") != percent:
+                continue
+            near = (before is not None and after is not None and i >= 1 and i + 1 < len(toks)
+                    and toks[i - 1].key == before and toks[i + 1].key == after)
+            named = strong_pair and i >= 2 and (toks[i - 2].key, toks[i - 1].key) == pair
+            number = t.number()
+            if (near or named) and number is not None:
+                number *= scale
+                yield i, i + 1, (int(number) if isinstance(value, int) and number.is_integer()
+                                 else number)
+        return
+    if before is None or after is None or before in _CLAUSE_END or after in _CLAUSE_END:
+        return
+    for i in range(1, len(toks)):
+        if i == a or toks[i - 1].key != before:
+            continue
+        for j in range(i + 1, min(i + _MAX_TEXT_WORDS, len(toks)) + 1):
+            if j < len(toks) and toks[j].key == after:
+                words = toks[i:j]
+                if all(w.kind != "sign" for w in words) and not any(w.key in _WEAK for w in words):
+                    yield i, j, text[words[0].start:words[-1].end]
+                break
+            if j < len(toks) and toks[j].kind == "sign":
+                break
