@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slmstack.models.frames import records
+from slmstack.models.frames import choices, records
 from slmstack.types import ToolCall
 
 
@@ -73,3 +73,64 @@ def test_records_that_would_skip_a_value_of_their_kind_are_not_read() -> None:
     # only the first number's frame repeats: the second record would copy 48, leaving 96 unread
     text = "Ann picked 36 and 48; Bo picked 60 or maybe 96. Find the gcd of each pair."
     assert args(text, a=36, b=48) == []
+
+
+def test_a_numbers_name_decides_when_two_arguments_share_a_frame() -> None:
+    text = ("The first plot has a width of 12 meters and a depth of 15 meters. The second plot "
+            "has a width of 18 meters and a depth of 24 meters.")
+    assert args(text, width=12, depth=15) == [{"width": 12, "depth": 15},
+                                              {"width": 18, "depth": 24}]
+
+
+def test_a_text_frame_must_say_something_and_keep_the_values_case() -> None:
+    # "and _ ." frames nothing: "you can transfer" is no second city
+    text = "The distance between two cities, Lyon and Nantes, by train and you can transfer."
+    assert args(text, a="Lyon", b="Nantes") == []
+    text = "Compare the Alpine model in 2019 with the Brenner model in 2020."
+    assert args(text, model="Alpine", year=2019) == [{"model": "Alpine", "year": 2019},
+                                                     {"model": "Brenner", "year": 2020}]
+    text = "Sort the red pens in the box, and then the cheap pens in the box."
+    assert args(text, item="Red") == []  # a capitalised value wants a capitalised sibling
+    assert args("Ship 'Blue Lake' today, and 'Iron Hill' tomorrow.", name="Blue Lake") == [
+        {"name": "Blue Lake"}, {"name": "Iron Hill"}]
+
+
+def test_an_unread_quoted_value_leaves_the_records_unread() -> None:
+    text = "Book a room in oslo for 2 nights, then one in 'bergen' for 3 nights."
+    assert args(text, city="oslo", nights=2) == []
+    text = "Book a room in oslo for 2 nights, then one more for 3 nights."
+    assert args(text, city="oslo", nights=2) == [{"city": "oslo", "nights": 2},
+                                                 {"city": "oslo", "nights": 3}]
+
+
+def chosen(text: str, enum: list[str], **first: object) -> list[object]:
+    params = {"type": "object", "properties": {"mode": {"type": "string", "enum": enum}}}
+    got = choices(ToolCall(name="f", arguments=dict(first)), params, text)
+    return [c.arguments["mode"] for c in got]
+
+
+def test_an_enum_argument_is_repeated_for_each_choice_the_request_names() -> None:
+    modes = ["easy", "normal", "hard", "six_months"]
+    text = "Start a game in hard mode on level 3, then the same level in easy mode."
+    assert chosen(text, modes, mode="easy", level=3) == ["hard", "easy"]  # the request's order
+    assert chosen("Report for the last six months and the normal view.", modes,
+                  mode="normal") == ["six_months", "normal"]
+    # one choice named, or the call's own value not among them: nothing to repeat
+    assert chosen("Start a game in hard mode.", modes, mode="hard") == []
+    assert chosen("Hard or easy, whichever.", modes, mode="normal") == []
+    # a choice another argument already uses is that argument's, not a second call's
+    assert chosen("Convert from easy to hard.", modes, mode="easy", target="hard") == []
+
+
+def test_choices_differing_only_in_case_are_matched_exactly_and_inner_ones_do_not_count() -> None:
+    assert chosen("The genotypes AA and Aa, please.", ["AA", "Aa", "aa"], mode="AA") == [
+        "AA", "Aa"]
+    assert chosen("Only items in Like New condition.", ["New", "Like New"], mode="New") == []
+
+
+def test_values_another_tools_call_uses_are_not_read_as_records() -> None:
+    text = "Find the gcd of 96 and 128, and the lcm of 15 and 25."
+    gcd = ToolCall(name="gcd", arguments={"a": 96, "b": 128})
+    lcm = ToolCall(name="lcm", arguments={"a": 15, "b": 25})
+    assert records(gcd, text, [lcm]) == []
+    assert len(records(gcd, text)) == 2  # alone, the frames would read two gcd records

@@ -239,3 +239,34 @@ def test_records_in_repeating_frames_replace_the_single_call_without_the_model()
     assert c.usage.output_tokens == 10
     one = Continuing(first, None).complete(ask, tools=[WEATHER, BMI], parallel_tool_calls=False)
     assert len(one.tool_calls) == 2
+
+
+GAME = ToolSpec(
+    name="game.start",
+    description="Start a game.",
+    parameters={"type": "object", "properties": {
+        "level": {"type": "integer"},
+        "mode": {"type": "string", "enum": ["easy", "normal", "hard"]}},
+        "required": ["level", "mode"]},
+)
+
+
+def test_an_enum_choice_the_request_names_again_gets_its_own_call() -> None:
+    ask = "Start level 4 in normal mode, then switch to hard for the same level."
+    first = json.dumps({"name": "game.start", "arguments": {"level": 4, "mode": "hard"}})
+    c = Continuing('{"tool_calls": [' + first + "]}", None).complete(
+        ask, tools=[GAME], parallel_tool_calls=True)
+    assert [t.arguments for t in c.tool_calls] == [{"level": 4, "mode": "normal"},
+                                                   {"level": 4, "mode": "hard"}]
+
+
+LCM = ToolSpec(name="lcm", description="Least common multiple.", parameters=GCD.parameters)
+
+
+def test_no_records_are_read_while_another_tool_the_request_names_is_uncalled() -> None:
+    ask = "Find the gcd of 96 and 128, and the lcm of 15 and 25."
+    first = '{"tool_calls": [' + gcd(96, 128) + "]}"
+    lcm = json.dumps({"name": "lcm", "arguments": {"a": 15, "b": 25}})
+    c = Continuing(first, [lcm]).complete(ask, tools=[GCD, LCM], parallel_tool_calls=True)
+    assert [(t.name, t.arguments) for t in c.tool_calls] == [
+        ("gcd", {"a": 96, "b": 128}), ("lcm", {"a": 15, "b": 25})]

@@ -8,23 +8,31 @@ are read from the request: the k-th record takes the k-th value written in each 
 (in the order of the text); arguments whose frame does not repeat keep the model's value.
 
 A value's frame is the word (or sign) just before it and the one just after it ("of _ seconds"),
-or, for a number, the two words before it when they say what it is ("user ID _"). Only frames
-that repeat with the same words count. The records are used only when they are unambiguous:
-every repeating argument has the same number of values, the records follow one another in the
-text (all of record k before record k+1), and no value serves two arguments. Lists written as
-lists ("5, 10 and 15") are ``fanout``'s; booleans and structured values are never varied.
+or, for a number, the two words before it when they say what it is ("user ID _", "a base of _"):
+when a number's two-word frame repeats, only those values count (in "a base of 12 meters and a
+height of 15 meters", both numbers sit in "of _ meters"). A text's frame must hold a word that
+says something ("the _ format", not "and _ ,") or be a pair of quotes. The records are used only
+when they are unambiguous: every repeating argument has the same number of values, the records
+follow one another in the text (all of record k before record k+1), no value serves two
+arguments, and no value of a kind the call takes is left unread after the first record. Lists
+written as lists ("5, 10 and 15") are ``fanout``'s; booleans and structured values are never
+varied.
+
+``choices`` does the same for an ``enum`` argument whose choices the request names ("in hard
+mode, then in easy mode"): one call per named choice.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..types import ToolCall
 
-__all__ = ["records"]
+__all__ = ["choices", "records"]
 
 _TOKEN = re.compile(
     r"(?P<num>(?<![\w.])-?[$€£¥]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
@@ -33,6 +41,7 @@ _TOKEN = re.compile(
     r"|(?P<sign>[^\sA-Za-z\d])"
 )
 _CLAUSE_END = frozenset(".;?!")
+_QUOTED = re.compile(r"(?<![\w])(['\"])([^'\"\n]{1,80}?)\1(?!\w)")
 _PAUSE = frozenset(",.;?!")  # as the sign after a value, any of these ends its frame alike
 _WEAK = frozenset(
     "a an the of to in on at for with and or but by from as is are was were be it its this that "
@@ -64,10 +73,14 @@ class _Tok:
         return -value if self.text.startswith("-") else value
 
 
-def records(call: ToolCall, text: str) -> list[ToolCall]:
+def records(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[ToolCall]:
     """``call`` once per record ``text`` describes in repeating frames (the first record
-    first); [] when the request repeats no frame of ``call``'s values, or not unambiguously."""
+    first); [] when the request repeats no frame of ``call``'s values, or not unambiguously.
+    Values the ``others`` (calls of other tools) use are theirs: never read as a record's
+    ("the gcd of 96 and 128, and the lcm of 15 and 25")."""
     text = text[:20000]
+    theirs = [v for c in others for v in c.arguments.values()
+              if isinstance(v, int | float | str) and not isinstance(v, bool)]
     toks = [_Tok(m.lastgroup or "sign", m.group(), m.start(), m.end())
             for m in _TOKEN.finditer(text)]
     anchors: dict[str, tuple[int, int]] = {}  # argument -> token span of its value
@@ -81,7 +94,7 @@ def records(call: ToolCall, text: str) -> list[ToolCall]:
         value = call.arguments[key]
         found = [(a, value)]
         for i, j, other in _siblings(toks, a, b, value, text):
-            if not any(n in taken for n in range(i, j)):
+            if not any(n in taken for n in range(i, j)) and not _among(other, theirs):
                 found.append((i, other))
         if len(found) >= 2:
             fillers[key] = sorted(found, key=lambda f: f[0])
@@ -99,7 +112,7 @@ def records(call: ToolCall, text: str) -> list[ToolCall]:
     for k in range(n - 1):  # record k lies wholly before record k + 1
         if max(fs[k][0] for fs in fillers.values()) > min(fs[k + 1][0] for fs in fillers.values()):
             return []
-    if _strays(toks, call, anchors, fillers, positions):
+    if _strays(toks, text, call, anchors, fillers, positions):
         return []
     out = [ToolCall(name=call.name,
                     arguments={**call.arguments, **{key: fs[k][1] for key, fs in fillers.items()}})
@@ -107,7 +120,14 @@ def records(call: ToolCall, text: str) -> list[ToolCall]:
     return out if len({repr(sorted(c.arguments.items())) for c in out}) == n else []
 
 
-def _strays(toks: list[_Tok], call: ToolCall, anchors: dict[str, tuple[int, int]],
+def _among(value: Any, values: Sequence[Any]) -> bool:
+    if isinstance(value, str):
+        return any(isinstance(v, str) and v.lower() == value.lower() for v in values)
+    return any(not isinstance(v, str) and math.isclose(v, value, rel_tol=1e-9, abs_tol=1e-12)
+               for v in values)
+
+
+def _strays(toks: list[_Tok], text: str, call: ToolCall, anchors: dict[str, tuple[int, int]],
             fillers: dict[str, list[tuple[int, Any]]], positions: list[int]) -> bool:
     """Whether the later records leave a value of the kind the call's arguments take unread:
     "36 and 48, … 60 and 96" with only the first number's frame repeating would copy 48 into
@@ -117,9 +137,10 @@ def _strays(toks: list[_Tok], call: ToolCall, anchors: dict[str, tuple[int, int]
     numbers = any(isinstance(v, int | float) and not isinstance(v, bool) for v in located)
     texts = any(isinstance(v, str) for v in located)
     read = set(positions) | {i for a, b in anchors.values() for i in range(a, b)}
-    for f in fillers.values():  # the tokens of text values read
-        read |= {i for i, v in f if isinstance(v, str)
-                 for i in range(i, i + len(list(_TOKEN.finditer(v))))}
+    for f in fillers.values():  # every token of the text values read
+        for at, v in f:
+            if isinstance(v, str):
+                read.update(range(at, at + len(_TOKEN.findall(v))))
     start = max(fs[0][0] for fs in fillers.values()) + 1  # after the first record
     for i in range(start, len(toks)):
         t = toks[i]
@@ -130,10 +151,12 @@ def _strays(toks: list[_Tok], call: ToolCall, anchors: dict[str, tuple[int, int]
         if texts and t.kind == "word" and t.text[0].isupper() and t.text != "I" \
                 and i >= 1 and toks[i - 1].text not in _CLAUSE_END:
             return True
-        if texts and t.kind == "sign" and t.text in "'\"" and i + 1 < len(toks) \
-                and toks[i + 1].kind == "word" and i + 1 not in read \
-                and any(x.text == t.text for x in toks[i + 2:i + 2 + _MAX_TEXT_WORDS]):
-            return True  # an unread quoted value
+    if texts:  # an unread quoted value
+        begins = {t.start: i for i, t in enumerate(toks)}
+        for m in _QUOTED.finditer(text):
+            i = begins.get(m.start(2))
+            if i is not None and i >= start and i not in read:
+                return True
     return False
 
 
@@ -166,7 +189,8 @@ def _same_number(tok: _Tok, value: float) -> bool:
     return tok.text.endswith("%") and math.isclose(got / 100, value, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def _siblings(toks: list[_Tok], a: int, b: int, value: Any, text: str):
+def _siblings(toks: list[_Tok], a: int, b: int, value: Any, text: str
+              ) -> Iterator[tuple[int, int, Any]]:
     """Other values written in the frame of ``toks[a:b]``: (start, end, value) each."""
     before = toks[a - 1].key if a >= 1 else None
     after = toks[b].key if b < len(toks) else None
@@ -177,28 +201,82 @@ def _siblings(toks: list[_Tok], a: int, b: int, value: Any, text: str):
         percent = toks[a].text.endswith("%")
         written = toks[a].number() or 0.0
         scale = 0.01 if percent and not math.isclose(written, float(value)) else 1.0
+        near, named = [], []
         for i, t in enumerate(toks):
             if i == a or t.kind != "num" or t.text.endswith("%") != percent:
                 continue
-            near = (before is not None and after is not None and i >= 1 and i + 1 < len(toks)
-                    and toks[i - 1].key == before and toks[i + 1].key == after)
-            named = strong_pair and i >= 2 and (toks[i - 2].key, toks[i - 1].key) == pair
             number = t.number()
-            if (near or named) and number is not None:
-                number *= scale
-                yield i, i + 1, (int(number) if isinstance(value, int) and number.is_integer()
-                                 else number)
+            if number is None:
+                continue
+            number *= scale
+            found = (i, i + 1, int(number) if isinstance(value, int) and number.is_integer()
+                     else number)
+            if strong_pair and i >= 2 and (toks[i - 2].key, toks[i - 1].key) == pair:
+                named.append(found)
+            elif (before is not None and after is not None and i >= 1 and i + 1 < len(toks)
+                    and toks[i - 1].key == before and toks[i + 1].key == after):
+                near.append(found)
+        yield from named or near  # "a base of 12 meters and a height of 15 meters": by name
         return
-    if before is None or after is None or before in _CLAUSE_END or after in _CLAUSE_END:
-        return
+    quoted = before == after and before in ("'", '"')
+    if before is None or after is None or not (quoted or _telling(before) or _telling(after)):
+        return  # "and _ ," says nothing of what the text is
+    capital = value.strip()[:1].isupper()
     for i in range(1, len(toks)):
         if i == a or toks[i - 1].key != before:
             continue
         for j in range(i + 1, min(i + _MAX_TEXT_WORDS, len(toks)) + 1):
             if j < len(toks) and toks[j].key == after:
                 words = toks[i:j]
-                if all(w.kind != "sign" for w in words) and not any(w.key in _WEAK for w in words):
+                first = words[0].text[0]
+                if all(w.kind != "sign" for w in words) and not any(w.key in _WEAK for w in words) \
+                        and (not capital or first.isupper() or first.isdigit()):
                     yield i, j, text[words[0].start:words[-1].end]
                 break
             if j < len(toks) and toks[j].kind == "sign":
                 break
+
+
+def _telling(key: str) -> bool:
+    """A word that says what sits next to it ("format", "model"), not a sign or a weak word."""
+    return key[:1].isalpha() and key not in _WEAK
+
+
+def choices(call: ToolCall, parameters: dict[str, Any], text: str) -> list[ToolCall]:
+    """``call`` once per choice of an ``enum`` argument the request names ("the easy mode and
+    then the hard mode"), in the order the request names them; [] unless exactly one such
+    argument has two or more choices named, the call's own value is one of them, and no other
+    argument uses them. Choices that differ only in case ("AA", "Aa") are matched exactly."""
+    props = parameters.get("properties") or {}
+    found: list[tuple[str, list[Any]]] = []
+    for key, value in call.arguments.items():
+        enum = (props.get(key) or {}).get("enum")
+        if not isinstance(enum, list) or isinstance(value, bool) or value not in enum:
+            continue
+        named = _named_choices([c for c in enum if isinstance(c, str)], text[:20000])
+        others = {str(v).lower() for k, v in call.arguments.items() if k != key}
+        if len(named) >= 2 and value in named and not others & {c.lower() for c in named}:
+            found.append((key, named))
+    if len(found) != 1:
+        return []
+    key, named = found[0]
+    return [ToolCall(name=call.name, arguments={**call.arguments, key: c})
+            for c in named[:_MAX_RECORDS]]
+
+
+def _named_choices(enum: list[str], text: str) -> list[str]:
+    """The choices ``text`` writes as words ("six_months" as "six months"), first written first;
+    a choice written only inside a longer one ("New" in "Like New") does not count."""
+    exact = len({c.lower() for c in enum}) < len(enum)
+    spans: list[tuple[int, int, str]] = []
+    for choice in enum:
+        words = choice.replace("_", " ").strip()
+        if not words:
+            continue
+        pattern = re.compile(r"(?<![\w-])" + re.escape(words) + r"(?![\w-])",
+                             0 if exact else re.IGNORECASE)
+        spans += [(m.start(), m.end(), choice) for m in pattern.finditer(text)]
+    kept = [s for s in spans
+            if not any(o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0]
+                       for o in spans)]
+    return list(dict.fromkeys(c for _, _, c in sorted(kept)))

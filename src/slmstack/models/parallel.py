@@ -3,7 +3,9 @@ continue the reply while it leaves values unused.
 
 First, when an argument of a call is the first item of a list the request writes
 ("the factorial of 5, 10 and 15"), the calls for the other items are written without the model
-(``fanout``). Then:
+(``fanout``); for a tool no list grew, when the request describes several records in the same
+words ("weighs 85 kilograms … weighs 60 kilograms") or names several choices of an enum argument,
+one call per record or choice replaces the model's (``frames``). Then:
 
 Asked for "the weather in Paris and in Rome", a small model often writes one call and closes the
 list. When parallel calls are allowed and the engine can continue a reply (``_continue``), the
@@ -43,12 +45,13 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     calls = _valid_calls(raw.text, req) if head is not None else []
     if head is None or not calls:
         return raw
-    head, grown = _fan_out(req, calls, head)
     offered = model.offered(req)
-    one_call = _one_call_schema(offered)
-    values = _values(req)
     evidence = grounding.evidence_from(req.messages)
     named = [t for t in offered if _named(t.name, evidence)]
+    pending = any(t.name in _uncalled(offered, calls) for t in named)
+    head, grown = _fan_out(req, calls, head, read_records=not pending)
+    one_call = _one_call_schema(offered)
+    values = _values(req)
     tried: set[str] = set()
     usage = raw.usage
     while len(calls) < MAX_PARALLEL_CALLS:
@@ -76,12 +79,15 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     return type(raw)(text=head + "]}", usage=usage, finish_reason=raw.finish_reason)
 
 
-def _fan_out(req: Request, calls: list[ToolCall], head: str) -> tuple[str, bool]:
+def _fan_out(req: Request, calls: list[ToolCall], head: str, read_records: bool = True
+             ) -> tuple[str, bool]:
     """Calls for the other items of the lists the model's calls' arguments start
     (``fanout``), appended to ``calls`` and ``head``; then, for a tool whose calls no list
-    grew, one call per record the request describes in repeating frames (``frames``) in place
-    of the model's calls to it when there are more records than those calls. Returns the head
-    and whether any call was added."""
+    grew, one call per record the request describes in repeating frames, or else per choice of
+    an enum argument it names (``frames``), in place of the model's calls to that tool when
+    there are more of them — not while the request names another offered tool no call uses
+    (``read_records`` False): a frame that repeats may be that tool's ("the gcd of 96 and 128,
+    and the lcm of 15 and 25"). Returns the head and whether any call was added."""
     grown, text = False, _user_text(req)
     fanned = [(call, new) for call in list(calls) for new in fanout.fan_out(call, text)[1:]]
     for call, new in fanned:
@@ -95,22 +101,36 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str) -> tuple[str, bool]
             continue
         calls.append(new)
         head, grown = f"{head}, {_body(new)}", True
-    fanned_tools = {call.name for call, _ in fanned}
-    for name in dict.fromkeys(c.name for c in calls):
-        mine = [c for c in calls if c.name == name]
-        if name in fanned_tools:
-            continue
-        recs = [_checked(r, req) for r in frames.records(mine[0], text)]
-        if len(recs) <= len(mine) or None in recs \
-                or len(calls) - len(mine) + len(recs) > MAX_PARALLEL_CALLS:
-            continue
-        at = calls.index(mine[0])
-        rest = [c for c in calls if c.name != name]
-        calls[:] = rest[:at] + [r for r in recs if r is not None] + rest[at:]
-        grown = True
+    done = {call.name for call, _ in fanned}  # tools a list grew
+
+    def others(call: ToolCall) -> list[ToolCall]:
+        return [c for c in calls if c.name != call.name]
+
+    readers = (lambda call, spec: frames.records(call, text, others(call)),  # "weighs 85 kg …"
+               lambda call, spec: frames.choices(call, spec.parameters, text))  # "easy … hard"
+    for read in readers if read_records else ():
+        for spec in [t for t in req.tools if t.name not in done]:
+            mine = [c for c in calls if c.name == spec.name]
+            if mine and _replace(calls, mine, read(mine[0], spec), req):
+                done.add(spec.name)
+                grown = True
     if grown:
         head = head[:head.index("[") + 1] + " " + ", ".join(_body(c) for c in calls)
     return head, grown
+
+
+def _replace(calls: list[ToolCall], mine: list[ToolCall], new: list[ToolCall], req: Request
+             ) -> bool:
+    """``mine`` (the calls of one tool) replaced in ``calls`` by ``new`` where ``new`` has more
+    calls, all valid, and the total stays within ``MAX_PARALLEL_CALLS``."""
+    checked = [_checked(c, req) for c in new]
+    if len(checked) <= len(mine) or None in checked \
+            or len(calls) - len(mine) + len(checked) > MAX_PARALLEL_CALLS:
+        return False
+    at = calls.index(mine[0])
+    rest = [c for c in calls if c.name != mine[0].name]
+    calls[:] = rest[:at] + [c for c in checked if c is not None] + rest[at:]
+    return True
 
 
 def _checked(call: ToolCall, req: Request) -> ToolCall | None:
@@ -137,13 +157,8 @@ def _open_list(text: str) -> str | None:
 
 
 def _valid_calls(text: str, req: Request) -> list[ToolCall]:
-    calls = []
-    for call in toolcalls.parse_tool_calls(text, req.tools).calls:
-        try:
-            calls.append(toolcalls.validate_call(call, req.tools, []))
-        except ToolCallError:
-            continue
-    return calls
+    found = (_checked(call, req) for call in toolcalls.parse_tool_calls(text, req.tools).calls)
+    return [call for call in found if call is not None]
 
 
 def _one_call_schema(tools: list) -> dict:
