@@ -24,7 +24,7 @@ from typing import Any
 
 from ..types import ToolCall
 
-__all__ = ["fan_out", "list_after"]
+__all__ = ["fan_out", "list_after", "used"]
 
 _SEP = re.compile(r"\s*(?:,\s*(?:(?:and|or)\s+)?|\s(?:and|or|&)\s+)", re.IGNORECASE)
 _NUM = re.compile(r"(?<![\w.])(-)?[$€£¥]?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
@@ -97,7 +97,7 @@ def _numbers_after(text: str, value: float, exclude: Sequence[Any]) -> list[floa
             if gap is None or not _unit_repeats(text, m2.end(), gap.group(1).split()):
                 break
             item = n2 * scale
-            if _used(item, exclude) or len(items) >= _MAX_ITEMS:
+            if used(item, exclude) or len(items) >= _MAX_ITEMS:
                 break
             items.append(item)
             end = m2.end()
@@ -157,7 +157,7 @@ def _items_from(text: str, end: int, value: str, size: int, exclude: Sequence[An
         if not sep:
             break
         item = _item_at(text, sep.end(), size + _MAX_EXTRA_WORDS)
-        if item is None or _used(item, exclude) or item.lower() in (i.lower() for i in items):
+        if item is None or used(item, exclude) or item.lower() in (i.lower() for i in items):
             break
         items.append(item)
         end = text.find(item, sep.end()) + len(item)
@@ -185,7 +185,9 @@ def _item_at(text: str, pos: int, max_words: int) -> str | None:
     return " ".join(words)
 
 
-def _used(item: Any, exclude: Sequence[Any]) -> bool:
+def used(item: Any, exclude: Sequence[Any]) -> bool:
+    """Whether ``item`` is one of ``exclude``: the same number, or the same text in any case
+    (booleans are never a match)."""
     for other in exclude:
         if isinstance(other, bool):
             continue

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..types import ToolCall
+from .fanout import used
 
 __all__ = ["choices", "records"]
 
@@ -47,6 +48,7 @@ _WEAK = frozenset(
     "a an the of to in on at for with and or but by from as is are was were be it its this that "
     "these those then also each".split())
 """Words too common to say alone what a number is (a two-word frame needs another word)."""
+_MAX_TEXT = 20000  # characters of the request read
 _MAX_TEXT_WORDS = 4
 _MAX_RECORDS = 8
 
@@ -78,7 +80,7 @@ def records(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[
     first); [] when the request repeats no frame of ``call``'s values, or not unambiguously.
     Values the ``others`` (calls of other tools) use are theirs: never read as a record's
     ("the gcd of 96 and 128, and the lcm of 15 and 25")."""
-    text = text[:20000]
+    text = text[:_MAX_TEXT]
     theirs = [v for c in others for v in c.arguments.values()
               if isinstance(v, int | float | str) and not isinstance(v, bool)]
     toks = [_Tok(m.lastgroup or "sign", m.group(), m.start(), m.end())
@@ -89,13 +91,14 @@ def records(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[
         if span is not None:
             anchors[key] = span
     taken = {i for a, b in anchors.values() for i in range(a, b)}
-    fillers: dict[str, list[tuple[int, Any]]] = {}  # argument -> (token index, value) in order
+    # argument -> (first token, end token, value) of each value it takes, in text order
+    fillers: dict[str, list[tuple[int, int, Any]]] = {}
     for key, (a, b) in anchors.items():
         value = call.arguments[key]
-        found = [(a, value)]
+        found = [(a, b, value)]
         for i, j, other in _siblings(toks, a, b, value, text):
-            if not any(n in taken for n in range(i, j)) and not _among(other, theirs):
-                found.append((i, other))
+            if not any(n in taken for n in range(i, j)) and not used(other, theirs):
+                found.append((i, j, other))
         if len(found) >= 2:
             fillers[key] = sorted(found, key=lambda f: f[0])
     if not fillers:
@@ -112,36 +115,23 @@ def records(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[
     for k in range(n - 1):  # record k lies wholly before record k + 1
         if max(fs[k][0] for fs in fillers.values()) > min(fs[k + 1][0] for fs in fillers.values()):
             return []
-    if _strays(toks, text, call, anchors, fillers, positions):
+    read = taken | {t for fs in fillers.values() for i, j, _ in fs for t in range(i, j)}
+    after_first = max(fs[0][0] for fs in fillers.values()) + 1
+    if _strays(toks, text, [call.arguments[k] for k in anchors], read, after_first):
         return []
     out = [ToolCall(name=call.name,
-                    arguments={**call.arguments, **{key: fs[k][1] for key, fs in fillers.items()}})
+                    arguments={**call.arguments, **{key: fs[k][2] for key, fs in fillers.items()}})
            for k in range(n)]
     return out if len({repr(sorted(c.arguments.items())) for c in out}) == n else []
 
 
-def _among(value: Any, values: Sequence[Any]) -> bool:
-    if isinstance(value, str):
-        return any(isinstance(v, str) and v.lower() == value.lower() for v in values)
-    return any(not isinstance(v, str) and math.isclose(v, value, rel_tol=1e-9, abs_tol=1e-12)
-               for v in values)
-
-
-def _strays(toks: list[_Tok], text: str, call: ToolCall, anchors: dict[str, tuple[int, int]],
-            fillers: dict[str, list[tuple[int, Any]]], positions: list[int]) -> bool:
-    """Whether the later records leave a value of the kind the call's arguments take unread:
-    "36 and 48, … 60 and 96" with only the first number's frame repeating would copy 48 into
-    the second record; "in Paris, in Rome and in Oslo" read as Paris and Oslo skips Rome. A
-    record read in part is no record."""
-    located = [call.arguments[k] for k in anchors]
+def _strays(toks: list[_Tok], text: str, located: list[Any], read: set[int], start: int) -> bool:
+    """Whether the records leave a value of a kind the call's ``located`` values take unread
+    from token ``start`` (after the first record) on: "36 and 48, … 60 and 96" with only the
+    first number's frame repeating would copy 48 into the second record; "in Paris, in Rome and
+    in Oslo" read as Paris and Oslo skips Rome. A record read in part is no record."""
     numbers = any(isinstance(v, int | float) and not isinstance(v, bool) for v in located)
     texts = any(isinstance(v, str) for v in located)
-    read = set(positions) | {i for a, b in anchors.values() for i in range(a, b)}
-    for f in fillers.values():  # every token of the text values read
-        for at, v in f:
-            if isinstance(v, str):
-                read.update(range(at, at + len(_TOKEN.findall(v))))
-    start = max(fs[0][0] for fs in fillers.values()) + 1  # after the first record
     for i in range(start, len(toks)):
         t = toks[i]
         if i in read:
@@ -253,7 +243,7 @@ def choices(call: ToolCall, parameters: dict[str, Any], text: str) -> list[ToolC
         enum = (props.get(key) or {}).get("enum")
         if not isinstance(enum, list) or isinstance(value, bool) or value not in enum:
             continue
-        named = _named_choices([c for c in enum if isinstance(c, str)], text[:20000])
+        named = _named_choices([c for c in enum if isinstance(c, str)], text[:_MAX_TEXT])
         others = {str(v).lower() for k, v in call.arguments.items() if k != key}
         if len(named) >= 2 and value in named and not others & {c.lower() for c in named}:
             found.append((key, named))
