@@ -184,7 +184,7 @@ def _via_store(todo: list, work: Path, teacher: str, on_done) -> None:
 
 @app.command()
 def traffic(
-    work: WorkOpt = DEFAULT_WORK, simple: int = 130, multiple: int = 30, chat: int = 8,
+    work: WorkOpt = DEFAULT_WORK, simple: int = 200, multiple: int = 50, chat: int = 8,
     via: Annotated[str, typer.Option(help="gateway | store")] = "gateway",
 ) -> None:
     """Record the teacher answering the requests (resumes: recorded requests are skipped)."""
@@ -366,6 +366,7 @@ def e2e_figures(run, work: Path) -> dict:
                                           run.root / "shadow" / "tool_call.jsonl"), case_of, bfcl),
     }
     acc = {k: sum(v) / len(v) if v else None for k, v in correct.items()}
+    ratio_met = bool(acc["teacher"] and acc["student"] / acc["teacher"] >= 0.95)
     with TraceStore(store_url(work)) as store:
         table = store.current_routing_table()
     return {
@@ -378,13 +379,17 @@ def e2e_figures(run, work: Path) -> dict:
         "student_over_teacher": acc["student"] / acc["teacher"] if acc["teacher"] else None,
         "student_over_teacher_95ci": _ratio_interval(correct["student"], correct["teacher"]),
         "base_over_teacher": acc["base_slm"] / acc["teacher"] if acc["teacher"] else None,
-        "bar_0.95_met": bool(acc["teacher"] and acc["student"] / acc["teacher"] >= 0.95),
+        "ratio_0.95_met": ratio_met,
+        # the issue's bar: the *promoted* SLM reaches 95% of the teacher — promotion is the
+        # pipeline's own decision (shadow agreement and verifier), made without BFCL's answers
+        "bar_met": ratio_met and bool(decision["passed"]),
         "student_uri": student_uri,
         "kept_after_validation": fin.get("kept", "student"),
         "val_agreement": fin.get("val_agreement"),
         "shadow_candidate": decision["candidate"],
         "shadow_agreement": decision["agreement"],
         "shadow_passed": decision["passed"],
+        "shadow_bar": ((run.meta("shadow") or {}).get("config") or {}).get("bar"),
         "routing_version": table.version if table else None,
         "tool_call_route": table.routes["tool_call"].model if table else None,
         "train_examples": fin["examples"], "val_examples": fin.get("val_examples"),
