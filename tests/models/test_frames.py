@@ -134,3 +134,32 @@ def test_values_another_tools_call_uses_are_not_read_as_records() -> None:
     lcm = ToolCall(name="lcm", arguments={"a": 15, "b": 25})
     assert records(gcd, text, [lcm]) == []
     assert len(records(gcd, text)) == 2  # alone, the frames would read two gcd records
+
+
+def test_a_flag_named_plainly_and_negated_gets_a_call_each_way() -> None:
+    from slmstack.models.frames import both_ways
+
+    spec = {"type": "object", "properties": {"isothermal": {"type": "boolean"},
+                                             "temp": {"type": "number"}}}
+    call = ToolCall(name="entropy", arguments={"temp": 300, "isothermal": True})
+
+    def flags(text: str) -> list[bool]:
+        return [c.arguments["isothermal"] for c in both_ways(call, spec, text)]
+
+    assert flags("At 300 K the process is isothermal. What if the process is not isothermal?"
+                 ) == [True, False]
+    assert flags("Without isothermal conditions at 300 K, then with isothermal ones.") == [
+        True, False]
+    # named one way only, or not at all: nothing to vary
+    assert flags("An isothermal process at 300 K, not an adiabatic one.") == []
+    assert flags("A process that is not isothermal, at 300 K.") == []
+    assert flags("A process at 300 K.") == []
+
+
+def test_a_units_exponent_is_no_value_left_unread() -> None:
+    text = ("The first object is accelerated at a rate of 5 m/s^2 and travels a distance of 100 "
+            "meters. The second object is accelerated at a rate of 10 m/s^2 and travels a "
+            "distance of 200 meters.")
+    call = ToolCall(name="v", arguments={"acceleration": 5, "distance": 100})
+    assert [c.arguments for c in records(call, text)] == [
+        {"acceleration": 5, "distance": 100}, {"acceleration": 10, "distance": 200}]

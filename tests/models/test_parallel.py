@@ -162,9 +162,34 @@ def test_list_items_are_read_from_the_request_words() -> None:
     assert list_after("two side lengths: 3 and 4, 5 and 12.", 3, [4]) == []
     pair = ToolCall(name="p", arguments={"a": 3, "b": 4})
     assert fan_out(pair, "two side lengths: 3 and 4, 5 and 12.") == []
-    # two lists of different lengths: no guess
+    # a state or country code after a bare comma qualifies the item before it
+    assert list_after("the same for San Francisco, CA and Seattle, WA?", "Seattle") == []
+    assert list_after("the same for San Francisco, CA and Seattle, WA?", "San Francisco, CA"
+                      ) == ["San Francisco, CA", "Seattle, WA"]
+    assert list_after("in New York, NY, Los Angeles, CA and Chicago, IL", "New York") == [
+        "New York", "Los Angeles", "Chicago"]
+    assert list_after("in Paris, Rome, and Oslo", "Paris") == ["Paris", "Rome", "Oslo"]
+    # quoted items
+    assert list_after('news on "Climate Change" and "Artificial Intelligence", each with 5',
+                      "Climate Change") == ["Climate Change", "Artificial Intelligence"]
+    assert list_after("the 'Personal Info', 'Job History', and 'Payroll' fields",
+                      "Personal Info") == ["Personal Info", "Job History", "Payroll"]
+    assert list_after("the 'CustomerInfo' database and 'John'", "CustomerInfo") == []
+    # an item that says a word of another argument's name is an instruction, not a value
+    event = ToolCall(name="p", arguments={"event_name": "Magna Carta", "calculate_years_ago": True})
+    assert fan_out(event, "the date of the Magna Carta and calculate how many years ago") == []
+    # lists that pair up ("respectively") but differ in length: no guess
     both = ToolCall(name="p", arguments={"x": 1, "y": "red"})
-    assert fan_out(both, "x of 1, 2 and 3 and y red and blue") == []
+    assert fan_out(both, "x of 1, 2 and 3 and y red and blue respectively") == []
+    # a list of names with another list: every combination; lists of numbers only: pairs
+    assert len(fan_out(both, "x of 1, 2 and 3 and y red and blue")) == 6
+    team = ToolCall(name="p", arguments={"team": "Lakers", "season": 2018})
+    assert [tuple(c.arguments.values()) for c in fan_out(
+        team, "The winning percentage of Lakers and Bulls in seasons 2018 and 2020.")] == [
+        ("Lakers", 2018), ("Lakers", 2020), ("Bulls", 2018), ("Bulls", 2020)]
+    sides = ToolCall(name="p", arguments={"base": 10, "height": 5})
+    assert [tuple(c.arguments.values()) for c in fan_out(
+        sides, "Triangles with bases of 10 and 15 and heights of 5 and 7.")] == [(10, 5), (15, 7)]
 
 
 TIME = one_arg_tool("get_local_time", "Local time in a city.", "city")
@@ -270,3 +295,97 @@ def test_no_records_are_read_while_another_tool_the_request_names_is_uncalled() 
     c = Continuing(first, [lcm]).complete(ask, tools=[GCD, LCM], parallel_tool_calls=True)
     assert [(t.name, t.arguments) for t in c.tool_calls] == [
         ("gcd", {"a": 96, "b": 128}), ("lcm", {"a": 15, "b": 25})]
+
+
+# ---- lists shared between tools ---------------------------------------------------------------
+
+GDP = one_arg_tool("us_history_gdp", "GDP of the USA in a year.", "year", "integer")
+LIFE = one_arg_tool("us_history_life_expectancy", "Life expectancy in the USA in a year.",
+                    "year", "integer")
+
+
+def year_call(name: str, year: int) -> str:
+    return json.dumps({"name": name, "arguments": {"year": year}})
+
+
+def test_a_call_added_by_continuation_is_fanned_out_over_the_list_it_starts() -> None:
+    ask = "What was the GDP of the USA in 1800, and the life expectancy in 1900 and 1950?"
+    first = '{"tool_calls": [' + year_call(GDP.name, 1800) + "]}"
+    model = Continuing(first, [year_call(LIFE.name, 1900)])
+    c = model.complete(ask, tools=[GDP, LIFE], parallel_tool_calls=True)
+    assert [(t.name, t.arguments["year"]) for t in c.tool_calls] == [
+        (GDP.name, 1800), (LIFE.name, 1900), (LIFE.name, 1950)]
+    assert len(model.prefixes) == 1  # 1950's call was written without the model
+
+
+def test_another_tools_call_over_one_item_of_a_list_gets_the_other_items() -> None:
+    from slmstack.models.fanout import shared
+
+    ask = ("What was the average life expectancy in the USA in the year 1900 and 1950? "
+           "Additionally, what was the GDP of the USA in these years?")
+    calls = [ToolCall(name="gdp", arguments={"year": 1900}),
+             ToolCall(name="gdp", arguments={"year": 1950}),
+             ToolCall(name="life", arguments={"year": 1900})]
+    assert [(c.name, c.arguments) for c in shared(calls, ask)] == [("life", {"year": 1950})]
+    # text items, in either order, each written only inside the lists
+    ask = "The weight of Neutron and Proton in amu? Also the diameter of a Proton and Neutron?"
+    calls = [ToolCall(name="dia", arguments={"particle": "Neutron"}),
+             ToolCall(name="dia", arguments={"particle": "Proton"}),
+             ToolCall(name="weight", arguments={"particle": "Neutron", "unit": "amu"})]
+    assert [(c.name, c.arguments) for c in shared(calls, ask)] == [
+        ("weight", {"particle": "Proton", "unit": "amu"})]
+    # a value the request also names on its own belongs to that call alone
+    ask = "What is the weather in Paris and Rome, and book a hotel in Paris."
+    calls = [ToolCall(name="weather", arguments={"city": "Paris"}),
+             ToolCall(name="weather", arguments={"city": "Rome"}),
+             ToolCall(name="hotel", arguments={"city": "Paris"})]
+    assert shared(calls, ask) == []
+    # the calls must go over a list the request writes, and differ in that argument only
+    assert shared([ToolCall(name="weather", arguments={"city": "Paris"}),
+                   ToolCall(name="weather", arguments={"city": "Rome"}),
+                   ToolCall(name="hotel", arguments={"city": "Paris"})],
+                  "Weather in Paris. Weather in Rome. Hotel in Paris.") == []
+    assert shared([ToolCall(name="gdp", arguments={"year": 1900, "unit": "usd"}),
+                   ToolCall(name="gdp", arguments={"year": 1950, "unit": "eur"}),
+                   ToolCall(name="life", arguments={"year": 1900})],
+                  "GDP and life expectancy in 1900 and 1950 in usd and eur") == []
+
+
+def test_shared_lists_are_applied_to_the_reply() -> None:
+    ask = ("What was the average life expectancy in the USA in the year 1900 and 1950? "
+           "Additionally, what was the GDP of the USA in these years?")
+    first = '{"tool_calls": [' + ", ".join(
+        [year_call(GDP.name, 1900), year_call(GDP.name, 1950), year_call(LIFE.name, 1950)]) + "]}"
+    c = Continuing(first, None).complete(ask, tools=[GDP, LIFE], parallel_tool_calls=True)
+    assert sorted((t.name, t.arguments["year"]) for t in c.tool_calls) == [
+        (GDP.name, 1900), (GDP.name, 1950), (LIFE.name, 1900), (LIFE.name, 1950)]
+    one = Continuing(first, None).complete(ask, tools=[GDP, LIFE], parallel_tool_calls=False)
+    assert len(one.tool_calls) == 3  # the model's own calls only
+
+
+def test_every_combination_is_called_once_beside_the_models_own_calls() -> None:
+    tool = ToolSpec(name="win_pct", description="Winning percentage of a team in a season.",
+                    parameters={"type": "object", "properties": {
+                        "team": {"type": "string"}, "season": {"type": "integer"}},
+                        "required": ["team", "season"]})
+
+    def win(team: str, season: int) -> str:
+        return json.dumps({"name": "win_pct", "arguments": {"team": team, "season": season}})
+
+    ask = "Find the winning percentage of Lakers and Bulls in NBA seasons 2018 and 2020."
+    first = '{"tool_calls": [' + win("Lakers", 2018) + ", " + win("Bulls", 2020) + "]}"
+    c = Continuing(first, None).complete(ask, tools=[tool], parallel_tool_calls=True)
+    assert sorted((t.arguments["team"], t.arguments["season"]) for t in c.tool_calls) == [
+        ("Bulls", 2018), ("Bulls", 2020), ("Lakers", 2018), ("Lakers", 2020)]
+
+
+def test_a_flag_the_request_names_both_ways_gets_a_call_each_way() -> None:
+    tool = ToolSpec(name="entropy", description="Entropy change of a process.",
+                    parameters={"type": "object", "properties": {
+                        "temp": {"type": "number"}, "isothermal": {"type": "boolean"}},
+                        "required": ["temp"]})
+    ask = "At 300 K the process is isothermal. What if the process is not isothermal?"
+    first = json.dumps({"name": "entropy", "arguments": {"temp": 300, "isothermal": True}})
+    c = Continuing('{"tool_calls": [' + first + "]}", None).complete(
+        ask, tools=[tool], parallel_tool_calls=True)
+    assert [t.arguments["isothermal"] for t in c.tool_calls] == [True, False]

@@ -5,18 +5,27 @@ A request that asks for the same thing over several values writes them as a coor
 usually writes the call for the first item only. When an argument of its call is the first item
 of such a list, the other calls are that call with the argument set to each other item — no
 model needed. Several arguments that each start a list of the same length vary together
-("Taylor Swift and Maroon 5 … 20 minutes and 15 minutes respectively").
+("Taylor Swift and Maroon 5 … 20 minutes and 15 minutes respectively", "bases of 10 and 15 and
+heights of 5 and 7"); a list of names combined with another list asks for every combination
+("the Lakers and the Bulls in 2018 and 2020": four calls).
 
 The lists are read from the request's words only: an item follows the one before after a comma,
 "and", "or" or "&" (the unit of the first number may repeat: "10 years and 20 years"); a text
 item runs to the next separator, a clause boundary (punctuation, a preposition, a determiner) or
 a few words longer than the first item. A list stops at an item another argument of the call
 already uses, and a number inside a list starts none ("sides 3 and 4, 5 and 12": 4 is ``b``,
-not a second ``a``, and ``b`` = 4 is not the head of "4, 5 and 12").
+not a second ``a``, and ``b`` = 4 is not the head of "4, 5 and 12"). Quoted items run to their
+closing quote ("'The Office' and 'Stranger Things'"); a code after a bare comma qualifies the
+item before it ("Seattle, WA": kept with it when the first value has one too); an item that says a word of another argument's name is an
+instruction, not a value ("the Magna Carta and calculate how many years ago").
+
+``shared`` carries a list from one tool's calls to another's: asked for "the life expectancy
+in 1900 and 1950, and the GDP in these years", both tools get both years.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -24,7 +33,7 @@ from typing import Any
 
 from ..types import ToolCall
 
-__all__ = ["fan_out", "list_after", "used"]
+__all__ = ["fan_out", "list_after", "shared", "used"]
 
 _SEP = re.compile(r"\s*(?:,\s*(?:(?:and|or)\s+)?|\s(?:and|or|&)\s+)", re.IGNORECASE)
 _NUM = re.compile(r"(?<![\w.])(-)?[$€£¥]?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
@@ -41,6 +50,9 @@ _STOPS = frozenset(
 )
 """Words that end a text item (a clause or phrase boundary) — and, at an item's start, end the
 list ("rat hemoglobin and their 3D models": "their 3D models" is not an item)."""
+_QUALIFIER = re.compile(r"[A-Z]{2,3}")
+"""A state or country code ("WA", "USA") after a bare comma qualifies the item before it."""
+_QUALIFIED = re.compile(r",\s*[A-Z]{2,3}$")
 _MAX_EXTRA_WORDS = 3
 _MAX_ITEMS = 8
 
@@ -68,14 +80,23 @@ def list_after(text: str, value: Any, exclude: Sequence[Any] = ()) -> list[Any]:
 
 def fan_out(call: ToolCall, text: str) -> list[ToolCall]:
     """``call`` repeated for each item of the lists its scalar arguments start in ``text``
-    (the first is ``call`` itself); [] when no argument starts a list or the lists disagree
-    in length."""
+    (the first is ``call`` itself): lists of several arguments vary together, or in every
+    combination (``_combined``); [] when no argument starts a list, or lists that vary together
+    disagree in length."""
     lists: dict[str, list[Any]] = {}
     for key, value in call.arguments.items():
         others = [v for k, v in call.arguments.items() if k != key]
-        items = list_after(text, value, others)
+        items = _not_instructions(list_after(text, value, others), call, key)
         if len(items) >= 2:
             lists[key] = items
+    if len(lists) >= 2 and _combined(lists, text):
+        keys = list(lists)
+        combos = list(itertools.product(*lists.values()))
+        if len(combos) > _MAX_ITEMS:
+            return []
+        return [ToolCall(name=call.name, arguments={**call.arguments, **dict(zip(keys, combo,
+                                                                                strict=True))})
+                for combo in combos]
     lengths = {len(items) for items in lists.values()}
     if len(lengths) != 1:
         return []
@@ -83,6 +104,114 @@ def fan_out(call: ToolCall, text: str) -> list[ToolCall]:
     return [ToolCall(name=call.name,
                      arguments={**call.arguments, **{k: v[i] for k, v in lists.items()}})
             for i in range(n)]
+
+
+def _not_instructions(items: list[Any], call: ToolCall, key: str) -> list[Any]:
+    """``items`` up to the first text item that says a word of another argument's name — an
+    instruction, not a value: "the date of the Magna Carta and calculate how many years ago"
+    beside ``calculate_years_ago``."""
+    words = {w for k in call.arguments if k != key for w in _name_words(k) if len(w) >= 4}
+    for i, item in enumerate(items[1:], 1):
+        if isinstance(item, str) and words & set(_name_words(item)):
+            return items[:i]
+    return items
+
+
+def _name_words(name: str) -> list[str]:
+    return re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower())
+
+
+def _combined(lists: dict[str, list[Any]], text: str) -> bool:
+    """Whether several lists ask for every combination of their items ("the Lakers and the
+    Bulls in 2018 and 2020") rather than pairs ("bases of 10 and 15 and heights of 5 and 7",
+    "Taylor Swift and Maroon 5 for 20 and 15 minutes respectively"): not when the request says
+    "respectively", nor when every list is of numbers (measurements of several records)."""
+    if re.search(r"\brespectively\b", text, re.IGNORECASE):
+        return False
+    return not all(isinstance(v, int | float) for items in lists.values() for v in items)
+
+
+def shared(calls: Sequence[ToolCall], text: str) -> list[ToolCall]:
+    """Calls of other tools over a list one tool's calls go over: asked for "the life
+    expectancy in 1900 and 1950, and the GDP in these years", a small model may call the GDP
+    tool for both years and the other one for 1900 only. When one tool's calls differ in one
+    argument only, over the items of a list the request writes, a call of another tool whose
+    argument of that name is one of those items is repeated for the items it lacks — only when
+    each of its values is written in the request nowhere but inside such lists (a value named on
+    its own, "a hotel in Paris" beside "the weather in Paris and Rome", is that call's alone)."""
+    out: list[ToolCall] = []
+    names = list(dict.fromkeys(c.name for c in calls))
+    for name in names:
+        mine = [c for c in calls if c.name == name]
+        key = _varying_key(mine)
+        if key is None:
+            continue
+        items = [c.arguments[key] for c in mine]
+        if not any(all(used(v, list_after(text, i)) for v in items) for i in items):
+            continue  # not the items of one list the request writes
+        for other in names:
+            theirs = [c for c in [*calls, *out] if c.name == other]
+            if other == name or any(key not in c.arguments for c in theirs):
+                continue
+            have = [c.arguments[key] for c in theirs]
+            if not all(_scalar(v) and used(v, items) for v in have) or not all(
+                    _only_in_lists(text, v, items) for v in have):
+                continue
+            out += [ToolCall(name=other, arguments={**theirs[0].arguments, key: v})
+                    for v in items if not used(v, have)]
+    return out
+
+
+def _varying_key(calls: Sequence[ToolCall]) -> str | None:
+    """The one argument in which ``calls`` (two or more, the same keys) differ, each call with
+    its own scalar value; None otherwise."""
+    if len(calls) < 2 or any(c.arguments.keys() != calls[0].arguments.keys() for c in calls):
+        return None
+    varying = [k for k in calls[0].arguments if any(c.arguments[k] != calls[0].arguments[k]
+                                                     for c in calls)]
+    if len(varying) != 1:
+        return None
+    values = [c.arguments[varying[0]] for c in calls]
+    if not all(_scalar(v) for v in values) or any(
+            used(v, values[:i]) for i, v in enumerate(values)):
+        return None
+    return varying[0]
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _only_in_lists(text: str, value: Any, items: Sequence[Any]) -> bool:
+    """Whether ``value`` is written in ``text`` and each time next to another of ``items``
+    with only a separator between them ("1900 and 1950", "Neutron and Proton")."""
+    spans = {i: _spans(text, v) for i, v in enumerate(items)}
+    me = next((i for i, v in enumerate(items) if used(value, [v])), None)
+    if me is None or not spans[me]:
+        return False
+    others = [span for i, found in spans.items() if i != me for span in found]
+    numeric = not isinstance(value, str)
+
+    def joined(a: int, b: int) -> bool:
+        gap = (_GAP if numeric else _SEP).fullmatch(text, a, b)
+        return gap is not None
+
+    return all(any(joined(o[1], s) or joined(e, o[0]) for o in others if o[1] <= s or o[0] >= e)
+               for s, e in spans[me])
+
+
+def _spans(text: str, value: Any) -> list[tuple[int, int]]:
+    """Where ``value`` is written in ``text``: a number as a number, text in any case."""
+    if isinstance(value, int | float):
+        return [m.span() for m in _NUM.finditer(text)
+                if _scale_to(float(value), _number(m), bool(m.group(3))) is not None]
+    low, want, out = text.lower(), str(value).lower().strip(), []
+    start = low.find(want) if want else -1
+    while start >= 0:
+        if _bounded(low, start, start + len(want)):
+            out.append((start, start + len(want)))
+        start = low.find(want, start + 1)
+    return out
 
 
 def _numbers_after(text: str, value: float, exclude: Sequence[Any]) -> list[float]:
@@ -137,11 +266,36 @@ def _texts_after(text: str, value: str, exclude: Sequence[Any]) -> list[str]:
     while start >= 0:
         end = start + len(want)
         if _bounded(low, start, end):
-            items = _items_from(text, end, value, size, exclude)
+            quoted = _quoted_items(text, start, end, exclude)
+            items = quoted if quoted is not None else _items_from(text, end, value, size, exclude)
             if len(items) >= 2:
                 return items
         start = low.find(want, start + 1)
     return []
+
+
+_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
+
+
+def _quoted_items(text: str, start: int, end: int, exclude: Sequence[Any]) -> list[str] | None:
+    """The items of a list of quoted values ("'Friends', 'The Office' and 'Stranger Things'")
+    when the value at ``start:end`` is written in quotes; None when it is not."""
+    close = _QUOTES.get(text[start - 1]) if start else None
+    if close is None or not text.startswith(close, end):
+        return None
+    items, pos = [text[start:end]], end + len(close)
+    while len(items) < _MAX_ITEMS:
+        sep = _SEP.match(text, pos)
+        if not sep or sep.end() >= len(text):
+            break
+        mark = _QUOTES.get(text[sep.end()])
+        stop = text.find(mark, sep.end() + 1) if mark else -1
+        item = text[sep.end() + 1 : stop].strip() if stop > 0 else ""
+        if not item or "\n" in item or used(item, exclude) or used(item, items):
+            break
+        items.append(item)
+        pos = stop + len(mark)
+    return items
 
 
 def _bounded(low: str, start: int, end: int) -> bool:
@@ -159,7 +313,13 @@ def _items_from(text: str, end: int, value: str, size: int, exclude: Sequence[An
         item = _item_at(text, sep.end(), size + _MAX_EXTRA_WORDS)
         if item is None or used(item, exclude) or item.lower() in (i.lower() for i in items):
             break
-        items.append(item)
+        if sep.group().strip() == "," and _QUALIFIER.fullmatch(item):
+            # "Seattle, WA": the code qualifies the item before — kept with it when the first
+            # value carries one too ("San Francisco, CA and Seattle, WA"), else left out
+            if len(items) > 1 and _QUALIFIED.search(value):
+                items[-1] = f"{items[-1]}, {item}"
+        else:
+            items.append(item)
         end = text.find(item, sep.end()) + len(item)
     return items
 

@@ -19,7 +19,9 @@ written as lists ("5, 10 and 15") are ``fanout``'s; booleans and structured valu
 varied.
 
 ``choices`` does the same for an ``enum`` argument whose choices the request names ("in hard
-mode, then in easy mode"): one call per named choice.
+mode, then in easy mode"): one call per named choice; ``both_ways`` for a boolean argument the
+request names plainly and negated ("the process is isothermal … what if it is not isothermal"):
+one call with it true, one with it false.
 """
 
 from __future__ import annotations
@@ -33,14 +35,15 @@ from typing import Any
 from ..types import ToolCall
 from .fanout import used
 
-__all__ = ["choices", "records"]
+__all__ = ["both_ways", "choices", "records"]
 
 _TOKEN = re.compile(
-    r"(?P<num>(?<![\w.])-?[$€£¥]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    r"(?P<num>(?<![\w.^])-?[$€£¥]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"(?:%|(?!\w|\.\d)))"
     r"|(?P<word>[A-Za-z\d](?:[A-Za-z\d]|['-](?=[A-Za-z\d]))*)"
     r"|(?P<sign>[^\sA-Za-z\d])"
 )
+"""A number right after "^" is a unit's exponent ("m/s^2"), not a value: it reads as a word."""
 _CLAUSE_END = frozenset(".;?!")
 _QUOTED = re.compile(r"(?<![\w])(['\"])([^'\"\n]{1,80}?)\1(?!\w)")
 _PAUSE = frozenset(",.;?!")  # as the sign after a value, any of these ends its frame alike
@@ -252,6 +255,34 @@ def choices(call: ToolCall, parameters: dict[str, Any], text: str) -> list[ToolC
     key, named = found[0]
     return [ToolCall(name=call.name, arguments={**call.arguments, key: c})
             for c in named[:_MAX_RECORDS]]
+
+
+_NEGATION = re.compile(r"(?:\bnot|\bno|\bwithout|n't|\bnon)[\s-]+(?:\w+\s+){0,2}$", re.IGNORECASE)
+
+
+def both_ways(call: ToolCall, parameters: dict[str, Any], text: str) -> list[ToolCall]:
+    """``call`` with a boolean argument true and then false when the request asks for both:
+    it names the flag plainly and negated ("the process is isothermal … what if the process
+    is not isothermal", "without applying standardization … with standardization applied");
+    [] unless exactly one boolean argument is named both ways."""
+    props = parameters.get("properties") or {}
+    low = text[:_MAX_TEXT].lower()
+    found = []
+    for key, value in call.arguments.items():
+        if (props.get(key) or {}).get("type") != "boolean" or not isinstance(value, bool):
+            continue
+        stems = [w[:max(5, len(w) - 3)] for w in re.findall(r"[a-z]+", key.lower()) if len(w) >= 5]
+        if len(stems) != 1:
+            continue  # one telling word names the flag ("standardize"), or no reading
+        said = [m.start() for m in re.finditer(rf"\b{re.escape(stems[0])}\w*", low)]
+        negated = [bool(_NEGATION.search(low[:at])) for at in said]
+        if any(negated) and not all(negated):
+            found.append(key)
+    if len(found) != 1:
+        return []
+    key = found[0]
+    return [ToolCall(name=call.name, arguments={**call.arguments, key: flag})
+            for flag in (True, False)]
 
 
 def _named_choices(enum: list[str], text: str) -> list[str]:

@@ -4,8 +4,9 @@ continue the reply while it leaves values unused.
 First, when an argument of a call is the first item of a list the request writes
 ("the factorial of 5, 10 and 15"), the calls for the other items are written without the model
 (``fanout``); for a tool no list grew, when the request describes several records in the same
-words ("weighs 85 kilograms … weighs 60 kilograms") or names several choices of an enum argument,
-one call per record or choice replaces the model's (``frames``). Then:
+words ("weighs 85 kilograms … weighs 60 kilograms"), names several choices of an enum argument,
+or names a flag both plainly and negated ("isothermal … not isothermal"), one call per record,
+choice or truth value replaces the model's (``frames``). Then:
 
 Asked for "the weather in Paris and in Rome", a small model often writes one call and closes the
 list. When parallel calls are allowed and the engine can continue a reply (``_continue``), the
@@ -50,6 +51,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     named = [t for t in offered if _named(t.name, evidence)]
     pending = any(t.name in _uncalled(offered, calls) for t in named)
     head, grown = _fan_out(req, calls, head, read_records=not pending)
+    text = _user_text(req)
     one_call = _one_call_schema(offered)
     values = _values(req)
     tried: set[str] = set()
@@ -74,6 +76,11 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
             break
         calls.append(new)
         head, grown = f"{head}, {more.text.strip()}", True
+        _, listed = _list_calls(req, calls, [new], text)  # "… in 1900 and 1950"
+        head += "".join(f", {_body(c)}" for c in listed)
+    shared = _shared_lists(req, calls, text)
+    head += "".join(f", {_body(c)}" for c in shared)
+    grown = grown or bool(shared)
     if not grown:
         return raw
     return type(raw)(text=head + "]}", usage=usage, finish_reason=raw.finish_reason)
@@ -88,26 +95,17 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, read_records: bool 
     there are more of them — not while the request names another offered tool no call uses
     (``read_records`` False): a frame that repeats may be that tool's ("the gcd of 96 and 128,
     and the lcm of 15 and 25"). Returns the head and whether any call was added."""
-    grown, text = False, _user_text(req)
-    fanned = [(call, new) for call in list(calls) for new in fanout.fan_out(call, text)[1:]]
-    for call, new in fanned:
-        varied = [k for k, v in new.arguments.items() if v != call.arguments.get(k)]
-        if len(calls) >= MAX_PARALLEL_CALLS or any(  # the model already wrote that item's call
-                c.name == new.name and c.arguments.get(k) == new.arguments[k]
-                for c in calls for k in varied):
-            continue
-        new = _checked(new, req)
-        if new is None:
-            continue
-        calls.append(new)
-        head, grown = f"{head}, {_body(new)}", True
-    done = {call.name for call, _ in fanned}  # tools a list grew
+    text = _user_text(req)
+    done, added = _list_calls(req, calls, list(calls), text)  # done: tools a list grew
+    grown = bool(added)
+    head += "".join(f", {_body(c)}" for c in added)
 
     def others(call: ToolCall) -> list[ToolCall]:
         return [c for c in calls if c.name != call.name]
 
     readers = (lambda call, spec: frames.records(call, text, others(call)),  # "weighs 85 kg …"
-               lambda call, spec: frames.choices(call, spec.parameters, text))  # "easy … hard"
+               lambda call, spec: frames.choices(call, spec.parameters, text),  # "easy … hard"
+               lambda call, spec: frames.both_ways(call, spec.parameters, text))  # "not …"
     for read in readers if read_records else ():
         for spec in [t for t in req.tools if t.name not in done]:
             mine = [c for c in calls if c.name == spec.name]
@@ -117,6 +115,53 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, read_records: bool 
     if grown:
         head = head[:head.index("[") + 1] + " " + ", ".join(_body(c) for c in calls)
     return head, grown
+
+
+def _list_calls(req: Request, calls: list[ToolCall], sources: list[ToolCall], text: str
+                ) -> tuple[set[str], list[ToolCall]]:
+    """The calls for the other items of the lists the arguments of ``sources`` start
+    (``fanout``), appended to ``calls``; returns the tools a list was found for and the calls
+    added (an item whose call the model already wrote is skipped)."""
+    grown: set[str] = set()
+    added = []
+    for call in sources:
+        fans = fanout.fan_out(call, text)
+        if not fans:
+            continue
+        grown.add(call.name)
+        # every combination of several lists: an item's call is written when all its varied
+        # values are; one list (or lists in pairs): when any of them is
+        varied = [k for k in call.arguments if any(f.arguments[k] != call.arguments[k]
+                                                   for f in fans)]
+        match = all if _combination(fans, varied) else any
+        for new in fans[1:]:
+            if len(calls) >= MAX_PARALLEL_CALLS or any(
+                    c.name == new.name and match(c.arguments.get(k) == new.arguments[k]
+                                                 for k in varied) for c in calls):
+                continue
+            checked = _checked(new, req)
+            if checked is not None:
+                calls.append(checked)
+                added.append(checked)
+    return grown, added
+
+
+def _combination(fans: list[ToolCall], keys: list[str]) -> bool:
+    """Whether a fan-out combines lists: a varied argument repeats a value across its calls."""
+    return any(len({json.dumps(f.arguments[k], default=str) for f in fans}) < len(fans)
+               for k in keys)
+
+
+def _shared_lists(req: Request, calls: list[ToolCall], text: str) -> list[ToolCall]:
+    """The calls ``fanout.shared`` finds (another tool's calls over a list one tool was called
+    over), valid ones only, appended to ``calls`` within ``MAX_PARALLEL_CALLS``."""
+    added = []
+    for new in fanout.shared(calls, text):
+        checked = _checked(new, req)
+        if checked is not None and len(calls) < MAX_PARALLEL_CALLS:
+            calls.append(checked)
+            added.append(checked)
+    return added
 
 
 def _replace(calls: list[ToolCall], mine: list[ToolCall], new: list[ToolCall], req: Request
