@@ -17,7 +17,8 @@ already uses, and a number inside a list starts none ("sides 3 and 4, 5 and 12":
 not a second ``a``, and ``b`` = 4 is not the head of "4, 5 and 12"). Quoted items run to their
 closing quote ("'The Office' and 'Stranger Things'"); a code after a bare comma qualifies the
 item before it ("Seattle, WA": kept with it when the first value has one too); an item that
-says a word of another argument's name is an instruction, not a value ("the Magna Carta and calculate how many years ago").
+says a word of another argument's name is an instruction, not a value ("the Magna Carta and
+calculate how many years ago").
 
 ``shared`` carries a list from one tool's calls to another's: asked for "the life expectancy
 in 1900 and 1950, and the GDP in these years", both tools get both years.
