@@ -29,12 +29,12 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..types import ToolCall
 
-__all__ = ["fan_out", "list_after", "shared", "used"]
+__all__ = ["fan_out", "list_after", "name_words", "shared", "used"]
 
 _SEP = re.compile(r"\s*(?:,\s*(?:(?:and|or)\s+)?|\s(?:and|or|&)\s+)", re.IGNORECASE)
 _NUM = re.compile(r"(?<![\w.])(-)?[$€£¥]?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
@@ -111,14 +111,15 @@ def _not_instructions(items: list[Any], call: ToolCall, key: str) -> list[Any]:
     """``items`` up to the first text item that says a word of another argument's name — an
     instruction, not a value: "the date of the Magna Carta and calculate how many years ago"
     beside ``calculate_years_ago``."""
-    words = {w for k in call.arguments if k != key for w in _name_words(k) if len(w) >= 4}
+    words = {w for k in call.arguments if k != key for w in name_words(k) if len(w) >= 4}
     for i, item in enumerate(items[1:], 1):
-        if isinstance(item, str) and words & set(_name_words(item)):
+        if isinstance(item, str) and words & set(name_words(item)):
             return items[:i]
     return items
 
 
-def _name_words(name: str) -> list[str]:
+def name_words(name: str) -> list[str]:
+    """The lower-case words of a name: ``calculate_years_ago``, ``getDiameter`` split."""
     return re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower())
 
 
@@ -206,13 +207,16 @@ def _spans(text: str, value: Any) -> list[tuple[int, int]]:
     if isinstance(value, int | float):
         return [m.span() for m in _NUM.finditer(text)
                 if _scale_to(float(value), _number(m), bool(m.group(3))) is not None]
-    low, want, out = text.lower(), str(value).lower().strip(), []
+    return list(_occurrences(text.lower(), str(value).lower().strip()))
+
+
+def _occurrences(low: str, want: str) -> Iterator[tuple[int, int]]:
+    """Where ``want`` stands in ``low`` as a whole word or phrase (both lower-case)."""
     start = low.find(want) if want else -1
     while start >= 0:
         if _bounded(low, start, start + len(want)):
-            out.append((start, start + len(want)))
+            yield start, start + len(want)
         start = low.find(want, start + 1)
-    return out
 
 
 def _numbers_after(text: str, value: float, exclude: Sequence[Any]) -> list[float]:
@@ -263,15 +267,11 @@ def _scale_to(value: float, number: float, percent: bool) -> float | None:
 def _texts_after(text: str, value: str, exclude: Sequence[Any]) -> list[str]:
     low, want = text.lower(), value.lower()
     size = len(_ITEM_WORD.findall(value))
-    start = low.find(want)
-    while start >= 0:
-        end = start + len(want)
-        if _bounded(low, start, end):
-            quoted = _quoted_items(text, start, end, exclude)
-            items = quoted if quoted is not None else _items_from(text, end, value, size, exclude)
-            if len(items) >= 2:
-                return items
-        start = low.find(want, start + 1)
+    for start, end in _occurrences(low, want):
+        quoted = _quoted_items(text, start, end, exclude)
+        items = quoted if quoted is not None else _items_from(text, end, value, size, exclude)
+        if len(items) >= 2:
+            return items
     return []
 
 

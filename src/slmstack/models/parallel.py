@@ -24,7 +24,6 @@ closed where it was (a named tool's call that fails: the next named tool is trie
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING
 
 from ..errors import ToolCallError
@@ -50,8 +49,8 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     evidence = grounding.evidence_from(req.messages)
     named = [t for t in offered if _named(t.name, evidence)]
     pending = any(t.name in _uncalled(offered, calls) for t in named)
-    head, grown = _fan_out(req, calls, head, read_records=not pending)
     text = _user_text(req)
+    head, grown = _fan_out(req, calls, head, text, read_records=not pending)
     one_call = _one_call_schema(offered)
     values = _values(req)
     tried: set[str] = set()
@@ -86,8 +85,8 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     return type(raw)(text=head + "]}", usage=usage, finish_reason=raw.finish_reason)
 
 
-def _fan_out(req: Request, calls: list[ToolCall], head: str, read_records: bool = True
-             ) -> tuple[str, bool]:
+def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
+             read_records: bool = True) -> tuple[str, bool]:
     """Calls for the other items of the lists the model's calls' arguments start
     (``fanout``), appended to ``calls`` and ``head``; then, for a tool whose calls no list
     grew, one call per record the request describes in repeating frames, or else per choice of
@@ -95,7 +94,6 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, read_records: bool 
     there are more of them — not while the request names another offered tool no call uses
     (``read_records`` False): a frame that repeats may be that tool's ("the gcd of 96 and 128,
     and the lcm of 15 and 25"). Returns the head and whether any call was added."""
-    text = _user_text(req)
     done, added = _list_calls(req, calls, list(calls), text)  # done: tools a list grew
     grown = bool(added)
     head += "".join(f", {_body(c)}" for c in added)
@@ -135,14 +133,9 @@ def _list_calls(req: Request, calls: list[ToolCall], sources: list[ToolCall], te
                                                    for f in fans)]
         match = all if _combination(fans, varied) else any
         for new in fans[1:]:
-            if len(calls) >= MAX_PARALLEL_CALLS or any(
-                    c.name == new.name and match(c.arguments.get(k) == new.arguments[k]
-                                                 for k in varied) for c in calls):
-                continue
-            checked = _checked(new, req)
-            if checked is not None:
-                calls.append(checked)
-                added.append(checked)
+            if not any(c.name == new.name and match(c.arguments.get(k) == new.arguments[k]
+                                                    for k in varied) for c in calls):
+                _add(req, calls, new, added)
     return grown, added
 
 
@@ -155,13 +148,18 @@ def _combination(fans: list[ToolCall], keys: list[str]) -> bool:
 def _shared_lists(req: Request, calls: list[ToolCall], text: str) -> list[ToolCall]:
     """The calls ``fanout.shared`` finds (another tool's calls over a list one tool was called
     over), valid ones only, appended to ``calls`` within ``MAX_PARALLEL_CALLS``."""
-    added = []
+    added: list[ToolCall] = []
     for new in fanout.shared(calls, text):
-        checked = _checked(new, req)
-        if checked is not None and len(calls) < MAX_PARALLEL_CALLS:
-            calls.append(checked)
-            added.append(checked)
+        _add(req, calls, new, added)
     return added
+
+
+def _add(req: Request, calls: list[ToolCall], new: ToolCall, added: list[ToolCall]) -> None:
+    """``new`` appended to ``calls`` and ``added`` when it is valid and ``calls`` has room."""
+    checked = _checked(new, req) if len(calls) < MAX_PARALLEL_CALLS else None
+    if checked is not None:
+        calls.append(checked)
+        added.append(checked)
 
 
 def _replace(calls: list[ToolCall], mine: list[ToolCall], new: list[ToolCall], req: Request
@@ -255,8 +253,8 @@ _GENERIC = frozenset(
 def _named(name: str, evidence: grounding.Evidence) -> bool:
     """Whether the request names the subject of tool ``name``: a word of it other than a
     generic verb or noun ("fibonacci" of ``get_fibonacci_sequence``)."""
-    words = re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower())
-    return any(evidence.has_word(w) for w in words if len(w) >= 3 and w not in _GENERIC)
+    return any(evidence.has_word(w) for w in fanout.name_words(name)
+               if len(w) >= 3 and w not in _GENERIC)
 
 
 def _uncalled(tools: list, calls: list[ToolCall]) -> list[str]:
