@@ -292,6 +292,79 @@ def test_an_optional_value_that_only_names_the_tool_is_left_out() -> None:
     assert kept.arguments["unit"] == "square meters"
 
 
+def _prune(tool: ToolSpec, text: str, arguments: dict) -> tuple[dict, list[str]]:
+    repairs: list[str] = []
+    out = prune_ungrounded(ToolCall(name=tool.name, arguments=arguments), tool, Evidence(text),
+                           repairs)
+    return out.arguments, repairs
+
+
+def test_an_optional_string_that_belongs_to_another_argument_is_left_out() -> None:
+    tool = ToolSpec(name="field_strength", parameters={
+        "type": "object",
+        "properties": {"charge": {"type": "number"}, "distance": {"type": "number"},
+                       "medium": {"type": "string"}, "unit": {"type": "string"},
+                       "label": {"type": "string"}},
+        "required": ["charge", "distance", "label"],
+    })
+    text = "the field of a 10C charge 4 meters away in a vacuum, labelled distance"
+    # another parameter's name
+    args, repairs = _prune(tool, text, {"charge": 10, "distance": 4, "medium": "distance"})
+    assert args == {"charge": 10, "distance": 4} and "names parameter 'distance'" in repairs[0]
+    # another argument's quantity with its unit
+    args, repairs = _prune(tool, text, {"charge": 10, "distance": 4, "medium": "10C"})
+    assert "medium" not in args and "holds argument 'charge'" in repairs[0]
+    # the unit the request writes right after another argument's number
+    args, repairs = _prune(tool, text, {"charge": 10, "distance": 4, "medium": "meters"})
+    assert "medium" not in args and "after argument 'distance'" in repairs[0]
+    # kept: that unit in a parameter named for units, a value of its own, a required argument
+    given = {"charge": 10, "distance": 4, "unit": "meters", "medium": "vacuum",
+             "label": "distance"}
+    assert _prune(tool, text, given) == (given, [])
+
+
+def test_a_required_flag_the_request_asks_for_is_switched_on() -> None:
+    tool = ToolSpec(name="papal_biography", parameters={
+        "type": "object",
+        "properties": {"name": {"type": "string"},
+                       "include_contributions": {"type": "boolean"},
+                       "condition": {"type": "string", "enum": ["New", "Like New", "Used"]}},
+        "required": ["name", "include_contributions"],
+    })
+    text = "the biography and main contributions of Pope Innocent III, from 1198 like new"
+    args, repairs = _prune(tool, text, {"name": "Innocent III", "include_contributions": False,
+                                        "condition": "Like New"})
+    assert args == {"name": "Innocent III", "include_contributions": True,
+                    "condition": "Like New"}  # an offered choice is never another's unit
+    assert "set flag 'include_contributions' to true" in repairs[0]
+    for said in ("without his contributions", "few contributions"):
+        assert _prune(tool, said, {"name": "x", "include_contributions": False})[0][
+            "include_contributions"] is False
+    # a flag the reply's calls set both ways is the fan-out's business
+    out = prune_ungrounded(ToolCall(name=tool.name, arguments={
+        "name": "x", "include_contributions": False}), tool, Evidence(text), [],
+        varies={"include_contributions"})
+    assert out.arguments["include_contributions"] is False
+
+
+def test_list_items_that_copy_another_argument_and_words_of_names_are_left_out() -> None:
+    tool = ToolSpec(name="BoardGameGeek.find_restaurants", parameters={
+        "type": "object",
+        "properties": {"food_type": {"type": "string"}, "diet": {"type": "array"},
+                       "extras": {"type": "array"}, "month": {"type": "string"},
+                       "difficulty": {"type": "string"}, "detailed": {"type": "boolean"}},
+        "required": ["food_type", "diet"],
+    })
+    text = "board games and Thai food with a vegan menu next month, in detail"
+    args, repairs = _prune(tool, text, {"food_type": "Thai", "diet": ["Thai", "vegan"],
+                                        "extras": ["Thai", "thai"], "month": "month",
+                                        "difficulty": "games"})
+    assert args == {"food_type": "Thai", "diet": ["vegan"], "detailed": True}, repairs
+    # a required list that would be left empty is kept as it is
+    args, _ = _prune(tool, text, {"food_type": "Thai", "diet": ["Thai"]})
+    assert args["diet"] == ["Thai"]
+
+
 def test_a_short_value_inside_another_word_is_no_repeat() -> None:
     tool = ToolSpec(name="convert", parameters={
         "type": "object",

@@ -265,9 +265,10 @@ def prune_ungrounded(
     call: ToolCall, tool: ToolSpec, evidence: Evidence, repairs: list[str],
     used: Iterable[Any] = (), *, varies: Collection[str] = (),
 ) -> ToolCall:
-    """``call`` without the optional arguments the evidence does not support. An optional flag
-    whose subject the request asks for ("... including precipitation" for
-    ``include_precipitation``, not negated) is switched on, and an optional number the request
+    """``call`` without the optional arguments the evidence does not support, nor those that
+    belong to another argument (``_misplaced``). A flag whose subject the request asks for
+    ("... including precipitation" for ``include_precipitation``, not negated) is switched on —
+    a required one only when it does not ``vary`` —, and an optional number the request
     states next to the parameter's name is added (``stated_numbers``; ``used``: the other calls'
     arguments). A number argument the request states otherwise right after the parameter's name
     is corrected (``stated_corrections``), unless it ``varies`` (the reply's calls to this tool
@@ -276,7 +277,20 @@ def prune_ungrounded(
     required = set(tool.parameters.get("required") or [])
     kept = {}
     for key, value in call.arguments.items():
+        if isinstance(value, list) and (copied := _copied_items(key, value, call.arguments)):
+            rest = [v for v in value if v not in copied]
+            if rest or key not in required:
+                repairs.append(f"{call.name}: left out {copied!r:.60} from {key!r} (repeating "
+                               "other arguments)")
+                if not rest:
+                    continue
+                value = rest
         if key in required:
+            if value is False and key not in varies and is_grounded(value, evidence, key) \
+                    and not _negated(key, evidence):
+                repairs.append(f"{call.name}: set flag {key!r} to true (the request asks for "
+                               "it)")
+                value = True
             kept[key] = value
         elif not is_grounded(value, evidence, key):
             repairs.append(f"{call.name}: left out optional argument {key!r} = {value!r:.60} "
@@ -287,6 +301,9 @@ def prune_ungrounded(
         elif _names_the_tool(value, tool):
             repairs.append(f"{call.name}: left out optional argument {key!r} = {value!r:.60} "
                            "(it names the tool, not a value)")
+        elif (why := _misplaced(key, value, call.arguments, tool, evidence)) is not None:
+            repairs.append(f"{call.name}: left out optional argument {key!r} = {value!r:.60} "
+                           f"({why})")
         elif value is False and not _negated(key, evidence):
             repairs.append(f"{call.name}: set flag {key!r} to true (the request asks for it)")
             kept[key] = True
@@ -308,7 +325,8 @@ def prune_ungrounded(
 
 def _asked_flags(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) -> list[str]:
     """Optional boolean parameters left out whose subject the request names, every telling
-    word of the name ("accounting for terrain" for ``consider_terrain``), not negated."""
+    word of the name ("accounting for terrain" for ``consider_terrain``; a name of flag words
+    only is its own subject: "in detail" for ``detailed``), not negated."""
     props = tool.parameters.get("properties") or {}
     required = set(tool.parameters.get("required") or [])
     out = []
@@ -317,7 +335,8 @@ def _asked_flags(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) 
             continue
         if schema.get("type") != "boolean" or schema.get("default") is True:
             continue
-        telling = [w for w in _content_words(_split_name(key)) if w not in _FLAG_WORDS]
+        words = _content_words(_split_name(key))
+        telling = [w for w in words if w not in _FLAG_WORDS] or words  # ``detailed``: itself
         if telling and all(len(w) >= 3 and evidence.has_word(w) for w in telling) and not (
             _negated(key, evidence)
         ):
@@ -460,7 +479,8 @@ def _same_word(token: str, word: str) -> bool:
     return token == word or (len(word) >= 4 and _same_stem(token, word))
 
 
-_NEGATIONS = frozenset("no not without exclude excluding except don't dont never skip omit".split())
+_NEGATIONS = frozenset(
+    "no not without exclude excluding except don't dont never skip omit few".split())
 
 
 def _negated(name: str, evidence: Evidence) -> bool:
@@ -529,13 +549,71 @@ def _reused(key: str, value: Any, arguments: dict[str, Any]) -> bool:
 
 
 def _names_the_tool(value: Any, tool: ToolSpec) -> bool:
-    """A string whose words are all words of the tool's name ("area" for
-    ``geometry.area_triangle``): the request's word for what to do, not an argument value."""
+    """A string whose words are all words of the tool's name, or forms of them ("area" for
+    ``geometry.area_triangle``, "games" for ``BoardGameGeek.recommend``): the request's word for
+    what to do, not an argument value."""
     if not isinstance(value, str):
         return False
     words = _content_words(value)
-    name = set(_content_words(_split_name(tool.name.replace(".", " "))))
-    return bool(words) and all(w in name for w in words)
+    name = _content_words(_split_name(tool.name.replace(".", " ")))
+    return bool(words) and all(any(_same_word(w, n) for n in name) for w in words)
+
+
+def _copied_items(key: str, items: list[Any], arguments: dict[str, Any]) -> list[str]:
+    """The strings of list ``items`` that are another argument's whole value ("Thai" in
+    ``dietary_requirements`` beside ``food_type="Thai"``): copies, not items of their own."""
+    others = {_compact(v) for k, v in arguments.items() if k != key and isinstance(v, str)}
+    return [v for v in items if isinstance(v, str) and _compact(v) in others - {""}]
+
+
+def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
+               evidence: Evidence) -> str | None:
+    """Why a string the model put in an optional slot is no value of its own, or None. A
+    model with nothing to put in ``unit`` writes a word it has seen instead: a parameter's
+    name ("height" for ``unit`` beside ``height``, "month" for ``month``), another argument's
+    quantity with its unit ("10cm" when ``height`` is 10), or the unit the request writes
+    after that quantity ("meters" in "4 meters away" when ``distance`` is 4 — kept in a
+    parameter named for units). A choice the parameter's schema offers is always its own."""
+    if not isinstance(value, str) or not (words := _content_words(value)):
+        return None
+    schema = (tool.parameters.get("properties") or {}).get(key)
+    if isinstance(schema, dict) and value.lower() in {str(c).lower()
+                                                      for c in schema.get("enum") or ()}:
+        return None
+    for other in tool.parameters.get("properties") or {}:
+        if set(words) <= set(_content_words(_split_name(other))):
+            return f"it names parameter {other!r}, not a value"
+    quantities = {other: float(v) for other, v in arguments.items()
+                  if other != key and _is_number(v)}
+    held = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", value)]
+    for other, number in quantities.items():
+        if any(_close(n, number) for n in held):
+            return f"it holds argument {other!r}'s number"
+    if "unit" in key.lower() or len(words) > 2 or any(len(w) < 3 for w in words):
+        return None
+    located = evidence.located
+    for other, number in quantities.items():
+        for _, end, stated, _ in located.numbers:
+            if _close(stated, number) and _words_after(located, end, len(words)) == words:
+                return f"it is the unit the request writes after argument {other!r}'s number"
+    return None
+
+
+def _words_after(located: _Located, end: int, n: int) -> list[str]:
+    """The ``n`` words written right after position ``end`` (only spaces or a hyphen before
+    the first, only spaces between them)."""
+    out: list[str] = []
+    for m in located.words:
+        if m.start() < end:
+            continue
+        gap = located.text[end:m.start()]
+        if gap.strip(" -") if not out else gap.strip(" "):
+            break
+        out.append(m.group())
+        end = m.end()
+        if len(out) == n:
+            break
+    return out
 
 
 def _repeats(key: str, value: Any, arguments: dict[str, Any]) -> str | None:
