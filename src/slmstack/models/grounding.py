@@ -57,6 +57,17 @@ _STOP = frozenset(
     "a an and are as at be by for from in into is it of on or the to with what which who how "
     "this that these those my your me i you we our their".split()
 )
+_INSTRUCTION = frozenset(
+    "find get give search calculate compute determine identify predict estimate generate create "
+    "check plot order play locate list show tell fetch retrieve look provide what whats which who "
+    "how when where why can could would will please help book buy i we let lets also then next "
+    "first second third fourth finally lastly later after afterwards additionally moreover "
+    "furthermore and now convert analyze analyse run make send update delete add remove set "
+    "schedule is are do does suppose imagine assume given using use".split()
+)
+"""Words a request's sentences start with to ask for something ("Find ...", "Can you ...",
+"Lastly, ..."): at the start of a sentence, never the first word of an argument value."""
+_SENTENCE_START = re.compile(r"(?:^|[.!?;]\s+|\n)\s*['\"‘“]?([a-z']+)", re.IGNORECASE)
 _FLAG_WORDS = frozenset(
     "include includes including show use get return enable enabled is has with add allow only "
     "all flag detail details detailed info information data consider account".split()
@@ -583,6 +594,8 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
     for other in tool.parameters.get("properties") or {}:
         if set(words) <= set(_content_words(_split_name(other))):
             return f"it names parameter {other!r}, not a value"
+    if words[0] in _instructions(evidence.text):
+        return "it is the word a sentence of the request asks with"
     quantities = {other: float(v) for other, v in arguments.items()
                   if other != key and _is_number(v)}
     held = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", value)]
@@ -597,6 +610,12 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
             if _close(stated, number) and _words_after(located, end, len(words)) == words:
                 return f"it is the unit the request writes after argument {other!r}'s number"
     return None
+
+
+@lru_cache(maxsize=256)
+def _instructions(text: str) -> frozenset[str]:
+    """The ``_INSTRUCTION`` words that start a sentence of ``text`` (lower case)."""
+    return frozenset(m.group(1).lower() for m in _SENTENCE_START.finditer(text)) & _INSTRUCTION
 
 
 def _words_after(located: _Located, end: int, n: int) -> list[str]:
@@ -658,8 +677,9 @@ def text_spans(texts: Iterable[str], *, max_words: int = 8, max_spans: int = 120
     """Every run of 1..``max_words`` consecutive words of ``texts``, written as the text writes
     it from the first word to the last (inner punctuation kept: "Boston, MA", "Roe v. Wade";
     spacing normalised), never across a sentence end, neither starting nor ending with a
-    lowercase function word ("for", "the", "of"), in order of first appearance, at most
-    ``max_spans``."""
+    lowercase function word ("for", "the", "of") nor starting with the word a sentence asks
+    with ("Find", "Can", "Lastly": ``_INSTRUCTION``), in order of first appearance, at most
+    ``max_spans``. Quotations are spans whole."""
     spans: dict[str, None] = {}
     for text in texts:
         for quoted in _quoted(text):
@@ -667,6 +687,9 @@ def text_spans(texts: Iterable[str], *, max_words: int = 8, max_spans: int = 120
         words = list(_SPAN_WORD.finditer(text))
         for i, first in enumerate(words):
             if _possessive_s(text, first) or _function_word(first):
+                continue
+            if first.group().lower() in _INSTRUCTION and (
+                    i == 0 or _sentence_break(text, words[i - 1], first)):
                 continue
             for j in range(i, min(i + max_words, len(words))):
                 if j > i and _sentence_break(text, words[j - 1], words[j]):
