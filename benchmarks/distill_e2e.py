@@ -318,24 +318,40 @@ def _ratio_interval(student: list[bool], teacher: list[bool], n: int = 2000) -> 
     return [round(ratios[int(0.025 * len(ratios))], 4), round(ratios[int(0.975 * len(ratios))], 4)]
 
 
-def _replays(run, ids: list[str], uri: str, stage_log: Path) -> dict[str, list]:
-    """``uri``'s calls on ``ids``: from a stage's replay log, the rest replayed here (resumable)."""
-    from slmstack.distill.replay import ResultLog, replay_one
-    from slmstack.models.registry import load_model
+def _originals(run, ids: list[str]) -> tuple[dict[str, Any], set[str]]:
+    """The recorded calls as the users sent them, and which of ``ids`` curation redacted."""
     from slmstack.store.records import CallRecord
 
-    calls = _calls_by_id(stage_log, uri)
+    def records(stage: str, name: str) -> dict[str, CallRecord]:
+        path = run.root / stage / name
+        return {json.loads(line)["id"]: CallRecord.model_validate_json(line)
+                for line in path.read_text("utf-8").splitlines()}
+
+    original, curated = records("collect", "calls.jsonl"), records("curate", "examples.jsonl")
+    return original, {i for i in ids if curated[i].request != original[i].request}
+
+
+def _replays(run, ids: list[str], uri: str, stage_log: Path) -> dict[str, list]:
+    """``uri``'s calls on ``ids``, each on the request as the user sent it: from a stage's
+    replay log, the rest replayed here (resumable). The stages replay curated requests; where
+    curation redacted one (an e-mail address, a number read as a phone number), the reply to
+    the redacted text is not what a user of the promoted model would get, so that request is
+    replayed on the original, as the teacher answered it."""
+    from slmstack.distill.replay import ResultLog, replay_one
+    from slmstack.distill.score import response_calls
+    from slmstack.models.registry import load_model
+
+    original, redacted = _originals(run, ids)
+    calls = {i: c for i, c in _calls_by_id(stage_log, uri).items() if i not in redacted}
     if all(i in calls for i in ids):
         return calls
-    extra = run.root / "report" / "replays.jsonl"
-    log = ResultLog(extra)
-    recs = {json.loads(line)["id"]: CallRecord.model_validate_json(line) for line in
-            (run.root / "curate" / "examples.jsonl").read_text("utf-8").splitlines()}
-    todo = [recs[i] for i in ids if i not in calls and not log.has(uri, recs[i])]
-    model = load_model(uri) if todo else None
-    for r in todo:
+    log = ResultLog(run.root / "report" / "replays.jsonl")
+    todo = [original[i] for i in ids if i not in calls]
+    missing = [r for r in todo if not log.has(uri, r)]
+    model = load_model(uri) if missing else None
+    for r in missing:
         log.add(replay_one(model, uri, r, 256, None))
-    return {**_calls_by_id(extra, uri), **calls}
+    return {**{r.id: response_calls(r.shadow.response) for r in log.results(uri, todo)}, **calls}
 
 
 def e2e_figures(run, work: Path) -> dict:
@@ -372,6 +388,7 @@ def e2e_figures(run, work: Path) -> dict:
     return {
         "traffic": json.loads((work / "traffic.json").read_text()),
         "heldout_requests": len(ids),
+        "heldout_redacted_by_curation": len(_originals(run, ids)[1]),
         "heldout_cases_also_in_train": len(train_cases & {case_of[i] for i in ids}),
         "teacher_accuracy": acc["teacher"],
         "base_slm_accuracy": acc["base_slm"],
