@@ -325,7 +325,7 @@ def test_an_optional_string_that_belongs_to_another_argument_is_left_out() -> No
     assert args == {"charge": 10, "distance": 4} and "names parameter 'distance'" in repairs[0]
     # another argument's quantity with its unit
     args, repairs = _prune(tool, text, {"charge": 10, "distance": 4, "medium": "10C"})
-    assert "medium" not in args and "holds argument 'charge'" in repairs[0]
+    assert "medium" not in args and "quantity of argument 'charge'" in repairs[0]
     # the unit the request writes right after another argument's number
     args, repairs = _prune(tool, text, {"charge": 10, "distance": 4, "medium": "meters"})
     assert "medium" not in args and "after argument 'distance'" in repairs[0]

@@ -577,12 +577,17 @@ def _copied_items(key: str, items: list[Any], arguments: dict[str, Any]) -> list
     return [v for v in items if isinstance(v, str) and _compact(v) in others - {""}]
 
 
+_QUANTITY = re.compile(r"(\d+(?:\.\d+)?)\s*[a-z%°/²³]+\.?(?:\s+[a-z]+)?", re.IGNORECASE)
+"""A number with its unit ("10cm", "4 meters", "5 kg block"), nothing else."""
+
+
 def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
                evidence: Evidence) -> str | None:
     """Why a string the model put in an optional slot is no value of its own, or None. A
     model with nothing to put in ``unit`` writes a word it has seen instead: a parameter's
     name ("height" for ``unit`` beside ``height``, "month" for ``month``), another argument's
-    quantity with its unit ("10cm" when ``height`` is 10), or the unit the request writes
+    quantity with its unit ("10cm" when ``height`` is 10; not "January 1, 2021" beside
+    ``year=2021``), or the unit the request writes
     after that quantity ("meters" in "4 meters away" when ``distance`` is 4 — kept in a
     parameter named for units). A choice the parameter's schema offers is always its own."""
     if not isinstance(value, str) or not (words := _content_words(value)):
@@ -598,10 +603,10 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
         return "it is the word a sentence of the request asks with"
     quantities = {other: float(v) for other, v in arguments.items()
                   if other != key and _is_number(v)}
-    held = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", value)]
+    held = _QUANTITY.fullmatch(value.strip())
     for other, number in quantities.items():
-        if any(_close(n, number) for n in held):
-            return f"it holds argument {other!r}'s number"
+        if held and _close(float(held.group(1)), number):
+            return f"it is the quantity of argument {other!r}"
     if "unit" in key.lower() or len(words) > 2 or any(len(w) < 3 for w in words):
         return None
     located = evidence.located
