@@ -67,6 +67,10 @@ _INSTRUCTION = frozenset(
 )
 """Words a request's sentences start with to ask for something ("Find ...", "Can you ...",
 "Lastly, ..."): at the start of a sentence, never the first word of an argument value."""
+_SEQUENCE = frozenset(
+    "also then finally lastly additionally afterwards moreover furthermore".split())
+"""Words that order a request's parts ("..., and finally the fastest route"): never the first
+word of a value, wherever they stand."""
 _SENTENCE_START = re.compile(r"(?:^|[.!?;]\s+|\n)\s*['\"‘“]?([a-z']+)", re.IGNORECASE)
 _FLAG_WORDS = frozenset(
     "include includes including show use get return enable enabled is has with add allow only "
@@ -599,7 +603,7 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
     for other in tool.parameters.get("properties") or {}:
         if set(words) <= set(_content_words(_split_name(other))):
             return f"it names parameter {other!r}, not a value"
-    if words[0] in _instructions(evidence.text):
+    if words[0] in _SEQUENCE or words[0] in _instructions(evidence.text):
         return "it is the word a sentence of the request asks with"
     quantities = {other: float(v) for other, v in arguments.items()
                   if other != key and _is_number(v)}
@@ -683,7 +687,8 @@ def text_spans(texts: Iterable[str], *, max_words: int = 8, max_spans: int = 120
     it from the first word to the last (inner punctuation kept: "Boston, MA", "Roe v. Wade";
     spacing normalised), never across a sentence end, neither starting nor ending with a
     lowercase function word ("for", "the", "of") nor starting with the word a sentence asks
-    with ("Find", "Can", "Lastly": ``_INSTRUCTION``), in order of first appearance, at most
+    with ("Find", "Can", "Lastly": ``_INSTRUCTION``) or a word that orders the request's parts
+    ("finally": ``_SEQUENCE``), in order of first appearance, at most
     ``max_spans``. Quotations are spans whole."""
     spans: dict[str, None] = {}
     for text in texts:
@@ -693,8 +698,9 @@ def text_spans(texts: Iterable[str], *, max_words: int = 8, max_spans: int = 120
         for i, first in enumerate(words):
             if _possessive_s(text, first) or _function_word(first):
                 continue
-            if first.group().lower() in _INSTRUCTION and (
-                    i == 0 or _sentence_break(text, words[i - 1], first)):
+            start = first.group().lower()
+            if start in _SEQUENCE or (start in _INSTRUCTION and (
+                    i == 0 or _sentence_break(text, words[i - 1], first))):
                 continue
             for j in range(i, min(i + max_words, len(words))):
                 if j > i and _sentence_break(text, words[j - 1], words[j]):
