@@ -574,6 +574,12 @@ def _names_the_tool(value: Any, tool: ToolSpec) -> bool:
     return bool(words) and all(any(_same_word(w, n) for n in name) for w in words)
 
 
+def _is_own_name(value: str, name: str) -> bool:
+    """``value`` is the parameter's name in words ("team" for ``team``, "start date" for
+    ``start_date``; not "my_data" for ``data`` nor "feeling" for ``thinking_vs_feeling``)."""
+    return _WORD.findall(value.lower()) == _WORD.findall(_split_name(name).lower())
+
+
 def _copied_items(key: str, items: list[Any], arguments: dict[str, Any]) -> list[str]:
     """The strings of list ``items`` that are another argument's whole value ("Thai" in
     ``dietary_requirements`` beside ``food_type="Thai"``): copies, not items of their own."""
@@ -600,8 +606,10 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
     if isinstance(schema, dict) and value.lower() in {str(c).lower()
                                                       for c in schema.get("enum") or ()}:
         return None
+    if _is_own_name(value, key):
+        return "it is the parameter's own name, not a value"
     for other in tool.parameters.get("properties") or {}:
-        if set(words) <= set(_content_words(_split_name(other))):
+        if other != key and set(words) <= set(_content_words(_split_name(other))):
             return f"it names parameter {other!r}, not a value"
     if words[0] in _SEQUENCE or words[0] in _instructions(evidence.text):
         return "it is the word a sentence of the request asks with"
@@ -850,13 +858,15 @@ _NUMERIC_TEXT = frozenset(
 
 def _text_spans_for(schema: dict[str, Any], spans: list[str], name: str) -> list[str]:
     """The spans a free-text parameter may take: bare numbers ("2020") only when the parameter
-    is about numbers (an id, a code, a year ...); a city or a topic is never "2020"."""
+    is about numbers (an id, a code, a year ...); a city or a topic is never "2020"; never the
+    parameter's own name ("team" for ``team``)."""
     about = f"{_split_name(name)} {schema.get('description', '')}".lower()
     words = set(_WORD.findall(about))
+    own = [s for s in spans if not _is_own_name(s, name)]  # "team" is no team's name
     if words & _NUMERIC_TEXT:
-        return list(spans)
-    kept = [s for s in spans if not _NUMERIC_SPAN.fullmatch(s)]
-    return kept or list(spans)
+        return own or list(spans)
+    kept = [s for s in own if not _NUMERIC_SPAN.fullmatch(s)]
+    return kept or own or list(spans)
 
 
 _NUMERIC_SPAN = re.compile(r"[\d\s.,:/%$-]+")
