@@ -266,8 +266,10 @@ def test_spans_do_not_start_or_end_with_a_function_word() -> None:
 
 def test_spans_do_not_start_with_the_word_a_sentence_asks_with() -> None:
     spans = text_spans(["Find a vegan restaurant. Lastly, can you book it? Play 'Find Me'",
-                        "Paris is nice, and finally Rome"])
-    assert {"vegan restaurant", "book", "Find Me", "Paris", "Rome"} <= set(spans)
+                        "Paris is nice, and finally Rome; another flight to Madrid's stores"])
+    assert {"vegan restaurant", "book", "Find Me", "Paris", "Rome", "flight", "Madrid"} <= set(
+        spans)
+    assert "another flight" not in spans and "Madrid's stores" not in spans
     assert not [s for s in spans if s.split()[0] in ("Lastly", "Play", "finally") or
                 s.startswith("Find a")], spans
     tool = ToolSpec(name="t", parameters={"type": "object", "properties": {

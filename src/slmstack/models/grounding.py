@@ -68,9 +68,9 @@ _INSTRUCTION = frozenset(
 """Words a request's sentences start with to ask for something ("Find ...", "Can you ...",
 "Lastly, ..."): at the start of a sentence, never the first word of an argument value."""
 _SEQUENCE = frozenset(
-    "also then finally lastly additionally afterwards moreover furthermore".split())
-"""Words that order a request's parts ("..., and finally the fastest route"): never the first
-word of a value, wherever they stand."""
+    "also then finally lastly additionally afterwards moreover furthermore another".split())
+"""Words that order or repeat a request's parts ("..., and finally the fastest route",
+"another flight"): never the first word of a value, wherever they stand."""
 _SENTENCE_START = re.compile(r"(?:^|[.!?;]\s+|\n)\s*['\"‘“]?([a-z']+)", re.IGNORECASE)
 _FLAG_WORDS = frozenset(
     "include includes including show use get return enable enabled is has with add allow only "
@@ -711,8 +711,9 @@ def text_spans(texts: Iterable[str], *, max_words: int = 8, max_spans: int = 120
                     i == 0 or _sentence_break(text, words[i - 1], first))):
                 continue
             for j in range(i, min(i + max_words, len(words))):
-                if j > i and _sentence_break(text, words[j - 1], words[j]):
-                    break
+                if j > i and (_sentence_break(text, words[j - 1], words[j])
+                              or _possessive_s(text, words[j - 1])):
+                    break  # nor past an owner's 's: "Madrid's", not "Madrid's music stores"
                 if _function_word(words[j]) or (j == i and first.group().lower() in _STOP):
                     continue
                 span = " ".join(text[first.start() : words[j].end()].split())
