@@ -40,6 +40,9 @@ def test_parse_date(text: str, expected: dt.date | None) -> None:
         ({"description": "The start date. The format is MM-DD-YYYY."}, "%m-%d-%Y"),
         ({"description": "Check-in date. Format - DD/MM/YYYY."}, "%d/%m/%Y"),
         ({"description": "The date of the flight, e.g., 2022-04-28."}, "%Y-%m-%d"),
+        ({"description": "The date (month-day-year) you want it for."}, "%m-%d-%Y"),
+        ({"description": "Day/month/year of the visit"}, "%d/%m/%Y"),
+        ({"description": "Month-to-month or year-to-year change"}, None),
         ({"description": "Time frame, e.g. next month."}, None),
     ],
 )

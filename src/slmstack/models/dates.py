@@ -2,10 +2,10 @@
 
 A parameter says how it wants a date either with JSON Schema's ``"format": "date"`` (ISO
 ``YYYY-MM-DD``) or in its description ("Format: yyyy-mm-dd", "in the format MM-DD-YYYY",
-"e.g. 2022-04-28"). Models, small ones above all, copy the date as the user wrote it
-("March 17, 1915", "Jun.20,2023", "10th December 2022"); ``conform`` rewrites such a value in the
-asked form. Only complete dates (day, month and year all written) are rewritten, and numeric
-dates only when their order is unambiguous.
+"(month-day-year)", "e.g. 2022-04-28"). Models, small ones above all, copy the date as the
+user wrote it ("March 17, 1915", "Jun.20,2023", "10th December 2022"); ``conform`` rewrites
+such a value in the asked form. Only complete dates (day, month and year all written) are
+rewritten, and numeric dates only when their order is unambiguous.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from typing import Any
 __all__ = ["asked_format", "conform", "parse_date"]
 
 _LAYOUT = re.compile(
-    r"\b(yyyy|mm|dd)([-/.])(yyyy|mm|dd)\2(yyyy|mm|dd)\b", re.IGNORECASE
+    r"\b(yyyy|mm|dd|year|month|day)([-/.])(yyyy|mm|dd|year|month|day)\2"
+    r"(yyyy|mm|dd|year|month|day)\b", re.IGNORECASE
 )
+_CODES = {"yyyy": "%Y", "mm": "%m", "dd": "%d", "year": "%Y", "month": "%m", "day": "%d"}
 _EXAMPLE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _MONTHS = {m: i for i, m in enumerate(
     "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
@@ -43,9 +45,8 @@ def asked_format(schema: dict[str, Any]) -> str | None:
         return "%Y-%m-%d"
     text = str(schema.get("description") or "")
     m = _LAYOUT.search(text)
-    if m and sorted(p.lower() for p in m.group(1, 3, 4)) == ["dd", "mm", "yyyy"]:
-        codes = {"yyyy": "%Y", "mm": "%m", "dd": "%d"}
-        return m.group(2).join(codes[p.lower()] for p in m.group(1, 3, 4))
+    if m and sorted(_CODES[p.lower()] for p in m.group(1, 3, 4)) == ["%Y", "%d", "%m"]:
+        return m.group(2).join(_CODES[p.lower()] for p in m.group(1, 3, 4))
     if "date" in text.lower() and _EXAMPLE.search(text):
         return "%Y-%m-%d"
     return None
