@@ -595,10 +595,10 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
                evidence: Evidence) -> str | None:
     """Why a string the model put in an optional slot is no value of its own, or None. A
     model with nothing to put in ``unit`` writes a word it has seen instead: a parameter's
-    name ("height" for ``unit`` beside ``height``, "month" for ``month``), another argument's
-    quantity with its unit ("10cm" when ``height`` is 10; not "January 1, 2021" beside
-    ``year=2021``), or the unit the request writes
-    after that quantity ("meters" in "4 meters away" when ``distance`` is 4 — kept in a
+    name ("height" for ``unit`` beside ``height``, "month" for ``month``), the word a sentence
+    of the request asks with ("Find"), another argument's quantity with its unit ("10cm" when
+    ``height`` is 10; not "January 1, 2021" beside ``year=2021``), or the unit the request
+    writes after that quantity ("meters" in "4 meters away" when ``distance`` is 4 — kept in a
     parameter named for units). A choice the parameter's schema offers is always its own."""
     if not isinstance(value, str) or not (words := _content_words(value)):
         return None
@@ -696,8 +696,8 @@ def text_spans(texts: Iterable[str], *, max_words: int = 8, max_spans: int = 120
     spacing normalised), never across a sentence end, neither starting nor ending with a
     lowercase function word ("for", "the", "of") nor starting with the word a sentence asks
     with ("Find", "Can", "Lastly": ``_INSTRUCTION``) or a word that orders the request's parts
-    ("finally": ``_SEQUENCE``), in order of first appearance, at most
-    ``max_spans``. Quotations are spans whole."""
+    ("finally": ``_SEQUENCE``), nor running past an owner's 's, in order of first appearance,
+    at most ``max_spans``. Quotations are spans whole."""
     spans: dict[str, None] = {}
     for text in texts:
         for quoted in _quoted(text):
