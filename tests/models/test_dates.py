@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from slmstack.models.dates import asked_format, conform, parse_date
+from slmstack.models.dates import asked_format, conform, parse_date, written_dates
 from slmstack.models.toolcalls import validate_call
 from slmstack.types import ToolCall, ToolSpec
 
@@ -67,3 +67,10 @@ def test_a_tool_call_gets_its_date_in_the_asked_layout() -> None:
     assert call.arguments == {"start": "07-10-2022", "note": "July 10, 2022"}
     assert any("'start'" in r and "07-10-2022" in r for r in repairs)
     assert conform("next week", tool.parameters["properties"]["start"]) == "next week"
+
+
+def test_written_dates_are_found_in_text() -> None:
+    text = ("from July 10, 2022 to 10/07/2022, the 3rd of June 2021, Jun.20,2023 — the mayor 10, "
+            "2022 and 2022-05-01.")
+    assert [text[a:b] for a, b in written_dates(text)] == [
+        "July 10, 2022", "10/07/2022", "3rd of June 2021", "Jun.20,2023", "2022-05-01"]

@@ -271,6 +271,9 @@ def test_spans_do_not_start_with_the_word_a_sentence_asks_with() -> None:
     assert {"vegan restaurant", "book", "Find Me", "Paris", "Rome", "flight", "Madrid"} <= set(
         spans)
     assert "another flight" not in spans and "Madrid's stores" not in spans
+    spans = text_spans(["Book it from July 10, 2022 to July 20, 2022 for 2 adults."])
+    assert {"July 10, 2022", "July 20, 2022", "2 adults"} <= set(spans)
+    assert not [s for s in spans if s.startswith(("2022", "10,", "20,"))], spans
     assert not [s for s in spans if s.split()[0] in ("Lastly", "Play", "finally") or
                 s.startswith("Find a")], spans
     tool = ToolSpec(name="t", parameters={"type": "object", "properties": {

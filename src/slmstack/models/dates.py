@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from typing import Any
 
-__all__ = ["asked_format", "conform", "parse_date"]
+__all__ = ["asked_format", "conform", "parse_date", "written_dates"]
 
 _LAYOUT = re.compile(
     r"\b(yyyy|mm|dd|year|month|day)([-/.])(yyyy|mm|dd|year|month|day)\2"
@@ -37,6 +37,22 @@ _NAMED = (
     (re.compile(rf"^{_YEAR}{_SEP}{_MONTH}{_SEP}{_DAY}$", re.I), ("y", "m", "d")),
 )
 _NUMERIC = re.compile(r"^(\d{1,4})([-/.])(\d{1,2})\2(\d{1,4})$")
+_WRITTEN = re.compile(
+    r"\b(?:" + "|".join(f"(?:{p.pattern[1:-1]})" for p, _ in _NAMED)
+    + r"|\d{1,4}(?P<sep>[-/.])\d{1,2}(?P=sep)\d{1,4})\b", re.IGNORECASE)
+
+
+def written_dates(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` writes complete dates ("July 10, 2022", "10/07/2022"): (start, end)."""
+    return [m.span() for m in _WRITTEN.finditer(text)
+            if all(w.lower().rstrip(".") in _MONTH_WORDS
+                   for w in re.findall(r"[a-z]{3,}\.?", m.group(), re.IGNORECASE)
+                   if w.lower() != "of")]
+
+
+_MONTH_WORDS = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split())
 
 
 def asked_format(schema: dict[str, Any]) -> str | None:

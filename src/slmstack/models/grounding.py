@@ -696,16 +696,20 @@ def text_spans(texts: Iterable[str], *, max_words: int = 8, max_spans: int = 120
     spacing normalised), never across a sentence end, neither starting nor ending with a
     lowercase function word ("for", "the", "of") nor starting with the word a sentence asks
     with ("Find", "Can", "Lastly": ``_INSTRUCTION``) or a word that orders the request's parts
-    ("finally": ``_SEQUENCE``), nor running past an owner's 's, in order of first appearance,
-    at most ``max_spans``. Quotations are spans whole."""
+    ("finally": ``_SEQUENCE``), nor starting in the middle of a date, nor running past an
+    owner's 's, in order of first appearance, at most ``max_spans``. Quotations are spans
+    whole."""
     spans: dict[str, None] = {}
     for text in texts:
         for quoted in _quoted(text):
             spans.setdefault(quoted)
         words = list(_SPAN_WORD.finditer(text))
+        inside = dates.written_dates(text)
         for i, first in enumerate(words):
             if _possessive_s(text, first) or _function_word(first):
                 continue
+            if any(a < first.start() < b for a, b in inside):
+                continue  # "2022 to July 20" starts in the middle of "July 10, 2022"
             start = first.group().lower()
             if start in _SEQUENCE or (start in _INSTRUCTION and (
                     i == 0 or _sentence_break(text, words[i - 1], first))):
