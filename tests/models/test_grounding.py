@@ -387,6 +387,13 @@ def test_list_items_that_copy_another_argument_and_words_of_names_are_left_out()
                                         "extras": ["Thai", "thai"], "month": "month",
                                         "difficulty": "games"})
     assert args == {"food_type": "Thai", "diet": ["vegan"], "detailed": True}, repairs
+    # a word of another argument's list item is no value of its own; a number in a list is data
+    tool2 = ToolSpec(name="info", parameters={"type": "object", "properties": {
+        "fields": {"type": "array"}, "language": {"type": "string"},
+        "rounding": {"type": "integer"}}, "required": ["fields"]})
+    args, _ = _prune(tool2, "player count of Catan, 2 decimals, in English",
+                     {"fields": ["player count", 2], "language": "player", "rounding": 2})
+    assert args == {"fields": ["player count", 2], "rounding": 2}
     # a required list that would be left empty is kept as it is
     args, _ = _prune(tool, text, {"food_type": "Thai", "diet": ["Thai"]})
     assert args["diet"] == ["Thai"]

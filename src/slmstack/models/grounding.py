@@ -655,21 +655,27 @@ def _words_after(located: _Located, end: int, n: int) -> list[str]:
 def _repeats(key: str, value: Any, arguments: dict[str, Any]) -> str | None:
     """The other argument whose value ``value`` repeats (the same number, or text whose words
     are all words of the other's text: "DiCaprio" after "Leonardo DiCaprio", not "US" after
-    "USD"): a model filling a slot the request says nothing about copies a value it has just
-    used, which is grounded in the request but no evidence for this slot."""
+    "USD"; "player" beside ``["player count"]``): a model filling a slot the request says
+    nothing about copies a value it has just used, which is grounded in the request but no
+    evidence for this slot."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
     mine = set(_WORD.findall(_as_text(value)))
     if not mine:
         return None
-    for other, text in arguments.items():
-        if other == key or isinstance(text, bool) or not isinstance(text, int | float | str):
-            continue
-        if isinstance(value, int | float) and isinstance(text, int | float):
-            if _close(float(value), float(text)):
+    for other, given in arguments.items():
+        if isinstance(given, list):  # an item of a list of texts ("player count")
+            texts = [t for t in given if isinstance(t, str) and isinstance(value, str)]
+        else:
+            texts = [given]
+        for text in texts:
+            if other == key or isinstance(text, bool) or not isinstance(text, int | float | str):
+                continue
+            if isinstance(value, int | float) and isinstance(text, int | float):
+                if _close(float(value), float(text)):
+                    return other
+            elif mine <= set(_WORD.findall(_as_text(text))):
                 return other
-        elif mine <= set(_WORD.findall(_as_text(text))):
-            return other
     return None
 
 
