@@ -399,6 +399,20 @@ def test_list_items_that_copy_another_argument_and_words_of_names_are_left_out()
     assert args["diet"] == ["Thai"]
 
 
+def test_a_required_value_that_is_no_value_of_its_own_is_named() -> None:
+    tool = ToolSpec(name="get_discoverer", parameters={"type": "object", "properties": {
+        "discovery": {"type": "string"}, "detail": {"type": "boolean"},
+        "amount": {"type": "number"}, "from_currency": {"type": "string"}},
+        "required": ["discovery", "amount", "from_currency"]})
+    text = "Give me the discoverer of the neutron in detail, for 500 Euros."
+    def names(discovery: str) -> list[str]:
+        call = ToolCall(name=tool.name, arguments={"discovery": discovery, "detail": True,
+                                                   "amount": 500, "from_currency": "Euros"})
+        return ungrounded_required(call, tool, Evidence(text))
+    assert names("Give") == names("detail") == ["discovery"]
+    assert names("neutron") == []  # and "Euros" after "500" is the currency, not a stray unit
+
+
 def test_a_short_value_inside_another_word_is_no_repeat() -> None:
     tool = ToolSpec(name="convert", parameters={
         "type": "object",

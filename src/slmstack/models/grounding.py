@@ -513,9 +513,11 @@ def _negated(name: str, evidence: Evidence) -> bool:
 def ungrounded_required(
     call: ToolCall, tool: ToolSpec, evidence: Evidence, *, skip_enums: bool = True
 ) -> list[str]:
-    """Names of required arguments whose values the evidence does not support, or that only
-    repeat an earlier argument's text. Enum-typed and boolean arguments are skipped by default:
-    choosing among given options (true or false among them) is the model's job."""
+    """Names of required arguments whose values the evidence does not support, that only
+    repeat an earlier argument's text, or that are no value of their own (``_misplaced``: a
+    parameter's name, the word a sentence asks with, another argument's quantity). Enum-typed
+    and boolean arguments are skipped by default: choosing among given options (true or false
+    among them) is the model's job."""
     props = tool.parameters.get("properties") or {}
     out = []
     overused = _overused_numbers(
@@ -530,7 +532,8 @@ def ungrounded_required(
         if isinstance(value, str) and value in described_values(schema):
             continue  # a value the tool's documentation offers for it, not a made-up one
         if (not is_grounded(value, evidence, key) or _reused(key, value, call.arguments)
-                or key in overused):
+                or key in overused
+                or _misplaced(key, value, call.arguments, tool, evidence, units=False)):
             out.append(key)
     return out
 
@@ -587,19 +590,23 @@ def _copied_items(key: str, items: list[Any], arguments: dict[str, Any]) -> list
     return [v for v in items if isinstance(v, str) and _compact(v) in others - {""}]
 
 
+_UNIT_WORDS = frozenset(
+    "unit units currency currencies measure measurement scale metric imperial denomination "
+    "format".split())
 _QUANTITY = re.compile(r"(\d+(?:\.\d+)?)\s*[a-z%°/²³]+\.?(?:\s+[a-z]+)?", re.IGNORECASE)
 """A number with its unit ("10cm", "4 meters", "5 kg block"), nothing else."""
 
 
 def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
-               evidence: Evidence) -> str | None:
+               evidence: Evidence, *, units: bool = True) -> str | None:
     """Why a string the model put in an optional slot is no value of its own, or None. A
     model with nothing to put in ``unit`` writes a word it has seen instead: a parameter's
     name ("height" for ``unit`` beside ``height``, "month" for ``month``), the word a sentence
     of the request asks with ("Find"), another argument's quantity with its unit ("10cm" when
     ``height`` is 10; not "January 1, 2021" beside ``year=2021``), or the unit the request
-    writes after that quantity ("meters" in "4 meters away" when ``distance`` is 4 — kept in a
-    parameter named for units). A choice the parameter's schema offers is always its own."""
+    writes after that quantity ("meters" in "4 meters away" when ``distance`` is 4; only with
+    ``units``, and kept in a parameter about units or currencies: "Euros" in "500 Euros" is
+    ``from_currency``). A choice the parameter's schema offers is always its own."""
     if not isinstance(value, str) or not (words := _content_words(value)):
         return None
     schema = (tool.parameters.get("properties") or {}).get(key)
@@ -619,7 +626,9 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
     for other, number in quantities.items():
         if held and _close(float(held.group(1)), number):
             return f"it is the quantity of argument {other!r}"
-    if "unit" in key.lower() or len(words) > 2 or any(len(w) < 3 for w in words):
+    about = set(_WORD.findall(f"{_split_name(key)} {schema.get('description', '')}".lower()
+                              if isinstance(schema, dict) else _split_name(key).lower()))
+    if not units or about & _UNIT_WORDS or len(words) > 2 or any(len(w) < 3 for w in words):
         return None
     located = evidence.located
     for other, number in quantities.items():
