@@ -60,13 +60,14 @@ _STOP = frozenset(
 _INSTRUCTION = frozenset(
     "find get give search calculate compute determine identify predict estimate generate create "
     "check plot order play locate list show tell fetch retrieve look provide what whats which who "
-    "how when where why can could would will please help book buy i we let lets also then next "
-    "first second third fourth finally lastly later after afterwards additionally moreover "
-    "furthermore and now convert analyze analyse run make send update delete add remove set "
-    "schedule is are do does suppose imagine assume given using use".split()
+    "how when where why can could would will please help book buy i we let lets next first "
+    "second third fourth later after and now convert analyze analyse run make send update "
+    "delete add remove set schedule is are do does suppose imagine assume given using "
+    "use".split()
 )
 """Words a request's sentences start with to ask for something ("Find ...", "Can you ...",
-"Lastly, ..."): at the start of a sentence, never the first word of an argument value."""
+"Later, ..."): at the start of a sentence, never the first word of an argument value (the
+``_SEQUENCE`` words never are, wherever they stand)."""
 _SEQUENCE = frozenset(
     "also then finally lastly additionally afterwards moreover furthermore another".split())
 """Words that order or repeat a request's parts ("..., and finally the fastest route",
@@ -673,12 +674,14 @@ def _repeats(key: str, value: Any, arguments: dict[str, Any]) -> str | None:
     if not mine:
         return None
     for other, given in arguments.items():
+        if other == key:
+            continue
         if isinstance(given, list):  # an item of a list of texts ("player count")
-            texts = [t for t in given if isinstance(t, str) and isinstance(value, str)]
+            texts = [t for t in given if isinstance(t, str)] if isinstance(value, str) else []
         else:
             texts = [given]
         for text in texts:
-            if other == key or isinstance(text, bool) or not isinstance(text, int | float | str):
+            if isinstance(text, bool) or not isinstance(text, int | float | str):
                 continue
             if isinstance(value, int | float) and isinstance(text, int | float):
                 if _close(float(value), float(text)):
