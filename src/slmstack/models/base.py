@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..errors import ModelRetry, OutputValidationError, ToolCallError, UserError
 from ..types import Completion, Message, StreamEvent, ToolCall, ToolChoice, ToolSpec, Usage
-from . import grounding, parallel, prompts, toolcalls
+from . import grounding, parallel, prompts, redecode, toolcalls
 from .catalog import ModelProfile
 from .schema import check_schema, tool_calls_schema, validation_errors
 
@@ -131,7 +131,7 @@ class BaseChatModel:
     def complete(self, messages: Sequence[Message] | str, **kwargs: Any) -> Completion:
         req = self.prepare(messages, **kwargs)
         t0 = time.perf_counter()
-        raw = parallel.more_calls(self, req, self._generate(req))
+        raw = parallel.more_calls(self, req, redecode.redecode(self, req, self._generate(req)))
         return self._finish(req, raw, time.perf_counter() - t0)
 
     def stream(self, messages: Sequence[Message] | str, **kwargs: Any) -> Iterator[StreamEvent]:
@@ -140,7 +140,7 @@ class BaseChatModel:
         show_deltas = req.constraint is None  # constrained JSON is not shown as prose
         for piece in self._generate_stream(req):
             if isinstance(piece, RawOutput):
-                piece = parallel.more_calls(self, req, piece)
+                piece = parallel.more_calls(self, req, redecode.redecode(self, req, piece))
                 yield StreamEvent(completion=self._finish(req, piece, time.perf_counter() - t0))
             elif show_deltas and piece:
                 yield StreamEvent(delta=piece)

@@ -95,6 +95,7 @@ _MULTIPLIERS = {"dozen": 12, "hundred": 100, "thousand": 1000, "k": 1000, "milli
 _SCALED = re.compile(
     r"(\d+(?:\.\d+)?|" + "|".join(_SMALL) + r")\s*(" + "|".join(_MULTIPLIERS) + r")\b"
 )
+_AT_REST = re.compile(r"\b(?:from|at) rest\b", re.IGNORECASE)  # a speed of 0
 _CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)")
 _MONTHS = ("january february march april may june july august september october november "
            "december").split()
@@ -172,6 +173,7 @@ def _numbers(text: str, words: set[str]) -> list[float]:
         out.append(float(base if base is not None else m.group(1)) * _MULTIPLIERS[m.group(2)])
     for m in _CLOCK.finditer(text):
         out.append(float(_clock_hour(m)))
+    out.extend(0.0 for _ in _AT_REST.finditer(text))
     return out
 
 
@@ -843,6 +845,8 @@ def _positions(text: str) -> _Numbers:
     percent), in the order written."""
     found: _Numbers = []
     for m in _NUMBER_MENTION.finditer(text):
+        if _exponent(text, m.start()):
+            continue
         if "," in m.group(2) and text[: m.start()].rstrip().endswith(("[", "(")):
             # "[200,300,400]" is a list, not 200,300,400
             found.extend((m.start(), m.start(), float(p), False)
@@ -860,8 +864,14 @@ def _positions(text: str) -> _Numbers:
         found.append((m.start(), m.end(), value * scale, False))
     for m in _CLOCK.finditer(text.lower()):
         found.append((m.start() + 1, m.end(), float(_clock_hour(m)), False))
+    found.extend((m.start(), m.end(), 0.0, False) for m in _AT_REST.finditer(text))
     found.sort(key=lambda f: f[0])
     return found
+
+
+def _exponent(text: str, start: int) -> bool:
+    """Whether the number at ``start`` is a power ("5 m/s^2", "3x**2"), not a quantity."""
+    return text[:start].rstrip().endswith(("^", "**"))
 
 
 def _list_gap(gap: str) -> bool:
@@ -1033,7 +1043,7 @@ def request_values(text: str, known: str = "") -> list[str | float]:
     values: list[str | float] = []
     for m in _NUMBER.finditer(text):
         token = m.group().replace(",", "")
-        if any(c.isdigit() for c in token):
+        if any(c.isdigit() for c in token) and not _exponent(text, m.start()):
             try:
                 values.append(float(token))
             except ValueError:
@@ -1041,7 +1051,7 @@ def request_values(text: str, known: str = "") -> list[str | float]:
     values.extend(q for q in _quoted(text) if 2 <= len(q) <= _MAX_QUOTED_VALUE)
     for m in _NAME_WORD.finditer(text):
         word = m.group().lower()
-        before = text[: m.start()].rstrip()
+        before = text[: m.start()].rstrip().rstrip("\"'“‘([").rstrip()  # '"Imagine' opens one
         if before and before[-1] not in _SENTENCE_END and word not in known_words:
             if word not in _STOP:
                 values.append(word)
@@ -1069,3 +1079,10 @@ def _leaves(value: Any) -> Iterable[Any]:
             yield from _leaves(v)
     else:
         yield value
+
+
+# the checks ``redecode`` applies to a reply before the agent sees it
+required_names = _required
+overused_numbers = _overused_numbers
+reused = _reused
+misplaced = _misplaced
