@@ -183,6 +183,10 @@ def test_spans_keep_the_text_between_their_words() -> None:
         ("c = -4 and the next five games", [(-4, False), (5, False)]),
         ("open until 11 PM", [(11, False), (23, False)]),
         ("two dozen eggs, per second", [(24, False)]),
+        # a power is no quantity; a start "from rest" is a speed of 0
+        ("3x^2 + 4x + 2 = 0 at 5 m/s^2, y**3", [(3, False), (4, False), (2, False), (0, False),
+                                                 (5, False)]),
+        ("starts from rest for 10 seconds", [(0, False), (10, False)]),
     ],
 )
 def test_number_mentions(text: str, expected: list[tuple[float, bool]]) -> None:
@@ -530,6 +534,21 @@ def test_a_number_stated_right_after_its_name_corrects_the_call(text, given, exp
                            repairs)
     assert out.arguments["annual_interest_rate"] == expected
     assert any("set to" in r for r in repairs) == (given != expected)
+
+
+def test_a_short_form_in_the_name_and_a_kelvin_temperature_are_read_as_written() -> None:
+    stats = ToolSpec(name="ci", parameters={"type": "object", "properties": {
+        "std_dev": {"type": "number"}, "sample_mean": {"type": "number"}},
+        "required": ["std_dev", "sample_mean"]})
+    text = "a sample with a standard deviation of 10 and a sample mean of 25"
+    call = ToolCall(name="ci", arguments={"std_dev": 25, "sample_mean": 25})
+    assert prune_ungrounded(call, stats, Evidence(text), []).arguments == {
+        "std_dev": 10, "sample_mean": 25}
+    heat = ToolSpec(name="heat", parameters={"type": "object", "properties": {
+        "temp": {"type": "integer"}}, "required": ["temp"]})
+    call = ToolCall(name="heat", arguments={"temp": 298})
+    assert prune_ungrounded(call, heat, Evidence("its temperature is 298K"), []).arguments == {
+        "temp": 298}  # 298 kelvin, not 298,000
 
 
 def test_no_correction_to_a_value_another_argument_holds_or_in_a_parallel_reply() -> None:

@@ -78,6 +78,8 @@ def test_request_values_are_numbers_quotes_and_names_not_tool_words() -> None:
     assert {"john", "coltrane", "miles", "davis"} <= set(values) and "spotify" not in values
     done = [ToolCall(name="play", arguments={"artist": "John Coltrane", "minutes": 20})]
     assert covered("coltrane", done) and covered(20.0, done) and not covered("miles", done)
+    # a sentence opened by a quote starts with a capital, not a name; a power is no value
+    assert request_values('"Imagine a car at 5 m/s^2, then Car B') == [5.0, "car", "b"]
 
 
 GCD = ToolSpec(
@@ -162,6 +164,10 @@ def test_list_items_are_read_from_the_request_words() -> None:
     assert list_after("two side lengths: 3 and 4, 5 and 12.", 3, [4]) == []
     pair = ToolCall(name="p", arguments={"a": 3, "b": 4})
     assert fan_out(pair, "two side lengths: 3 and 4, 5 and 12.") == []
+    # a number that ends a list gives the items before it ("1,5 and 10 years" with 10 first)
+    assert list_after("at 5% for 1,5 and 10 years.", 10, [0.05]) == [10, 1, 5]
+    assert list_after("two side lengths: 3 and 4, 5 and 12.", 12, [5]) == []
+    assert list_after("two side lengths: 3 and 4, 5 and 12.", 4, [3]) == []
     # a state or country code after a bare comma qualifies the item before it
     assert list_after("the same for San Francisco, CA and Seattle, WA?", "Seattle") == []
     assert list_after("the same for San Francisco, CA and Seattle, WA?", "San Francisco, CA"

@@ -3,8 +3,9 @@
 A request that asks for the same thing over several values writes them as a coordinated list
 ("Seattle and Los Angeles", "10, 20 and 30 years", "copper and aluminum"). A small model
 usually writes the call for the first item only. When an argument of its call is the first item
-of such a list, the other calls are that call with the argument set to each other item — no
-model needed. Several arguments that each start a list of the same length vary together
+of such a list (or, for numbers, the last: "for 1, 5 and 10 years" with 10), the other calls are
+that call with the argument set to each other item — no model needed. Several arguments that
+each start a list of the same length vary together
 ("Taylor Swift and Maroon 5 … 20 minutes and 15 minutes respectively", "bases of 10 and 15 and
 heights of 5 and 7"); a list of names combined with another list asks for every combination
 ("the Lakers and the Bulls in 2018 and 2020": four calls).
@@ -59,9 +60,10 @@ _MAX_ITEMS = 8
 
 
 def list_after(text: str, value: Any, exclude: Sequence[Any] = ()) -> list[Any]:
-    """The items of the list ``value`` starts in ``text``, ``value`` first ([] when ``value`` is
-    not written there or no list follows it). Numbers give numbers (a percentage given as a
-    fraction, 0.05 for "5%", gives fractions); text gives text as written."""
+    """The items of the list ``value`` starts in ``text`` (a number: or ends), ``value`` first
+    ([] when ``value`` is not written there or no list follows or ends with it). Numbers give
+    numbers (a percentage given as a fraction, 0.05 for "5%", gives fractions); text gives text
+    as written."""
     if isinstance(value, bool):
         return []
     if isinstance(value, int | float):
@@ -223,8 +225,13 @@ def _numbers_after(text: str, value: float, exclude: Sequence[Any]) -> list[floa
     found = [(m, _number(m)) for m in _NUM.finditer(text)]
     for i, (m, number) in enumerate(found):
         scale = _scale_to(value, number, bool(m.group(3)))
-        if scale is None or (i and _GAP.fullmatch(text, found[i - 1][0].end(), m.start())):
-            continue  # not this number, or an item inside a list ("3 and 4, 5 and 12": 4)
+        if scale is None:
+            continue
+        if i and _GAP.fullmatch(text, found[i - 1][0].end(), m.start()):
+            ending = _list_ending(text, found, i, scale, exclude)
+            if ending:
+                return [value, *ending]
+            continue  # an item inside a list ("3 and 4, 5 and 12": 4)
         items, end = [value], m.end()
         for m2, n2 in found[i + 1 :]:
             gap = _GAP.fullmatch(text, end, m2.start())
@@ -238,6 +245,26 @@ def _numbers_after(text: str, value: float, exclude: Sequence[Any]) -> list[floa
         if len(items) >= 2:
             return items
     return []
+
+
+def _list_ending(text: str, found: list[tuple[re.Match[str], float]], i: int, scale: float,
+                 exclude: Sequence[Any]) -> list[float]:
+    """The items before the number ``found[i]`` when it ends a list ("for 1, 5 and 10 years"
+    with 10), in the order written; [] when a list goes on after it or an item before it is
+    another argument's value ("sides 3 and 4, 5 and 12": 12 after ``a`` = 5 ends none)."""
+    after = found[i + 1] if i + 1 < len(found) else None
+    if after is not None and _GAP.fullmatch(text, found[i][0].end(), after[0].start()):
+        return []
+    items: list[float] = []
+    for k in range(i, 0, -1):
+        (prev, number), (m, _) = found[k - 1], found[k]
+        gap = _GAP.fullmatch(text, prev.end(), m.start())
+        if gap is None or not _unit_repeats(text, m.end(), gap.group(1).split()):
+            break
+        if used(number * scale, exclude) or len(items) + 1 >= _MAX_ITEMS:
+            return []
+        items.insert(0, number * scale)
+    return items
 
 
 def _unit_repeats(text: str, pos: int, unit: list[str]) -> bool:

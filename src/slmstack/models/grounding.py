@@ -109,6 +109,7 @@ class Evidence:
     """The text arguments may come from, pre-processed once for many checks."""
 
     def __init__(self, text: str) -> None:
+        self.written = text  # as written: "300K" is 300 kelvin, "300k" 300,000
         self.text = text.lower()
         self.compact = _compact(self.text)
         self.words = set(_WORD.findall(self.text))
@@ -379,8 +380,9 @@ class _Located(NamedTuple):
 
     @classmethod
     def of(cls, evidence: Evidence) -> _Located:
-        text = evidence.text
-        return cls(text, list(re.finditer(r"[a-z]+", text)), _positions(text))
+        text, written = evidence.text, evidence.written
+        numbers = _positions(written if len(written) == len(text) else text)
+        return cls(text, list(re.finditer(r"[a-z]+", text)), numbers)
 
 
 def stated_numbers(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence,
@@ -437,9 +439,21 @@ def _stated(key: str, schema: dict[str, Any], located: _Located,
             beside: Callable[[_Located, int, int], Mention | None]) -> set[int | float]:
     """The values the request gives parameter ``key``: wherever the telling words of its name
     stand in a row, the number ``beside`` finds there, as ``extractive`` would offer it."""
-    telling = [w for w in _content_words(_split_name(key)) if w not in _COUNT_WORDS]
+    telling = [_ABBREVIATIONS.get(w, w) for w in _content_words(_split_name(key))
+               if w not in _COUNT_WORDS]
     return {c[0] for start, end in _name_spans(telling, located)
             if (m := beside(located, start, end)) and (c := _number_choices(schema, [m]))}
+
+
+_ABBREVIATIONS = {
+    "std": "standard", "dev": "deviation", "avg": "average", "num": "number", "qty": "quantity",
+    "amt": "amount", "pct": "percent", "freq": "frequency", "temp": "temperature",
+    "init": "initial", "vel": "velocity", "accel": "acceleration", "dist": "distance",
+    "prob": "probability", "pop": "population", "yr": "year", "yrs": "years", "mins": "minutes",
+    "hrs": "hours", "sec": "seconds", "secs": "seconds", "max": "maximum", "min": "minimum",
+}
+"""Short forms parameter names use for the words a request writes ("sample_std_dev" is stated
+as "standard deviation of 10")."""
 
 
 def _name_spans(telling: list[str], located: _Located) -> list[tuple[int, int]]:

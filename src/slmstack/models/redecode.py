@@ -42,25 +42,24 @@ def redecode(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     offered = {t.name: t for t in model.offered(req)}
     specs = {t.name: t for t in req.tools}
     text, usage = raw.text, raw.usage
-    rejected: dict[tuple[int, str], list[Any]] = {}
+    excluded: dict[tuple[int, str], list[Any]] = {}
     while True:
-        found = _first_rejected(text, specs, offered, evidence, rejected)
+        found = _first_rejected(text, specs, offered, evidence, excluded)
         if found is None:
             break
         index, key, (start, end), value, schema = found
-        tried = rejected.setdefault((index, key), [])
-        tried.append(value)
-        choices = [c for c in schema["enum"] if not any(_same(c, t) for t in tried)]
-        if len(tried) > MAX_TRIES or not choices:
-            break
+        out = excluded.setdefault((index, key), [])
+        out.append(value)
+        choices = [c for c in schema["enum"] if not any(_same(c, o) for o in out)]
+        if not choices:
+            continue
         more = model._continue(req, text[:start], {**schema, "enum": choices})
         if more is None:
             break
         usage = usage + more.usage
         new = _value(more.text.strip())
-        if new is _NONE:
-            break
-        text = text[:start] + json.dumps(new, ensure_ascii=False) + text[end:]
+        if new is not _NONE:
+            text = text[:start] + json.dumps(new, ensure_ascii=False) + text[end:]
     if text == raw.text:
         return raw
     return type(raw)(text=text, usage=usage, finish_reason=raw.finish_reason)
@@ -68,10 +67,11 @@ def redecode(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
 
 def _first_rejected(
     text: str, specs: dict[str, Any], offered: dict[str, Any], evidence: grounding.Evidence,
-    rejected: dict[tuple[int, str], list[Any]],
+    excluded: dict[tuple[int, str], list[Any]],
 ) -> tuple[int, str, tuple[int, int], Any, dict[str, Any]] | None:
     """The first required value (call index, key, its span in ``text``, the value, the
-    decoder's schema for it) that is a copy or no value of its own and can be decoded again."""
+    decoder's schema for it) that is a copy or no value of its own and has tries left
+    (``excluded``: the values each argument was decoded without so far)."""
     for index, (name, arguments, spans) in enumerate(_calls(text)):
         spec, choices = specs.get(name), offered.get(name)
         if spec is None or choices is None:
@@ -80,7 +80,7 @@ def _first_rejected(
             props = choices.parameters.get("properties") or {}
             schema = props.get(key)
             if key in spans and isinstance(schema, dict) and schema.get("enum") and (
-                    len(rejected.get((index, key), [])) <= MAX_TRIES):
+                    len(excluded.get((index, key), [])) < MAX_TRIES):
                 return index, key, spans[key], arguments[key], schema
     return None
 
