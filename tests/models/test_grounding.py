@@ -180,6 +180,7 @@ def test_spans_keep_the_text_between_their_words() -> None:
         ("a rate of 5% over 3 years", [(5, True), (3, False)]),
         ("213 million people", [(213_000_000, False)]),
         ("a 50k budget at 298K", [(50_000, False), (298, False)]),
+        ("revenues of $1M and $1.2M", [(1_000_000, False), (1_200_000, False)]),
         ("c = -4 and the next five games", [(-4, False), (5, False)]),
         ("open until 11 PM", [(11, False), (23, False)]),
         ("two dozen eggs, per second", [(24, False)]),
@@ -612,3 +613,30 @@ def test_a_required_flag_is_a_choice_not_a_value_the_request_must_state() -> Non
     made_up = ToolCall(name="get_prime_factors", arguments={"number": 451, "formatted": True})
     assert ungrounded_required(made_up, tool, ev) == ["number"]
     assert ungrounded_required(made_up, tool, ev, skip_enums=False) == ["number", "formatted"]
+
+
+def test_a_period_named_without_a_number_is_its_length_in_the_parameters_unit() -> None:
+    text = "What will the air quality be in New York for the next week, and over the past decade?"
+    mentions = number_mentions([text])
+    days = {"type": "integer", "description": "Number of days for the forecast."}
+    years = {"type": "integer", "description": "The period to assess, in years."}
+    year = {"type": "integer", "description": "The year of the report."}  # a date, not a count
+    tool = ToolSpec(name="aq", parameters={"type": "object", "properties": {
+        "days": days, "span": years, "year": year}, "required": ["days", "span", "year"]})
+    out = extractive(tool.parameters, [], mentions)["properties"]
+    assert out["days"]["enum"] == [7, 3650] and out["span"]["enum"] == [10]  # no weeks in years
+    assert "enum" not in out["year"]  # no number written: left free, as before
+    evidence = Evidence(text)
+    ok = ToolCall(name="aq", arguments={"days": 7, "span": 10, "year": 2020})
+    assert ungrounded_required(ok, tool, evidence) == ["year"]
+    made_up = ToolCall(name="aq", arguments={"days": 3, "span": 10, "year": 2020})
+    assert "days" in ungrounded_required(made_up, tool, evidence)
+    # an optional count the period gives is kept, one it does not give is left out
+    opt = ToolSpec(name="c", parameters={"type": "object", "properties": {
+        "city": {"type": "string"}, "time_period": {
+            "type": "integer", "description": "Number of days to search upcoming concerts."}},
+        "required": ["city"]})
+    month = Evidence("Concerts in Boston for the next month?")
+    for given, kept in ((30, True), (7, False)):
+        call = ToolCall(name="c", arguments={"city": "Boston", "time_period": given})
+        assert ("time_period" in prune_ungrounded(call, opt, month, []).arguments) == kept

@@ -225,6 +225,13 @@ def is_grounded(value: Any, evidence: Evidence, name: str = "") -> bool:
     return False
 
 
+def _period_given(value: Any, schema: Any, name: str, evidence: Evidence) -> bool:
+    """Whether a number is the length of a period the request names, in the parameter's unit
+    (30 for ``days`` and "the next month")."""
+    return _is_number(value) and any(
+        period_length(p, schema, name) == value for p in periods(evidence.text))
+
+
 def _string_grounded(value: str, evidence: Evidence) -> bool:
     compact = _compact(value)
     if not compact:
@@ -311,7 +318,8 @@ def prune_ungrounded(
                                "it)")
                 value = True
             kept[key] = value
-        elif not is_grounded(value, evidence, key):
+        elif not is_grounded(value, evidence, key) and not _period_given(
+                value, (tool.parameters.get("properties") or {}).get(key), key, evidence):
             repairs.append(f"{call.name}: left out optional argument {key!r} = {value!r:.60} "
                            "(not given in the request)")
         elif (other := _repeats(key, value, call.arguments)) is not None:
@@ -548,7 +556,9 @@ def ungrounded_required(
             continue
         if isinstance(value, str) and value in described_values(schema):
             continue  # a value the tool's documentation offers for it, not a made-up one
-        if (not is_grounded(value, evidence, key) or _reused(key, value, call.arguments)
+        if ((not is_grounded(value, evidence, key) and not _period_given(value, schema, key,
+                                                                       evidence))
+                or _reused(key, value, call.arguments)
                 or key in overused
                 or _misplaced(key, value, call.arguments, tool, evidence, units=False)):
             out.append(key)
@@ -809,7 +819,7 @@ def _sentence_break(text: str, prev: re.Match[str], nxt: re.Match[str]) -> bool:
 
 
 _NUMBER_MENTION = re.compile(
-    r"(?<![\w.])(-)?[$€£¥]?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)((?-i:k)\b)?"
+    r"(?<![\w.])(-)?[$€£¥]?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)((?-i:k|M)\b)?"
     r"(\s*(?:%|percent\b|per cent\b))?"
     r"(?:\s*(dozen|hundred|thousand|million|billion|trillion|bn)\b)?",
     re.IGNORECASE,
@@ -826,6 +836,33 @@ _WORD_NUMBER = re.compile(
 )
 
 
+_PERIOD = re.compile(r"\b(?:next|past|last|upcoming|coming|following|previous|this|a|one)\s+"
+                     r"(week|fortnight|month|year|decade|century)\b", re.IGNORECASE)
+_PERIOD_LENGTH = {  # the length of a period in a unit, where it is a whole number
+    "days": {"week": 7, "fortnight": 14, "month": 30, "year": 365, "decade": 3650},
+    "weeks": {"week": 1, "fortnight": 2, "year": 52, "decade": 520},
+    "months": {"month": 1, "year": 12, "decade": 120, "century": 1200},
+    "years": {"year": 1, "decade": 10, "century": 100},
+}
+_UNIT = re.compile(r"\b(days|weeks|months|years)\b")
+
+
+def periods(text: str) -> list[str]:
+    """The periods a request names without a number ("the next week", "over the past
+    decade"), as their unit words, in order."""
+    return [m.group(1).lower() for m in _PERIOD.finditer(text)]
+
+
+def period_length(period: str, schema: Any, name: str = "") -> int | None:
+    """How many of the parameter's units ``period`` lasts ("month" for ``days_ahead``,
+    "Number of days to search": 30), or None. The unit is a plural unit word of the
+    parameter's name or description ("in years", "Number of future months"): a count, not a
+    date ("The year")."""
+    described = schema.get("description", "") if isinstance(schema, dict) else ""
+    unit = _UNIT.search(f"{_split_name(name)} {described}".lower())
+    return _PERIOD_LENGTH[unit.group(1)].get(period) if unit else None
+
+
 class Mention(NamedTuple):
     """A number the request writes: its value, whether it was a percentage, and whether it
     may continue a list with the number before it (no bracket, sentence end or more than three
@@ -834,6 +871,7 @@ class Mention(NamedTuple):
     value: float
     percent: bool = False
     joins: bool = False
+    period: str = ""  # "month" for "the next month": its value depends on the parameter's unit
 
 
 _LIST_GAP_WORDS = 3
@@ -851,6 +889,7 @@ def number_mentions(texts: Iterable[str]) -> list[Mention]:
             joins = prev_end is not None and _list_gap(text[prev_end:start])
             out.append(Mention(value, percent, joins))
             prev_end = max(end, prev_end or 0)
+    out.extend(Mention(0.0, period=p) for p in dict.fromkeys(periods(" ".join(texts))))
     return out
 
 
@@ -868,7 +907,7 @@ def _positions(text: str) -> _Numbers:
             continue
         value = float(m.group(2).replace(",", "")) * (-1 if m.group(1) else 1)
         if m.group(3):
-            value *= 1000
+            value *= 1000 if m.group(3) == "k" else 1e6  # "50k", "$1.2M"
         if m.group(5):
             value *= _SCALE_WORDS[m.group(5).lower()]
         found.append((m.start(), m.end(), value, bool(m.group(4))))
@@ -958,15 +997,22 @@ def _date_spans(schema: dict[str, Any], spans: list[str]) -> list[str]:
     return [s for s in spans if dates.parse_date(s) is not None]
 
 
-def _number_choices(schema: dict[str, Any], mentions: Sequence[Mention]) -> list[Any]:
-    """The values a number argument may copy from ``mentions``. A percentage is a fraction
-    (5% -> 0.05: rates are decimals in most APIs) unless the parameter is an integer or its
-    description speaks of a percentage; bounds (minimum, maximum) are kept."""
+def _number_choices(schema: dict[str, Any], mentions: Sequence[Mention], name: str = ""
+                    ) -> list[Any]:
+    """The values a number argument (named ``name``) may copy from ``mentions``. A percentage
+    is a fraction (5% -> 0.05: rates are decimals in most APIs) unless the parameter is an
+    integer or its description speaks of a percentage; a period ("the next month") is its
+    length in the parameter's unit (``period_length``); bounds (minimum, maximum) are kept."""
     as_percent = schema.get("type") == "integer" or "percent" in str(
         schema.get("description", "")).lower()
     choices: dict[float, None] = {}
-    for value, percent, _ in mentions:
-        choices.setdefault(value / 100 if percent and not as_percent else value)
+    for m in mentions:
+        if m.period:
+            length = period_length(m.period, schema, name)
+            if length is not None:
+                choices.setdefault(length)
+            continue
+        choices.setdefault(m.value / 100 if m.percent and not as_percent else m.value)
     return [_plain(v) for v in choices if _fits(v, schema)]
 
 
@@ -1001,7 +1047,7 @@ def extractive(
     if free and out.get("type") == "string" and spans:
         out["enum"] = _date_spans(out, spans) or _text_spans_for(out, spans, name)
     elif free and out.get("type") in ("number", "integer") and numbers:
-        choices = _number_choices(out, numbers)
+        choices = _number_choices(out, numbers, name)
         if choices:
             out["enum"] = choices
     if isinstance(out.get("properties"), dict):
