@@ -640,3 +640,25 @@ def test_a_period_named_without_a_number_is_its_length_in_the_parameters_unit() 
     for given, kept in ((30, True), (7, False)):
         call = ToolCall(name="c", arguments={"city": "Boston", "time_period": given})
         assert ("time_period" in prune_ungrounded(call, opt, month, []).arguments) == kept
+
+
+def test_a_value_that_runs_on_from_another_arguments_value_is_not_given() -> None:
+    rank = ToolSpec(name="rank", parameters={"type": "object", "properties": {
+        "team": {"type": "string"}, "league": {"type": "string"}, "season": {"type": "integer"}},
+        "required": ["team", "league"]})
+    ev = Evidence("What is the ranking of Manchester United in Premier League in 2024?")
+    bad = {"team": "Manchester United", "league": "Manchester United in Premier League"}
+    assert ungrounded_required(ToolCall(name="rank", arguments=bad), rank, ev) == ["league"]
+    good = {"team": "Manchester United", "league": "Premier League", "season": 2024}
+    assert ungrounded_required(ToolCall(name="rank", arguments=good), rank, ev) == []
+    years = {"team": "2024 in Premier", "league": "Premier League", "season": 2024}
+    assert ungrounded_required(ToolCall(name="rank", arguments=years), rank, ev) == ["team"]
+    # a name that ends with another value, a formula holding a number: values of their own
+    pop = ToolSpec(name="pop", parameters={"type": "object", "properties": {
+        "area": {"type": "string"}, "type": {"type": "string"}, "x": {"type": "integer"}},
+        "required": ["area", "type", "x"]})
+    ev = Evidence("Population of New York City (a city) and x**3 at x = 3")
+    call = ToolCall(name="pop", arguments={"area": "New York City", "type": "city", "x": 3})
+    assert "area" not in ungrounded_required(call, pop, ev)
+    formula = ToolCall(name="pop", arguments={"area": "x**3", "type": "city", "x": 3})
+    assert "area" not in ungrounded_required(formula, pop, ev)

@@ -539,7 +539,8 @@ def ungrounded_required(
     call: ToolCall, tool: ToolSpec, evidence: Evidence, *, skip_enums: bool = True
 ) -> list[str]:
     """Names of required arguments whose values the evidence does not support, that only
-    repeat an earlier argument's text, or that are no value of their own (``_misplaced``: a
+    repeat an earlier argument's text or run on from another's (``_holds_another``), or that
+    are no value of their own (``_misplaced``: a
     parameter's name, the word a sentence asks with, another argument's quantity). Enum-typed
     and boolean arguments are skipped by default: choosing among given options (true or false
     among them) is the model's job."""
@@ -559,6 +560,7 @@ def ungrounded_required(
         if ((not is_grounded(value, evidence, key) and not _period_given(value, schema, key,
                                                                        evidence))
                 or _reused(key, value, call.arguments)
+                or _holds_another(key, value, call.arguments) is not None
                 or key in overused
                 or _misplaced(key, value, call.arguments, tool, evidence, units=False)):
             out.append(key)
@@ -591,6 +593,33 @@ def _reused(key: str, value: Any, arguments: dict[str, Any]) -> bool:
         if isinstance(text, str) and mine in _compact(text):
             return True
     return False
+
+
+def _holds_another(key: str, value: Any, arguments: dict[str, Any]) -> str | None:
+    """The argument whose whole value a string starts with, words of its own following, or
+    None: the model took the span that runs on from another argument's value ("Manchester
+    United in Premier League" for ``league`` beside ``team`` = "Manchester United", "1871 to
+    1945" for ``country`` beside ``start_year`` = 1871). A value that ends with another's is
+    often a name of its own ("New York City" beside ``type`` = "city"), and a number inside a
+    formula is no argument ("x**3" beside ``end_x`` = 3)."""
+    if not isinstance(value, str) or _FORMULA.search(value):
+        return None
+    mine = _WORD.findall(value.lower())
+    for other, v in arguments.items():
+        if other == key or isinstance(v, bool):
+            continue
+        words = (_WORD.findall(v.lower()) if isinstance(v, str)
+                 else [_plain_text(v)] if _is_number(v) else [])
+        if words and len(words) < len(mine) and mine[:len(words)] == words:
+            return other
+    return None
+
+
+_FORMULA = re.compile(r"[*^=/()]|\b[a-z]\s*[-+]|\d[a-z]\b")
+
+
+def _plain_text(number: Any) -> str:
+    return str(_plain(float(number)))
 
 
 def _names_the_tool(value: Any, tool: ToolSpec) -> bool:
@@ -1145,4 +1174,5 @@ def _leaves(value: Any) -> Iterable[Any]:
 required_names = _required
 overused_numbers = _overused_numbers
 reused = _reused
+holds_another = _holds_another
 misplaced = _misplaced

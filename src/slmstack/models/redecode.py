@@ -1,17 +1,21 @@
 """A required argument that is no value of its own is decoded again without that value.
 
 With nothing better to put in a slot, a small model copies a number it already wrote
-(``"present_value": 1000, …, "number_of_years": 1000`` from "$1000 … for 1, 5 and 10 years") or
-writes a word that is no value of its own (the parameter's name, the word the request asks with;
-see ``grounding._misplaced``). The agent would decline such a call (``ungrounded_required``).
-Instead, the reply is reopened just before that value and the value alone is decoded again from
-the same choices the decoder had (the request's numbers and spans, ``grounding.extractive``)
-less the rejected ones: the model's next choice, still copied from the request. At most
-``MAX_TRIES`` per argument; a value still rejected stays (and the agent declines as before).
+(``"present_value": 1000, …, "number_of_years": 1000`` from "$1000 … for 1, 5 and 10 years"),
+takes the span that runs on from another argument's value ("Manchester United in Premier
+League" for ``league``), or writes a word that is no value of its own (the parameter's name,
+the word the request asks with; see ``grounding._misplaced``). The agent would decline such a
+call (``ungrounded_required``). Instead, the reply is reopened just before that value and the
+value alone is decoded again from the same choices the decoder had (the request's numbers and
+spans, ``grounding.extractive``) less the rejected ones: the model's next choice, still copied
+from the request. At most ``MAX_TRIES`` per argument; a value still rejected stays (and the
+agent declines as before).
 
 Only engines that can continue a reply (``_continue``) and constrain arguments to the request's
-values do this. On the ground-truth calls of BFCL's simple, multiple and parallel categories
-neither rule rejects a value, so an accepted value is never decoded again.
+values do this. On the ground-truth calls of BFCL's four non-live categories the copied-number,
+run-on and no-value-of-its-own rules reject no value; the repeated-text rule rejects 8 (parallel
+requests whose calls share a part: "San Francisco" after "Golden Gate Bridge in San
+Francisco"), values the agent declined all the same before.
 """
 
 from __future__ import annotations
@@ -87,11 +91,13 @@ def _first_rejected(
 
 def _rejected(call: ToolCall, spec: Any, evidence: grounding.Evidence) -> list[str]:
     """Required arguments that copy a number written fewer times, repeat an earlier
-    argument's text, or are no value of their own (``grounding._misplaced``)."""
+    argument's text, run on from another argument's value ("Manchester United in Premier
+    League" beside ``team``), or are no value of their own (``grounding._misplaced``)."""
     required = [k for k in grounding.required_names(spec) if k in call.arguments]
     over = grounding.overused_numbers({k: call.arguments[k] for k in required}, evidence)
     return [k for k in required if k in over
             or grounding.reused(k, call.arguments[k], call.arguments)
+            or grounding.holds_another(k, call.arguments[k], call.arguments) is not None
             or grounding.misplaced(k, call.arguments[k], call.arguments, spec, evidence,
                                    units=False)]
 
