@@ -7,9 +7,9 @@ League" for ``league``), or writes a word that is no value of its own (the param
 the word the request asks with; see ``grounding._misplaced``). The agent would decline such a
 call (``ungrounded_required``). Instead, the reply is reopened just before that value and the
 value alone is decoded again from the same choices the decoder had (the request's numbers and
-spans, ``grounding.extractive``) less the rejected ones: the model's next choice, still copied
-from the request. At most ``MAX_TRIES`` per argument; a value still rejected stays (and the
-agent declines as before).
+spans, ``grounding.extractive``) less those that would fail the same checks: the model's next
+choice, still copied from the request. At most ``MAX_TRIES`` per argument; a value still
+rejected stays (and the agent declines as before).
 
 Only engines that can continue a reply (``_continue``) and constrain arguments to the request's
 values do this. On the ground-truth calls of BFCL's four non-live categories the copied-number,
@@ -51,10 +51,11 @@ def redecode(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
         found = _first_rejected(text, specs, offered, evidence, excluded)
         if found is None:
             break
-        index, key, (start, end), value, schema = found
+        index, key, (start, end), value, schema, call, spec = found
         out = excluded.setdefault((index, key), [])
         out.append(value)
-        choices = [c for c in schema["enum"] if not any(_same(c, o) for o in out)]
+        choices = [c for c in schema["enum"] if not any(_same(c, o) for o in out)
+                   and _passes(call, spec, key, c, evidence)]
         if not choices:
             continue
         more = model._continue(req, text[:start], {**schema, "enum": choices})
@@ -72,21 +73,29 @@ def redecode(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
 def _first_rejected(
     text: str, specs: dict[str, Any], offered: dict[str, Any], evidence: grounding.Evidence,
     excluded: dict[tuple[int, str], list[Any]],
-) -> tuple[int, str, tuple[int, int], Any, dict[str, Any]] | None:
+) -> tuple[int, str, tuple[int, int], Any, dict[str, Any], ToolCall, Any] | None:
     """The first required value (call index, key, its span in ``text``, the value, the
-    decoder's schema for it) that is a copy or no value of its own and has tries left
-    (``excluded``: the values each argument was decoded without so far)."""
+    decoder's schema for it, the call and its tool) that is a copy or no value of its own and
+    has tries left (``excluded``: the values each argument was decoded without so far)."""
     for index, (name, arguments, spans) in enumerate(_calls(text)):
         spec, choices = specs.get(name), offered.get(name)
         if spec is None or choices is None:
             continue
-        for key in _rejected(ToolCall(name=name, arguments=arguments), spec, evidence):
+        call = ToolCall(name=name, arguments=arguments)
+        for key in _rejected(call, spec, evidence):
             props = choices.parameters.get("properties") or {}
             schema = props.get(key)
             if key in spans and isinstance(schema, dict) and schema.get("enum") and (
                     len(excluded.get((index, key), [])) < MAX_TRIES):
-                return index, key, spans[key], arguments[key], schema
+                return index, key, spans[key], arguments[key], schema, call, spec
     return None
+
+
+def _passes(call: ToolCall, spec: Any, key: str, value: Any, evidence: grounding.Evidence
+            ) -> bool:
+    """Whether ``value`` in ``key`` would pass the checks the rejected value failed."""
+    trial = ToolCall(name=call.name, arguments={**call.arguments, key: value})
+    return key not in _rejected(trial, spec, evidence)
 
 
 def _rejected(call: ToolCall, spec: Any, evidence: grounding.Evidence) -> list[str]:
