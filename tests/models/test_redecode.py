@@ -60,6 +60,7 @@ def test_a_copied_number_is_decoded_again_from_the_other_choices() -> None:
     assert model.prefixes == [reply(1000)[: reply(1000).rindex("1000")]]
     assert 1000 not in model.schemas[0]["enum"] and 10 in model.schemas[0]["enum"]
     assert c.usage.output_tokens == 10 + 2
+    assert any("decoded 'years' again without 1000" in r for r in c.repairs)
 
 
 def test_each_rejected_value_is_left_out_of_the_next_try_and_tries_are_bounded() -> None:

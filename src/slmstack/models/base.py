@@ -76,6 +76,7 @@ class RawOutput:
     usage: Usage
     finish_reason: str = "stop"
     tool_calls: list[ToolCall] | None = None  # set when the engine parsed calls natively
+    repairs: list[str] = field(default_factory=list)  # what slmstack changed before parsing
 
 
 def as_tools(tools: Sequence[ToolSpec | dict[str, Any]] | None) -> list[ToolSpec]:
@@ -232,6 +233,7 @@ class BaseChatModel:
             raw_text=raw.text,
             finish_reason="length" if raw.finish_reason == "length" else "stop",
         )
+        comp.repairs.extend(raw.repairs)
         try:
             if req.tools:
                 self._interpret_tools(req, raw, comp)

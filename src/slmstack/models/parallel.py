@@ -82,7 +82,8 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     grown = grown or bool(shared)
     if not grown:
         return raw
-    return type(raw)(text=head + "]}", usage=usage, finish_reason=raw.finish_reason)
+    return type(raw)(text=head + "]}", usage=usage, finish_reason=raw.finish_reason,
+                     repairs=raw.repairs)
 
 
 def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,

@@ -47,6 +47,7 @@ def redecode(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     specs = {t.name: t for t in req.tools}
     text, usage = raw.text, raw.usage
     excluded: dict[tuple[int, str], list[Any]] = {}
+    repairs: list[str] = []
     while True:
         found = _first_rejected(text, specs, offered, evidence, excluded)
         if found is None:
@@ -65,9 +66,12 @@ def redecode(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
         new = _value(more.text.strip())
         if new is not _NONE:
             text = text[:start] + json.dumps(new, ensure_ascii=False) + text[end:]
+            repairs.append(f"{call.name}: decoded {key!r} again without {value!r:.60} "
+                           f"(no value of its own): {new!r:.60}")
     if text == raw.text:
         return raw
-    return type(raw)(text=text, usage=usage, finish_reason=raw.finish_reason)
+    return type(raw)(text=text, usage=usage, finish_reason=raw.finish_reason,
+                     repairs=[*raw.repairs, *repairs])
 
 
 def _first_rejected(
