@@ -538,16 +538,12 @@ def _negated(name: str, evidence: Evidence) -> bool:
 def ungrounded_required(
     call: ToolCall, tool: ToolSpec, evidence: Evidence, *, skip_enums: bool = True
 ) -> list[str]:
-    """Names of required arguments whose values the evidence does not support, that only
-    repeat an earlier argument's text or run on from another's (``_holds_another``), or that
-    are no value of their own (``_misplaced``: a
-    parameter's name, the word a sentence asks with, another argument's quantity). Enum-typed
-    and boolean arguments are skipped by default: choosing among given options (true or false
-    among them) is the model's job."""
+    """Names of required arguments whose values the evidence does not support, or that are
+    not values of their own (``not_own_values``). Enum-typed and boolean arguments are skipped
+    by default: choosing among given options (true or false among them) is the model's job."""
     props = tool.parameters.get("properties") or {}
     out = []
-    overused = _overused_numbers(
-        {k: call.arguments[k] for k in _required(tool) if k in call.arguments}, evidence)
+    not_own = not_own_values(call, tool, evidence)
     for key in _required(tool):
         if key not in call.arguments:
             continue
@@ -557,14 +553,24 @@ def ungrounded_required(
             continue
         if isinstance(value, str) and value in described_values(schema):
             continue  # a value the tool's documentation offers for it, not a made-up one
-        if ((not is_grounded(value, evidence, key) and not _period_given(value, schema, key,
-                                                                       evidence))
-                or _reused(key, value, call.arguments)
-                or _holds_another(key, value, call.arguments) is not None
-                or key in overused
-                or _misplaced(key, value, call.arguments, tool, evidence, units=False)):
+        if key in not_own or (not is_grounded(value, evidence, key)
+                              and not _period_given(value, schema, key, evidence)):
             out.append(key)
     return out
+
+
+def not_own_values(call: ToolCall, tool: ToolSpec, evidence: Evidence) -> list[str]:
+    """Required arguments whose values are not their own: a number used more often than the
+    request writes it (``_overused_numbers``), a text that repeats an earlier argument's or runs
+    on from another's value (``_reused``, ``_holds_another``), a parameter's name, the word a
+    sentence asks with or another argument's quantity (``_misplaced``). The agent declines
+    such a call (``ungrounded_required``); ``redecode`` decodes the value again first."""
+    required = [k for k in _required(tool) if k in call.arguments]
+    overused = _overused_numbers({k: call.arguments[k] for k in required}, evidence)
+    return [k for k in required if k in overused
+            or _reused(k, call.arguments[k], call.arguments)
+            or _holds_another(k, call.arguments[k], call.arguments) is not None
+            or _misplaced(k, call.arguments[k], call.arguments, tool, evidence, units=False)]
 
 
 def _overused_numbers(arguments: dict[str, Any], evidence: Evidence) -> set[str]:
@@ -1169,10 +1175,3 @@ def _leaves(value: Any) -> Iterable[Any]:
     else:
         yield value
 
-
-# the checks ``redecode`` applies to a reply before the agent sees it
-required_names = _required
-overused_numbers = _overused_numbers
-reused = _reused
-holds_another = _holds_another
-misplaced = _misplaced

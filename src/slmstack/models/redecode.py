@@ -86,7 +86,7 @@ def _first_rejected(
         if spec is None or choices is None:
             continue
         call = ToolCall(name=name, arguments=arguments)
-        for key in _rejected(call, spec, evidence):
+        for key in grounding.not_own_values(call, spec, evidence):
             props = choices.parameters.get("properties") or {}
             schema = props.get(key)
             if key in spans and isinstance(schema, dict) and schema.get("enum") and (
@@ -99,20 +99,7 @@ def _passes(call: ToolCall, spec: Any, key: str, value: Any, evidence: grounding
             ) -> bool:
     """Whether ``value`` in ``key`` would pass the checks the rejected value failed."""
     trial = ToolCall(name=call.name, arguments={**call.arguments, key: value})
-    return key not in _rejected(trial, spec, evidence)
-
-
-def _rejected(call: ToolCall, spec: Any, evidence: grounding.Evidence) -> list[str]:
-    """Required arguments that copy a number written fewer times, repeat an earlier
-    argument's text, run on from another argument's value ("Manchester United in Premier
-    League" beside ``team``), or are no value of their own (``grounding._misplaced``)."""
-    required = [k for k in grounding.required_names(spec) if k in call.arguments]
-    over = grounding.overused_numbers({k: call.arguments[k] for k in required}, evidence)
-    return [k for k in required if k in over
-            or grounding.reused(k, call.arguments[k], call.arguments)
-            or grounding.holds_another(k, call.arguments[k], call.arguments) is not None
-            or grounding.misplaced(k, call.arguments[k], call.arguments, spec, evidence,
-                                   units=False)]
+    return key not in grounding.not_own_values(trial, spec, evidence)
 
 
 def _calls(text: str) -> list[tuple[str, dict[str, Any], dict[str, tuple[int, int]]]]:
