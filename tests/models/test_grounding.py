@@ -213,6 +213,7 @@ def test_extractive_limits_strings_numbers_and_looping_arrays() -> None:
             "day": {"type": "string", "description": "Format: yyyy-mm-dd."},
             "rate": {"type": "number", "description": "The interest rate."},
             "rate_pct": {"type": "number", "description": "The rate as a percentage."},
+            "tax": {"type": "number", "description": "The tax in percentage, from 0 to 1."},
             "years": {"type": "integer", "minimum": 1},
             "flows": {"type": "array", "items": {"type": "number"}},
             "kinds": {"type": "array", "items": {"type": "string", "enum": ["a", "b", "c"]}},
@@ -225,6 +226,7 @@ def test_extractive_limits_strings_numbers_and_looping_arrays() -> None:
     assert out["day"]["enum"] == ["March 17, 2023"]  # only the spans that are dates
     assert out["rate"]["enum"] == [10000, 0.05, 3, 17, 2023]  # a percentage is a fraction ...
     assert 5 in out["rate_pct"]["enum"] and 0.05 not in out["rate_pct"]["enum"]  # ... unless
+    assert out["tax"]["enum"] == [0.05]  # ... where the description's range holds no other
     assert out["years"]["enum"] == [10000, 5, 3, 17, 2023]
     assert out["flows"]["enum"][0] == [10000, 0.05, 3, 17, 2023]
     assert [17, 2023] in out["flows"]["enum"]
@@ -261,6 +263,38 @@ def test_a_flag_left_out_is_switched_on_when_the_request_names_its_subject() -> 
     out = prune_ungrounded(call, tool, Evidence(text), [])
     # "avoid" is not in the request, "traffic" is negated
     assert out.arguments == {"origin": "Boston", "consider_terrain": True}
+
+
+def test_an_optional_choice_the_request_names_is_added() -> None:
+    tool = ToolSpec(name="parks", parameters={
+        "type": "object",
+        "properties": {
+            "location": {"type": "string"},
+            "amenities": {"type": "array", "items": {"type": "string", "enum": [
+                "Tennis Court", "Picnic Area", "Playground", "Running Track"]}},
+            "sort_by": {"type": "string", "enum": ["distance", "rating"]},
+            "size": {"type": "string", "enum": ["small", "large"]},
+        },
+        "required": ["location"],
+    })
+    call = ToolCall(name="parks", arguments={"location": "London"})
+    text = "Find parks in London with a playground and tennis courts, sorted by rating"
+    repairs: list[str] = []
+    out = prune_ungrounded(call, tool, Evidence(text), repairs)
+    assert out.arguments == {"location": "London", "amenities": ["Playground", "Tennis Court"],
+                             "sort_by": "rating"}
+    assert any("'sort_by' = 'rating'" in r for r in repairs)
+    # several choices of a string parameter named: none is picked; a negated one is no choice
+    text = "A small or large park in London without a playground"
+    assert prune_ungrounded(call, tool, Evidence(text), []).arguments == {"location": "London"}
+    # a choice another argument's value holds is that argument's
+    held = ToolCall(name="parks", arguments={"location": "Playground Lane"})
+    out = prune_ungrounded(held, tool, Evidence("Parks on Playground Lane"), [])
+    assert "amenities" not in out.arguments
+    # with other calls in the reply, which call takes which choice is not known: none is added
+    out = prune_ungrounded(call, tool, Evidence(text.replace("without", "with")), [],
+                           [{"location": "Paris"}])
+    assert out.arguments == {"location": "London"}
 
 
 def test_spans_do_not_start_or_end_with_a_function_word() -> None:

@@ -99,6 +99,51 @@ def test_a_word_that_is_no_value_of_its_own_is_decoded_again() -> None:
     assert "Find" not in model.schemas[0]["enum"] and "Dune Messiah" in model.schemas[0]["enum"]
 
 
+def test_a_new_choice_must_fit_the_layout_the_description_states() -> None:
+    visits = ToolSpec(
+        name="visitors",
+        description="Most frequent visitor of a museum over a period.",
+        parameters={"type": "object", "properties": {
+            "museum": {"type": "string"},
+            "end_date": {"type": "string", "description": "End of the period, format: yyyy-mm-dd."},
+        }, "required": ["museum", "end_date"]},
+    )
+    ask = "Who visited the Louvre most often last year, up to 2023-12-31?"
+    first = json.dumps({"tool_calls": [{"name": "visitors", "arguments": {
+        "museum": "Louvre", "end_date": "Louvre"}}]})  # a copy of the museum: decoded again
+    model = Redecoding(first, ["2023-12-31"])
+    c = model.complete(ask, tools=[visits], parallel_tool_calls=False)
+    assert c.tool_calls[0].arguments["end_date"] == "2023-12-31"
+    offered = model.schemas[0]["enum"]
+    assert "2023-12-31" in offered and "last year" not in offered  # no yyyy-mm-dd date
+
+    # nothing in the request has the documented shape: nothing to decode from, the copy stays
+    # (and the agent declines the call, as it did before re-decoding)
+    model = Redecoding(first, ["last year"])
+    c = model.complete(ask.replace(", up to 2023-12-31", ""), tools=[visits],
+                       parallel_tool_calls=False)
+    assert model.prefixes == [] and c.tool_calls[0].arguments["end_date"] == "Louvre"
+
+
+def test_stated_ranges_and_layouts() -> None:
+    from slmstack.models.grounding import fits_description, stated_layout, stated_range
+
+    rate = {"type": "number", "description": "The sales tax in percentage, must be from 0 to 1."}
+    assert stated_range(rate) == (0.0, 1.0)
+    assert stated_range({"type": "integer", "description": "between -90 and 90"}) == (-90, 90)
+    assert stated_range({"type": "string", "description": "from 0 to 1"}) is None
+    assert stated_range({"type": "number", "description": "from 10 to 1"}) is None
+    assert fits_description(0.25, rate, "sales_tax") and not fits_description(25, rate, "tax")
+    season = {"type": "string", "description": "The season in format yyyy/yyyy. Eg. 2020/2021"}
+    assert fits_description("2020/2021", season, "season")
+    assert not fits_description("most assist", season, "season")
+    stamp = {"type": "string", "description": "Start time, YYYY-MM-DD HH:MM:SS."}
+    assert fits_description("2023-01-01 10:00:00", stamp, "start_time")
+    # a parameter whose value is a layout, and one that states none, take any string
+    assert stated_layout({"type": "string", "description": "e.g. HH:MM:SS"}, "format") is None
+    assert fits_description("anything", {"type": "string", "description": "A name."}, "name")
+
+
 def test_the_embedded_model_keeps_no_copied_number_where_the_request_offers_others(
     embedded_model: Any,
 ) -> None:

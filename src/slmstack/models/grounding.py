@@ -299,8 +299,12 @@ def prune_ungrounded(
     arguments). A number argument the request states otherwise right after the parameter's name
     is corrected (``stated_corrections``), unless it ``varies`` (the reply's calls to this tool
     give it different values: which value each call takes is the fan-out's business); a value
-    every call repeats is corrected in each. Other required arguments are kept as they are."""
+    every call repeats is corrected in each. An optional parameter with fixed choices that the
+    request names is added (``named_choices``) when the reply makes this one call: with more,
+    which call takes which named choice is not known. Other required arguments are kept as they
+    are."""
     required = set(tool.parameters.get("required") or [])
+    used = list(used)
     kept = {}
     for key, value in call.arguments.items():
         if isinstance(value, list) and (copied := _copied_items(key, value, call.arguments)):
@@ -339,6 +343,10 @@ def prune_ungrounded(
     for key in _asked_flags(tool, kept, evidence):
         repairs.append(f"{call.name}: set flag {key!r} to true (the request asks for it)")
         kept[key] = True
+    for key, choice in (named_choices(tool, kept, evidence) if not used else {}).items():
+        repairs.append(f"{call.name}: added optional argument {key!r} = {choice!r:.60} (the "
+                       "request names it among the parameter's choices)")
+        kept[key] = choice
     for key, number in stated_corrections(tool, kept, evidence, varies).items():
         repairs.append(f"{call.name}: argument {key!r} = {kept[key]!r} set to {number!r} (the "
                        "request states it right after the parameter's name)")
@@ -369,6 +377,52 @@ def _asked_flags(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) 
         ):
             out.append(key)
     return out
+
+
+def named_choices(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
+                  ) -> dict[str, Any]:
+    """Optional parameters left out that offer fixed choices (``enum``, or an array of them)
+    some of which the request names in so many words: "sort by importance" for ``sort_by``
+    in (importance, chronological), "a park with a tennis court" for ``amenities`` in (Tennis
+    Court, Playground, …), "organic fruits and vegetables" for ``categories``. A string takes
+    the one choice named (none when several are), an array every choice named, in the
+    request's order. Not a choice negated ("without a patio"), nor one whose words another
+    argument's value holds."""
+    props = tool.parameters.get("properties") or {}
+    required = set(tool.parameters.get("required") or [])
+    tokens = re.findall(r"[a-z0-9']+", evidence.text)
+    taken = " ".join(_WORD.findall(" ".join(
+        str(v) for v in _leaves([arguments]) if isinstance(v, str)).lower()))
+    out: dict[str, Any] = {}
+    for key, schema in props.items():
+        if key in arguments or key in required or not isinstance(schema, dict):
+            continue
+        many = schema.get("type") == "array" and isinstance(schema.get("items"), dict)
+        options = (schema["items"] if many else schema).get("enum")
+        if not isinstance(options, list):
+            continue
+        found = sorted((at, c) for c in options if isinstance(c, str)
+                       and (at := _named_at(c, tokens, taken)) is not None)
+        if many and found:
+            out[key] = [c for _, c in found]
+        elif len(found) == 1:
+            out[key] = found[0][1]
+    return out
+
+
+def _named_at(choice: str, tokens: list[str], taken: str) -> int | None:
+    """Where the request names ``choice`` (all its words in a row, forms of longer words
+    allowed), not negated and not inside another argument's value; None if nowhere."""
+    words = _WORD.findall(_split_name(choice).lower())
+    if not words or not any(len(w) >= 3 and w not in _STOP for w in words):
+        return None
+    if f" {' '.join(words)} " in f" {taken} ":
+        return None
+    for i in range(len(tokens) - len(words) + 1):
+        if all(_same_word(tokens[i + j], w) for j, w in enumerate(words)):
+            if not _NEGATIONS.intersection(tokens[max(0, i - 3):i]):
+                return i
+    return None
 
 
 _COUNT_WORDS = frozenset(
@@ -1036,10 +1090,13 @@ def _number_choices(schema: dict[str, Any], mentions: Sequence[Mention], name: s
                     ) -> list[Any]:
     """The values a number argument (named ``name``) may copy from ``mentions``. A percentage
     is a fraction (5% -> 0.05: rates are decimals in most APIs) unless the parameter is an
-    integer or its description speaks of a percentage; a period ("the next month") is its
-    length in the parameter's unit (``period_length``); bounds (minimum, maximum) are kept."""
-    as_percent = schema.get("type") == "integer" or "percent" in str(
-        schema.get("description", "")).lower()
+    integer or its description speaks of a percentage (and states no range within 0 to 1:
+    "The sales tax in percentage, must be from 0 to 1"); a period ("the next month") is its
+    length in the parameter's unit (``period_length``); bounds (minimum, maximum, or a range
+    the description states, ``stated_range``) are kept."""
+    bounds = stated_range(schema)
+    as_percent = (schema.get("type") == "integer" or "percent" in str(
+        schema.get("description", "")).lower()) and not (bounds and bounds[1] <= 1)
     choices: dict[float, None] = {}
     for m in mentions:
         if m.period:
@@ -1051,8 +1108,56 @@ def _number_choices(schema: dict[str, Any], mentions: Sequence[Mention], name: s
     return [_plain(v) for v in choices if _fits(v, schema)]
 
 
+_STATED_RANGE = re.compile(
+    r"\b(?:from|between)\s+(-?\d+(?:\.\d+)?)\s*(?:to|and|-)\s*(-?\d+(?:\.\d+)?)\b",
+    re.IGNORECASE)
+_STATED_LAYOUT = re.compile(
+    r"(?<![a-z])((?:y{2,4}|m{2}|d{2}|h{2}|s{2})(?:[-/:. ](?:y{2,4}|m{2}|d{2}|h{2}|s{2}))+)"
+    r"(?![a-z])", re.IGNORECASE)
+
+
+def stated_range(schema: Any) -> tuple[float, float] | None:
+    """The range a number parameter's description states ("must be from 0 to 1", "between
+    -90 and 90", "from 0-1"), as (low, high), or None."""
+    if not isinstance(schema, dict) or schema.get("type") not in ("number", "integer", "float"):
+        return None
+    m = _STATED_RANGE.search(str(schema.get("description") or ""))
+    if m is None:
+        return None
+    low, high = float(m.group(1)), float(m.group(2))
+    return (low, high) if low < high else None
+
+
+def stated_layout(schema: Any, name: str) -> re.Pattern[str] | None:
+    """What a string parameter's description says its values look like ("format: yyyy-mm-dd",
+    "in format yyyy/yyyy", "HH:MM"), as a pattern the whole value must match, or None — also
+    for a parameter whose value *is* a layout (``date_format``, ``format``)."""
+    if not isinstance(schema, dict) or schema.get("type") != "string" or "format" in name.lower():
+        return None
+    m = _STATED_LAYOUT.search(str(schema.get("description") or ""))
+    if m is None:
+        return None
+    groups = re.split(r"[-/:. ]", m.group(1))
+    digits = [r"\d{4}" if len(g) == 4 else r"\d{2,4}" if g[0] in "yY" else r"\d{1,2}"
+              for g in groups]
+    return re.compile(r"\s*" + r"\D{1,3}".join(digits) + r"\s*")
+
+
+def fits_description(value: Any, schema: Any, name: str) -> bool:
+    """Whether ``value`` fits what the parameter's description states about its values: a
+    range for numbers (``stated_range``), a layout for strings (``stated_layout``)."""
+    if _is_number(value):
+        bounds = stated_range(schema)
+        return bounds is None or bounds[0] <= float(value) <= bounds[1]
+    layout = stated_layout(schema, name) if isinstance(value, str) else None
+    return layout is None or layout.fullmatch(value) is not None
+
+
 def _fits(value: float, schema: dict[str, Any]) -> bool:
     if schema.get("type") == "integer" and not float(value).is_integer():
+        return False
+    bounds = stated_range(schema)
+    if bounds is not None and not bounds[0] <= value <= bounds[1]:
         return False
     checks = (("minimum", lambda b: value >= b), ("maximum", lambda b: value <= b),
               ("exclusiveMinimum", lambda b: value > b), ("exclusiveMaximum", lambda b: value < b))

@@ -97,9 +97,15 @@ def _first_rejected(
 
 def _passes(call: ToolCall, spec: Any, key: str, value: Any, evidence: grounding.Evidence
             ) -> bool:
-    """Whether ``value`` in ``key`` would pass the checks the rejected value failed."""
+    """Whether ``value`` in ``key`` would pass the checks the rejected value failed, and fits
+    what the parameter's description states (``grounding.fits_description``: its range, its
+    layout): the model's next choice is weaker evidence than its first, so it must at least
+    be a value of the documented shape ("now" is no "yyyy-mm-dd" date, 25 no rate "from 0 to
+    1")."""
     trial = ToolCall(name=call.name, arguments={**call.arguments, key: value})
-    return key not in grounding.not_own_values(trial, spec, evidence)
+    schema = (spec.parameters.get("properties") or {}).get(key)
+    return (key not in grounding.not_own_values(trial, spec, evidence)
+            and grounding.fits_description(value, schema, key))
 
 
 def _calls(text: str) -> list[tuple[str, dict[str, Any], dict[str, tuple[int, int]]]]:

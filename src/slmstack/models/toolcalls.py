@@ -31,7 +31,7 @@ from typing import Any
 
 from ..errors import ToolCallError
 from ..types import ToolCall, ToolSpec
-from . import dates
+from . import dates, places
 from .schema import arguments_schema, validation_errors
 
 __all__ = [
@@ -1278,8 +1278,9 @@ def _coerce_enum(value: Any, enum: list[Any], co: _Coercion, path: str) -> Any:
 
 
 def _coerce_date(value: str, schema: dict, co: _Coercion, path: str) -> str:
-    """A date written another way than the parameter asks ("March 17, 1915" for YYYY-MM-DD)."""
-    new = dates.conform(value, schema)
+    """A date written another way than the parameter asks ("March 17, 1915" for YYYY-MM-DD),
+    a US city without the state a "City, ST" parameter asks for ("Chicago" → "Chicago, IL")."""
+    new = places.conform(dates.conform(value, schema), schema)
     if new != value:
         co.note(path, value, new)
     return new

