@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from slmstack.router import GroundingVerifier, all_of, build_router
 from slmstack.router.grounding import grounding_checks, grounding_score
 from slmstack.types import Completion, ToolCall, ToolSpec
@@ -54,10 +56,12 @@ def test_ungrounded_small_answer_escalates(store) -> None:
     router = build_router(router_settings(routes=routes), store=store,
                           models=tiers([bad], [good]), verifier=GroundingVerifier())
     comp = router.complete(ASK, tools=[RESTAURANTS, GYMS])
-    assert comp.tool_calls[0].arguments == {"location": "Manhattan"}
+    # the large tier's call; "sorted by rating" names one of ``sort``'s choices, so it is added
+    assert comp.tool_calls[0].arguments == {"location": "Manhattan", "sort": "rating"}
     first, second = calls(store)
-    assert first.escalation_reason == "verifier: score 0.500 < threshold 1"
-    assert (first.verdict_score, second.model) == (0.5, LARGE)
+    # the small tier's call: "Paris" is not in the request, the added sort is (2 of 3 grounded)
+    assert first.escalation_reason == "verifier: score 0.667 < threshold 1"
+    assert first.verdict_score == pytest.approx(2 / 3, abs=1e-3) and second.model == LARGE
 
 
 def test_all_of_takes_the_lowest_score_and_stops_early() -> None:
