@@ -297,6 +297,23 @@ def test_an_optional_choice_the_request_names_is_added() -> None:
     assert out.arguments == {"location": "London"}
 
 
+def test_an_optional_count_of_a_named_period_is_added() -> None:
+    tool = ToolSpec(name="concerts", parameters={
+        "type": "object",
+        "properties": {"location": {"type": "string"},
+                       "days_ahead": {"type": "integer", "description": "Number of days ahead."},
+                       "limit": {"type": "integer"}},
+        "required": ["location"],
+    })
+    call = ToolCall(name="concerts", arguments={"location": "Boston"})
+    out = prune_ungrounded(call, tool, Evidence("Rock concerts in Boston in the upcoming month"),
+                           [])
+    assert out.arguments == {"location": "Boston", "days_ahead": 30}  # not ``limit``: no unit
+    # two periods of different lengths: which one is meant is not known
+    two = Evidence("Concerts in Boston this week or the next month")
+    assert prune_ungrounded(call, tool, two, []).arguments == {"location": "Boston"}
+
+
 def test_spans_do_not_start_or_end_with_a_function_word() -> None:
     spans = text_spans(["Find a recipe for pasta carbonara in 2020 near The British Museum."])
     assert {"pasta carbonara", "The British Museum", "2020"} <= set(spans)
@@ -665,15 +682,18 @@ def test_a_period_named_without_a_number_is_its_length_in_the_parameters_unit() 
     assert ungrounded_required(ok, tool, evidence) == ["year"]
     made_up = ToolCall(name="aq", arguments={"days": 3, "span": 10, "year": 2020})
     assert "days" in ungrounded_required(made_up, tool, evidence)
-    # an optional count the period gives is kept, one it does not give is left out
+    # an optional count the period gives is kept, one it does not give is left out (and the
+    # period's own length takes its place, ``stated_periods``)
     opt = ToolSpec(name="c", parameters={"type": "object", "properties": {
         "city": {"type": "string"}, "time_period": {
             "type": "integer", "description": "Number of days to search upcoming concerts."}},
         "required": ["city"]})
     month = Evidence("Concerts in Boston for the next month?")
-    for given, kept in ((30, True), (7, False)):
+    for given in (30, 7):
         call = ToolCall(name="c", arguments={"city": "Boston", "time_period": given})
-        assert ("time_period" in prune_ungrounded(call, opt, month, []).arguments) == kept
+        repairs: list[str] = []
+        assert prune_ungrounded(call, opt, month, repairs).arguments["time_period"] == 30
+        assert any("left out" in r for r in repairs) == (given == 7)
 
 
 def test_a_value_that_runs_on_from_another_arguments_value_is_not_given() -> None:

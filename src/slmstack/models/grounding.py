@@ -301,8 +301,9 @@ def prune_ungrounded(
     give it different values: which value each call takes is the fan-out's business); a value
     every call repeats is corrected in each. An optional parameter with fixed choices that the
     request names is added (``named_choices``) when the reply makes this one call: with more,
-    which call takes which named choice is not known. Other required arguments are kept as they
-    are."""
+    which call takes which named choice is not known. So is the length of a period the request
+    names for an optional parameter that counts its units (``stated_periods``). Other required
+    arguments are kept as they are."""
     required = set(tool.parameters.get("required") or [])
     used = list(used)
     kept = {}
@@ -347,6 +348,10 @@ def prune_ungrounded(
         repairs.append(f"{call.name}: added optional argument {key!r} = {choice!r:.60} (the "
                        "request names it among the parameter's choices)")
         kept[key] = choice
+    for key, length in (stated_periods(tool, kept, evidence) if not used else {}).items():
+        repairs.append(f"{call.name}: added optional argument {key!r} = {length!r} (the "
+                       "request names a period of that length)")
+        kept[key] = length
     for key, number in stated_corrections(tool, kept, evidence, varies).items():
         repairs.append(f"{call.name}: argument {key!r} = {kept[key]!r} set to {number!r} (the "
                        "request states it right after the parameter's name)")
@@ -407,6 +412,31 @@ def named_choices(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
             out[key] = [c for _, c in found]
         elif len(found) == 1:
             out[key] = found[0][1]
+    return out
+
+
+def stated_periods(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
+                   ) -> dict[str, int]:
+    """Optional number parameters left out that count a period's units ("Number of days
+    ahead") when the request names one period without a number ("the upcoming month" → 30):
+    its length in the parameter's unit (``period_length``). Not when the request names
+    several periods of different lengths, nor a length another argument already holds."""
+    named = periods(evidence.text)
+    if not named:
+        return {}
+    props = tool.parameters.get("properties") or {}
+    required = set(tool.parameters.get("required") or [])
+    taken = [v for v in _leaves([arguments]) if _is_number(v)]
+    out: dict[str, int] = {}
+    for key, schema in props.items():
+        if key in arguments or key in required or not isinstance(schema, dict) or (
+                schema.get("type") not in ("number", "integer") or "enum" in schema):
+            continue
+        lengths = {period_length(p, schema, key) for p in named}
+        if len(lengths) == 1 and None not in lengths:
+            length = lengths.pop()
+            if length is not None and not any(_close(float(length), float(t)) for t in taken):
+                out[key] = length
     return out
 
 
