@@ -433,10 +433,9 @@ def stated_periods(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
                 schema.get("type") not in ("number", "integer") or "enum" in schema):
             continue
         lengths = {period_length(p, schema, key) for p in named}
-        if len(lengths) == 1 and None not in lengths:
-            length = lengths.pop()
-            if length is not None and not any(_close(float(length), float(t)) for t in taken):
-                out[key] = length
+        length = lengths.pop() if len(lengths) == 1 else None
+        if length is not None and not any(_close(float(length), float(t)) for t in taken):
+            out[key] = length
     return out
 
 

@@ -1277,7 +1277,7 @@ def _coerce_enum(value: Any, enum: list[Any], co: _Coercion, path: str) -> Any:
     return hits[0]
 
 
-def _coerce_date(value: str, schema: dict, co: _Coercion, path: str) -> str:
+def _coerce_layout(value: str, schema: dict, co: _Coercion, path: str) -> str:
     """A date written another way than the parameter asks ("March 17, 1915" for YYYY-MM-DD),
     a US city without the state a "City, ST" parameter asks for ("Chicago" → "Chicago, IL")."""
     new = places.conform(dates.conform(value, schema), schema)
@@ -1301,7 +1301,7 @@ def _coerce(value: Any, schema: Any, co: _Coercion, path: str, depth: int) -> An
     if isinstance(schema.get("enum"), list):
         value = _coerce_enum(value, schema["enum"], co, path)
     elif isinstance(value, str):
-        value = _coerce_date(value, schema, co, path)
+        value = _coerce_layout(value, schema, co, path)
     if "const" in schema:
         value = _coerce_enum(value, [schema["const"]], co, path)
     return value
