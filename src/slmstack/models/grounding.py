@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
@@ -133,6 +133,11 @@ class Evidence:
 
     def has_number(self, value: float) -> bool:
         return any(_close(value * s, n) for n in self.numbers for s in _SCALES)
+
+    @cached_property
+    def tokens(self) -> list[str]:
+        """Its words in order, apostrophes kept ("don't"): negations are read from them."""
+        return re.findall(r"[a-z0-9']+", self.text)
 
     @cached_property
     def located(self) -> _Located:
@@ -344,14 +349,15 @@ def prune_ungrounded(
     for key in _asked_flags(tool, kept, evidence):
         repairs.append(f"{call.name}: set flag {key!r} to true (the request asks for it)")
         kept[key] = True
-    for key, choice in (named_choices(tool, kept, evidence) if not used else {}).items():
-        repairs.append(f"{call.name}: added optional argument {key!r} = {choice!r:.60} (the "
-                       "request names it among the parameter's choices)")
-        kept[key] = choice
-    for key, length in (stated_periods(tool, kept, evidence) if not used else {}).items():
-        repairs.append(f"{call.name}: added optional argument {key!r} = {length!r} (the "
-                       "request names a period of that length)")
-        kept[key] = length
+    if not used:  # one call: what the request names is this call's
+        for key, choice in named_choices(tool, kept, evidence).items():
+            repairs.append(f"{call.name}: added optional argument {key!r} = {choice!r:.60} "
+                           "(the request names it among the parameter's choices)")
+            kept[key] = choice
+        for key, length in stated_periods(tool, kept, evidence).items():
+            repairs.append(f"{call.name}: added optional argument {key!r} = {length!r} (the "
+                           "request names a period of that length)")
+            kept[key] = length
     for key, number in stated_corrections(tool, kept, evidence, varies).items():
         repairs.append(f"{call.name}: argument {key!r} = {kept[key]!r} set to {number!r} (the "
                        "request states it right after the parameter's name)")
@@ -363,16 +369,21 @@ def prune_ungrounded(
     return call.model_copy(update={"arguments": kept})
 
 
+def _left_out(tool: ToolSpec, arguments: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The optional parameters (name, schema) ``arguments`` leave out: those the rules that
+    add an optional argument the request asks for (flags, numbers, choices, periods) read."""
+    required = set(tool.parameters.get("required") or [])
+    for key, schema in (tool.parameters.get("properties") or {}).items():
+        if key not in arguments and key not in required and isinstance(schema, dict):
+            yield key, schema
+
+
 def _asked_flags(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) -> list[str]:
     """Optional boolean parameters left out whose subject the request names, every telling
     word of the name ("accounting for terrain" for ``consider_terrain``; a name of flag words
     only is its own subject: "in detail" for ``detailed``), not negated."""
-    props = tool.parameters.get("properties") or {}
-    required = set(tool.parameters.get("required") or [])
     out = []
-    for key, schema in props.items():
-        if key in arguments or key in required or not isinstance(schema, dict):
-            continue
+    for key, schema in _left_out(tool, arguments):
         if schema.get("type") != "boolean" or schema.get("default") is True:
             continue
         words = _content_words(_split_name(key))
@@ -393,21 +404,16 @@ def named_choices(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
     the one choice named (none when several are), an array every choice named, in the
     request's order. Not a choice negated ("without a patio"), nor one whose words another
     argument's value holds."""
-    props = tool.parameters.get("properties") or {}
-    required = set(tool.parameters.get("required") or [])
-    tokens = re.findall(r"[a-z0-9']+", evidence.text)
     taken = " ".join(_WORD.findall(" ".join(
         str(v) for v in _leaves([arguments]) if isinstance(v, str)).lower()))
     out: dict[str, Any] = {}
-    for key, schema in props.items():
-        if key in arguments or key in required or not isinstance(schema, dict):
-            continue
+    for key, schema in _left_out(tool, arguments):
         many = schema.get("type") == "array" and isinstance(schema.get("items"), dict)
         options = (schema["items"] if many else schema).get("enum")
         if not isinstance(options, list):
             continue
         found = sorted((at, c) for c in options if isinstance(c, str)
-                       and (at := _named_at(c, tokens, taken)) is not None)
+                       and (at := _named_at(c, evidence.tokens, taken)) is not None)
         if many and found:
             out[key] = [c for _, c in found]
         elif len(found) == 1:
@@ -424,13 +430,10 @@ def stated_periods(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
     named = periods(evidence.text)
     if not named:
         return {}
-    props = tool.parameters.get("properties") or {}
-    required = set(tool.parameters.get("required") or [])
     taken = [v for v in _leaves([arguments]) if _is_number(v)]
     out: dict[str, int] = {}
-    for key, schema in props.items():
-        if key in arguments or key in required or not isinstance(schema, dict) or (
-                schema.get("type") not in ("number", "integer") or "enum" in schema):
+    for key, schema in _left_out(tool, arguments):
+        if schema.get("type") not in ("number", "integer") or "enum" in schema:
             continue
         lengths = {period_length(p, schema, key) for p in named}
         length = lengths.pop() if len(lengths) == 1 else None
@@ -448,9 +451,9 @@ def _named_at(choice: str, tokens: list[str], taken: str) -> int | None:
     if f" {' '.join(words)} " in f" {taken} ":
         return None
     for i in range(len(tokens) - len(words) + 1):
-        if all(_same_word(tokens[i + j], w) for j, w in enumerate(words)):
-            if not _NEGATIONS.intersection(tokens[max(0, i - 3):i]):
-                return i
+        if all(_same_word(tokens[i + j], w) for j, w in enumerate(words)) and (
+                not _negation_before(tokens, i)):
+            return i
     return None
 
 
@@ -486,13 +489,10 @@ def stated_numbers(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
     the request states the name with different numbers (one per call of a parallel reply), nor
     a number this call or another (``used``: the other calls' arguments) already holds.
     Percentages and bounds as ``extractive``."""
-    props = tool.parameters.get("properties") or {}
-    required = set(tool.parameters.get("required") or [])
     taken = [v for v in _leaves([arguments, list(used)]) if _is_number(v)]
     located, out = evidence.located, {}
-    for key, schema in props.items():
-        if key in arguments or key in required or not isinstance(schema, dict) or (
-                schema.get("type") not in ("number", "integer") or "enum" in schema):
+    for key, schema in _left_out(tool, arguments):
+        if schema.get("type") not in ("number", "integer") or "enum" in schema:
             continue
         stated = _stated(key, schema, located, _number_beside)
         if len(stated) == 1 and not any(_close(float(v), float(t))
@@ -610,12 +610,14 @@ def _negated(name: str, evidence: Evidence) -> bool:
     """A negation among the three words before a telling word of flag ``name`` in the text."""
     words = _content_words(_split_name(name))
     telling = [w for w in words if w not in _FLAG_WORDS] or words
-    tokens = re.findall(r"[a-z0-9']+", evidence.text)
-    for i, token in enumerate(tokens):
-        if any(_same_word(token, w) for w in telling):
-            if _NEGATIONS.intersection(tokens[max(0, i - 3) : i]):
-                return True
-    return False
+    tokens = evidence.tokens
+    return any(any(_same_word(token, w) for w in telling) and _negation_before(tokens, i)
+               for i, token in enumerate(tokens))
+
+
+def _negation_before(tokens: list[str], i: int) -> bool:
+    """A negation among the three words before ``tokens[i]``."""
+    return bool(_NEGATIONS.intersection(tokens[max(0, i - 3) : i]))
 
 
 def ungrounded_required(
@@ -1134,7 +1136,7 @@ def _number_choices(schema: dict[str, Any], mentions: Sequence[Mention], name: s
                 choices.setdefault(length)
             continue
         choices.setdefault(m.value / 100 if m.percent and not as_percent else m.value)
-    return [_plain(v) for v in choices if _fits(v, schema)]
+    return [_plain(v) for v in choices if _fits(v, schema, bounds)]
 
 
 _STATED_RANGE = re.compile(
@@ -1150,7 +1152,14 @@ def stated_range(schema: Any) -> tuple[float, float] | None:
     -90 and 90", "from 0-1"), as (low, high), or None."""
     if not isinstance(schema, dict) or schema.get("type") not in ("number", "integer", "float"):
         return None
-    m = _STATED_RANGE.search(str(schema.get("description") or ""))
+    return _range_in(str(schema.get("description") or ""))
+
+
+@lru_cache(maxsize=4096)
+def _range_in(description: str) -> tuple[float, float] | None:
+    """``stated_range`` of a description (read once per description: the decoder's choices and
+    re-decoding ask for every value they consider)."""
+    m = _STATED_RANGE.search(description)
     if m is None:
         return None
     low, high = float(m.group(1)), float(m.group(2))
@@ -1163,7 +1172,13 @@ def stated_layout(schema: Any, name: str) -> re.Pattern[str] | None:
     for a parameter whose value *is* a layout (``date_format``, ``format``)."""
     if not isinstance(schema, dict) or schema.get("type") != "string" or "format" in name.lower():
         return None
-    m = _STATED_LAYOUT.search(str(schema.get("description") or ""))
+    return _layout_in(str(schema.get("description") or ""))
+
+
+@lru_cache(maxsize=4096)
+def _layout_in(description: str) -> re.Pattern[str] | None:
+    """``stated_layout`` of a description, compiled once per description."""
+    m = _STATED_LAYOUT.search(description)
     if m is None:
         return None
     groups = re.split(r"[-/:. ]", m.group(1))
@@ -1176,17 +1191,21 @@ def fits_description(value: Any, schema: Any, name: str) -> bool:
     """Whether ``value`` fits what the parameter's description states about its values: a
     range for numbers (``stated_range``), a layout for strings (``stated_layout``)."""
     if _is_number(value):
-        bounds = stated_range(schema)
-        return bounds is None or bounds[0] <= float(value) <= bounds[1]
+        return _within(float(value), stated_range(schema))
     layout = stated_layout(schema, name) if isinstance(value, str) else None
     return layout is None or layout.fullmatch(value) is not None
 
 
-def _fits(value: float, schema: dict[str, Any]) -> bool:
+def _within(value: float, bounds: tuple[float, float] | None) -> bool:
+    return bounds is None or bounds[0] <= value <= bounds[1]
+
+
+def _fits(value: float, schema: dict[str, Any], bounds: tuple[float, float] | None) -> bool:
+    """Whether ``value`` fits the schema's type and bounds and the range ``bounds`` its
+    description states (``stated_range``, read once by the caller)."""
     if schema.get("type") == "integer" and not float(value).is_integer():
         return False
-    bounds = stated_range(schema)
-    if bounds is not None and not bounds[0] <= value <= bounds[1]:
+    if not _within(value, bounds):
         return False
     checks = (("minimum", lambda b: value >= b), ("maximum", lambda b: value <= b),
               ("exclusiveMinimum", lambda b: value > b), ("exclusiveMaximum", lambda b: value < b))
