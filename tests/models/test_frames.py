@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slmstack.models.frames import choices, records
+from slmstack.models.frames import choices, following, records
 from slmstack.types import ToolCall
 
 
@@ -101,6 +101,85 @@ def test_an_unread_quoted_value_leaves_the_records_unread() -> None:
     text = "Book a room in oslo for 2 nights, then one more for 3 nights."
     assert args(text, city="oslo", nights=2) == [{"city": "oslo", "nights": 2},
                                                  {"city": "oslo", "nights": 3}]
+
+
+def test_the_tools_own_name_quoted_and_a_parenthesised_aside_are_no_values_left_unread() -> None:
+    text = ("The first tank holds 40 liters and weighs 12 kilograms. The second tank holds 55 "
+            "liters and weighs 19 kilograms. Use the 'f' function for both.")
+    assert args(text, volume=40, weight=12) == [{"volume": 40, "weight": 12},
+                                                {"volume": 55, "weight": 19}]
+    text = "Rate the model 'Rover' and then the model 'Comet' (Beta) too."
+    assert args(text, model="Rover") == [{"model": "Rover"}, {"model": "Comet"}]
+
+
+def test_a_unit_written_against_the_number_still_frames_it() -> None:
+    text = "Paint a fence 3m tall with 2 coats, then a fence 5m tall with 4 coats."
+    assert args(text, height=3, coats=2, unit="m") == [
+        {"height": 3, "coats": 2, "unit": "m"}, {"height": 5, "coats": 4, "unit": "m"}]
+    # "2nd" is an ordinal, not a number with a unit
+    assert args("Ship order 2nd today and order 7 tomorrow.", order=2) == []
+
+
+def test_a_text_after_two_words_that_say_what_it_is() -> None:
+    text = ("Plan a 3-day visit to Lisbon with a budget of $90 centred on food, then a 5-day "
+            "visit to Porto with a budget of $70 centred on wine.")
+    assert args(text, city="Lisbon", days=3, budget=90, theme="food") == [
+        {"city": "Lisbon", "days": 3, "budget": 90, "theme": "food"},
+        {"city": "Porto", "days": 5, "budget": 70, "theme": "wine"}]
+
+
+def test_a_later_record_may_name_a_value_the_first_one_implied() -> None:
+    # "from rest" is the model's 0; the second record names the argument before its number
+    text = ("The first cart starts from rest and speeds up at 2 m/s2 for 6 seconds. The second "
+            "cart starts with an initial speed of 3 m/s and speeds up at 1 m/s2 for 9 seconds.")
+    assert args(text, initial_speed=0, rate=2, time=6) == [
+        {"initial_speed": 0, "rate": 2, "time": 6}, {"initial_speed": 3, "rate": 1, "time": 9}]
+
+
+def test_a_quotation_keeps_to_quotations_after_the_same_word() -> None:
+    text = ("Look up the part code 'QX-1' in the catalogue 'Spring' and the part code 'QX-9' "
+            "in the catalogue 'Autumn'.")
+    assert args(text, code="QX-1", catalogue="Spring") == [
+        {"code": "QX-1", "catalogue": "Spring"}, {"code": "QX-9", "catalogue": "Autumn"}]
+
+
+def test_values_written_argument_by_argument() -> None:
+    text = ("Two pumps are tested: the first runs at a pressure of 2 bar and the second at a "
+            "pressure of 5 bar. The first runs for 30 minutes and the second for 45 minutes.")
+    assert args(text, pressure=2, minutes=30) == [{"pressure": 2, "minutes": 30},
+                                                  {"pressure": 5, "minutes": 45}]
+
+
+def after(text: str, **first: object) -> list[dict[str, object]]:
+    return [c.arguments for c in following(ToolCall(name="f", arguments=dict(first)), text)]
+
+
+def test_records_told_by_kind_when_their_wording_differs() -> None:
+    text = ("Estimate the duty on imports of $12000 in goods and $3000 in freight into Norway, "
+            "and $8000 goods, $1000 freight into Chile.")
+    assert after(text, goods=12000, freight=3000, country="Norway") == [
+        {"goods": 12000, "freight": 3000, "country": "Norway"},
+        {"goods": 8000, "freight": 1000, "country": "Chile"}]
+    # a lower-case word is kept; a fraction takes a percentage as a fraction
+    text = "List fraud cases in Leeds at a rate of 4% and the same kind in Derby at 6%."
+    assert after(text, kind="fraud", city="Leeds", rate=0.04) == [
+        {"kind": "fraud", "city": "Leeds", "rate": 0.04},
+        {"kind": "fraud", "city": "Derby", "rate": 0.06}]
+
+
+def test_no_records_by_kind_unless_whole_groups_follow() -> None:
+    # a name the first record writes but the call does not take is wording, not a value
+    text = "Pay the invoice of Acme for 300 euros, and then the invoice of Acme for 500 euros."
+    assert after(text, amount=300) == [{"amount": 300}, {"amount": 500}]
+    assert after("Book Hotel Astra in Porto, and a taxi for 2 people.", hotel="Hotel Astra",
+                 city="Porto") == []  # 2 is no hotel and no city
+    assert after("Weather in Porto, the harbour town of Portugal?", city="Porto") == []
+    assert after("Weather in Porto on Monday, and in Faro.", city="Lisbon") == []  # not written
+    # numbers inside a quoted formula are not records when the call quotes nothing
+    assert after("Integrate x from 0 to 2, and then 'x^3 + 5 - 7'.", f="x", a=0, b=2) == []
+    # a value another argument already holds ("Sundays" in "open on Sundays")
+    assert after("A pizza place in Leeds that is open on Sundays.", city="Leeds",
+                 when="open on Sundays") == []
 
 
 def chosen(text: str, enum: list[str], **first: object) -> list[object]:

@@ -716,3 +716,41 @@ def test_a_value_that_runs_on_from_another_arguments_value_is_not_given() -> Non
     assert "area" not in ungrounded_required(call, pop, ev)
     formula = ToolCall(name="pop", arguments={"area": "x**3", "type": "city", "x": 3})
     assert "area" not in ungrounded_required(formula, pop, ev)
+
+
+def test_a_number_written_only_inside_another_arguments_formula_is_no_value() -> None:
+    tool = ToolSpec(name="derive", parameters={"type": "object", "properties": {
+        "function": {"type": "string"}, "at": {"type": "number"}, "step": {"type": "number"}},
+        "required": ["function", "at"]})
+    ev = Evidence("Differentiate 4x^3 - 5 at x = 2.")
+    copied = ToolCall(name="derive", arguments={"function": "4x^3 - 5", "at": 4})
+    assert ungrounded_required(copied, tool, ev) == ["at"]
+    given = ToolCall(name="derive", arguments={"function": "4x^3 - 5", "at": 2})
+    assert ungrounded_required(given, tool, ev) == []
+    args, repairs = _prune(tool, "Differentiate 4x^3 - 5 at x = 2.",
+                           {"function": "4x^3 - 5", "at": 2, "step": 4})
+    assert args == {"function": "4x^3 - 5", "at": 2}
+    assert "inside argument 'function'" in repairs[0]
+    # written outside the formula as well: a value of its own
+    again = ToolCall(name="derive", arguments={"function": "4x^3", "at": 4})
+    assert ungrounded_required(again, tool, Evidence("Differentiate 4x^3 at x = 4.")) == []
+
+
+def test_how_often_interest_compounds_sets_the_count_a_year() -> None:
+    tool = ToolSpec(name="grow", parameters={"type": "object", "properties": {
+        "principal": {"type": "number"}, "years": {"type": "integer"},
+        "n": {"type": "integer", "description": "The number of times interest is compounded "
+                                                "per year."}},
+        "required": ["principal", "years", "n"]})
+    text = "Grow $800 for 6 years at 3%, compounded quarterly."
+    args, repairs = _prune(tool, text, {"principal": 800, "years": 6, "n": 3})
+    assert args == {"principal": 800, "years": 6, "n": 4} and "compounds" in repairs[0]
+    args, _ = _prune(tool, "Grow $800 for 6 years, compounded monthly.",
+                     {"principal": 800, "years": 6})
+    assert args["n"] == 12  # added when left out
+    # two different frequencies: which is whose is not known; a count already right is kept
+    text = "Grow $800 for 6 years compounded monthly, then paid out annually."
+    assert _prune(tool, text, {"principal": 800, "years": 6, "n": 3})[0]["n"] == 3
+    assert _prune(tool, "Grow $800 for 6 years, compounded daily.",
+                  {"principal": 800, "years": 6, "n": 365}) == (
+        {"principal": 800, "years": 6, "n": 365}, [])

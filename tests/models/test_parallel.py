@@ -46,29 +46,49 @@ class Continuing(BaseChatModel):
 
 FIRST = '{"tool_calls": [' + call("Paris") + "]}"
 ASK = "What is the weather in Paris, in Rome and in Oslo?"
+TIDE = ToolSpec(
+    name="get_tide",
+    description="Tide tables for a harbour.",
+    parameters={"type": "object", "properties": {"harbour": {"type": "string"}},
+                "required": ["harbour"]},
+)
+"""A second tool the requests never name: with two tools on offer, no call is read from the
+names after the first call's (``frames.following``), so the model writes every call."""
 
 
 def test_calls_are_added_until_every_named_value_is_used() -> None:
     model = Continuing(FIRST, [call("Rome"), call("Oslo"), call("Lima")])
-    c = model.complete(ASK, tools=[WEATHER], parallel_tool_calls=True)
+    c = model.complete(ASK, tools=[WEATHER, TIDE], parallel_tool_calls=True)
     assert [t.arguments["city"] for t in c.tool_calls] == ["Paris", "Rome", "Oslo"]
-    assert len(model.prefixes) == 2 and model.prefixes[0].endswith(call("Paris") + ", ")
-    assert c.usage.output_tokens == 10 + 5 + 5
+    # the third continuation is for the tool no call uses yet: "Lima" is no value asked for
+    assert len(model.prefixes) == 3 and model.prefixes[0].endswith(call("Paris") + ", ")
+    assert c.usage.output_tokens == 10 + 5 + 5 + 5
 
 
 def test_a_repeat_or_a_call_that_uses_nothing_new_closes_the_list() -> None:
     for bad in (call("Paris"), call("Lima")):
         model = Continuing(FIRST, [bad])
-        c = model.complete(ASK, tools=[WEATHER], parallel_tool_calls=True)
+        c = model.complete(ASK, tools=[WEATHER, TIDE], parallel_tool_calls=True)
         assert [t.arguments["city"] for t in c.tool_calls] == ["Paris"]
 
 
 def test_no_continuation_for_single_calls_or_engines_that_cannot() -> None:
     model = Continuing(FIRST, [call("Rome")])
-    c = model.complete(ASK, tools=[WEATHER], parallel_tool_calls=False)
+    c = model.complete(ASK, tools=[WEATHER, TIDE], parallel_tool_calls=False)
     assert len(c.tool_calls) == 1 and model.prefixes == []
-    c = Continuing(FIRST, None).complete(ASK, tools=[WEATHER], parallel_tool_calls=True)
+    c = Continuing(FIRST, None).complete(ASK, tools=[WEATHER, TIDE], parallel_tool_calls=True)
     assert len(c.tool_calls) == 1
+
+
+def test_with_one_tool_the_names_after_the_call_are_its_next_records() -> None:
+    # no model needed: "in Rome and in Oslo" follow "Paris" as names of the same kind
+    c = Continuing(FIRST, None).complete(ASK, tools=[WEATHER], parallel_tool_calls=True)
+    assert [t.arguments["city"] for t in c.tool_calls] == ["Paris", "Rome", "Oslo"]
+    # nothing joins a record to the name after it: a qualifier or a day, not a second city
+    for ask in ("What is the weather in Paris, the capital of France?",
+                "What is the weather in Paris on Monday?"):
+        c = Continuing(FIRST, None).complete(ask, tools=[WEATHER], parallel_tool_calls=True)
+        assert [t.arguments["city"] for t in c.tool_calls] == ["Paris"], ask
 
 
 def test_request_values_are_numbers_quotes_and_names_not_tool_words() -> None:
@@ -100,10 +120,15 @@ def gcd(a: int, b: int) -> str:
 def test_a_call_that_only_reshuffles_used_values_is_not_added() -> None:
     ask = "The gcd of 96 and 128, then 15 with 25, and finally 40 and 60."
     first = '{"tool_calls": [' + gcd(96, 128) + ", " + gcd(15, 25) + "]}"
-    c = Continuing(first, [gcd(25, 128)]).complete(ask, tools=[GCD], parallel_tool_calls=True)
+    tools = [GCD, TIDE]
+    c = Continuing(first, [gcd(25, 128)]).complete(ask, tools=tools, parallel_tool_calls=True)
     assert len(c.tool_calls) == 2
-    c = Continuing(first, [gcd(40, 60)]).complete(ask, tools=[GCD], parallel_tool_calls=True)
+    c = Continuing(first, [gcd(40, 60)]).complete(ask, tools=tools, parallel_tool_calls=True)
     assert [t.arguments for t in c.tool_calls][-1] == {"a": 40, "b": 60}
+    # with the tool alone, the numbers after the first call's are read as its next records
+    c = Continuing(first, []).complete(ask, tools=[GCD], parallel_tool_calls=True)
+    assert [t.arguments for t in c.tool_calls] == [{"a": 96, "b": 128}, {"a": 15, "b": 25},
+                                                   {"a": 40, "b": 60}]
 
 
 # ---- fan-out over a list the request writes ------------------------------------------------

@@ -11,12 +11,20 @@ A value's frame is the word (or sign) just before it and the one just after it (
 or, for a number, the two words before it when they say what it is ("user ID _", "a base of _"):
 when a number's two-word frame repeats, only those values count (in "a base of 12 meters and a
 height of 15 meters", both numbers sit in "of _ meters"). A text's frame must hold a word that
-says something ("the _ format", not "and _ ,") or be a pair of quotes. The records are used only
+says something ("the _ format", not "and _ ,") or be a pair of quotes (a quotation after a
+word that names it, "the part code 'QX-1'", keeps to quotations after that word where there
+are any), or else the two words before it must ("a trip to _ with": "a trip to Paris"). A unit
+written against a number ("5cm") frames it like one written apart. The records are used only
 when they are unambiguous: every repeating argument has the same number of values, the records
-follow one another in the text (all of record k before record k+1), no value serves two
-arguments, and no value of a kind the call takes is left unread after the first record. Lists
-written as lists ("5, 10 and 15") are ``fanout``'s; booleans and structured values are never
-varied.
+follow one another in the text (all of record k before record k+1) or the text gives each
+argument's values together, one argument after the other ("an initial speed of 0 m/s and of
+5 m/s … for 10 seconds and for 7 seconds"), no value serves two arguments, and no value of a
+kind the call takes is left unread after the first record (the tool's own name quoted and a
+name in brackets, "(Dog)", are no such values). A number argument whose frame does not repeat
+takes, in a later record, the number that record writes after a word of the argument's name
+("starts from rest … starts with an initial velocity of 20 m/s": ``initial_velocity`` 0, then
+20). Lists written as lists ("5, 10 and 15") are ``fanout``'s; booleans and structured values
+are never varied.
 
 ``choices`` does the same for an ``enum`` argument whose choices the request names ("in hard
 mode, then in easy mode"): one call per named choice; ``both_ways`` for a boolean argument the
@@ -30,16 +38,17 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from ..types import ToolCall
-from .fanout import used
+from .fanout import name_words, used
 
-__all__ = ["both_ways", "choices", "records"]
+__all__ = ["both_ways", "choices", "following", "records"]
 
 _TOKEN = re.compile(
     r"(?P<num>(?<![\w.^])-?[$€£¥]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-    r"(?:%|(?!\w|\.\d)))"
+    r"(?:%|(?=(?!st\b|nd\b|rd\b|th\b)[a-zA-Z]{1,3}\b)|(?!\w|\.\d)))"
     r"|(?P<word>[A-Za-z\d](?:[A-Za-z\d]|['-](?=[A-Za-z\d]))*)"
     r"|(?P<sign>[^\sA-Za-z\d])"
 )
@@ -51,6 +60,19 @@ _WEAK = frozenset(
     "a an the of to in on at for with and or but by from as is are was were be it its this that "
     "these those then also each".split())
 """Words too common to say alone what a number is (a two-word frame needs another word)."""
+_ASKING = frozenset(
+    "find get give search calculate compute determine identify predict estimate generate create "
+    "check plot order play locate list show tell fetch retrieve look provide what which who how "
+    "when where why can could would will please help book buy let also then finally lastly "
+    "additionally another and or but".split())
+"""Words that ask or order a request's parts: a capitalised one mid-sentence is no name."""
+_NEXT = frozenset("and then also another again while versus vs compare plus . ; ? !".split())
+"""What may stand between one record and the next."""
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday "
+    "saturday sunday".split())
+"""A date's month or day is no name ("Jun.20,2023", "on Monday")."""
 _MAX_TEXT = 20000  # characters of the request read
 _MAX_TEXT_WORDS = 4
 _MAX_RECORDS = 8
@@ -115,12 +137,14 @@ def records(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[
     positions = [f[0] for fs in fillers.values() for f in fs]
     if len(set(positions)) != len(positions):
         return []  # one value read for two arguments
-    for k in range(n - 1):  # record k lies wholly before record k + 1
-        if max(fs[k][0] for fs in fillers.values()) > min(fs[k + 1][0] for fs in fillers.values()):
-            return []
+    in_records = _in_records(fillers, n)
+    if not (in_records or _by_argument(fillers)):
+        return []
+    if in_records:
+        _named_numbers(call, toks, fillers, n, taken)
     read = taken | {t for fs in fillers.values() for i, j, _ in fs for t in range(i, j)}
     after_first = max(fs[0][0] for fs in fillers.values()) + 1
-    if _strays(toks, text, [call.arguments[k] for k in anchors], read, after_first):
+    if _strays(toks, text, [call.arguments[k] for k in anchors], read, after_first, call.name):
         return []
     out = [ToolCall(name=call.name,
                     arguments={**call.arguments, **{key: fs[k][2] for key, fs in fillers.items()}})
@@ -128,11 +152,185 @@ def records(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[
     return out if len({repr(sorted(c.arguments.items())) for c in out}) == n else []
 
 
-def _strays(toks: list[_Tok], text: str, located: list[Any], read: set[int], start: int) -> bool:
+def following(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[ToolCall]:
+    """``call`` once per record the request writes after the values ``call`` took, told by
+    kind rather than by frame ("… of $15000, long term gains of $25000 in the state of
+    California and $20000 short term, $50000 long term in Florida"): when everything written
+    after ``call``'s last value that is a number or a name falls into groups of the same kinds
+    as ``call``'s numbers and names (in text order), the k-th number of a group takes the
+    argument of ``call``'s k-th number, and so for names; other arguments keep their values.
+    [] when any of ``call``'s numbers or names is not written, or the values after it do not
+    fall into whole groups."""
+    text = text[:_MAX_TEXT]
+    theirs = [v for c in others for v in c.arguments.values()
+              if isinstance(v, int | float | str) and not isinstance(v, bool)]
+    toks = [_Tok(m.lastgroup or "sign", m.group(), m.start(), m.end())
+            for m in _TOKEN.finditer(text)]
+    names = _names(toks)
+    slots: list[tuple[int, int, str, str]] = []  # (first token, end token, kind, argument)
+    for key, value in call.arguments.items():
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            continue
+        if isinstance(value, str) and not (value[:1].isupper()
+                                           and not any(c.isdigit() for c in value)):
+            continue  # a word, a date, a code: kept
+        span = _locate(toks, value)
+        if span is None:
+            return []
+        if isinstance(value, str):
+            span = next(((i, j) for i, j in names if i <= span[0] and span[1] <= j), None)
+            if span is None:
+                return []
+        slots.append((*span, "name" if isinstance(value, str) else "num", key))
+    if not slots:
+        return []
+    slots.sort()
+    end = max(j for _, j, _, _ in slots)
+    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+
+    def in_quotes(i: int) -> bool:
+        return any(a <= toks[i].start < b for a, b in quoted)
+
+    quotes = any(in_quotes(i) for i, _, _, _ in slots)
+    # what the first record writes and the call does not take is wording, not a value
+    wording = {toks[i].key for i in range(end) if toks[i].kind != "sign"
+               and not any(a <= i < b for a, b, _, _ in slots)}
+    items = sorted([(i, i + 1, "num") for i in range(end, len(toks)) if toks[i].kind == "num"]
+                   + [(i, j, "name") for i, j in names if i >= end])
+    items = [it for it in items if (quotes or not in_quotes(it[0]))
+             and not (it[2] == "name" and toks[it[0]].key in wording)]
+    slot_keys = {key for _, _, _, key in slots}
+    own = [leaf for k, v in call.arguments.items() if k not in slot_keys for leaf in _leaves(v)]
+    items = [it for it in items if not used(value := _item_value(toks, text, it, call), theirs)
+             and not _inside(value, own)]
+    if not items or not any(toks[i].text.lower() in _NEXT for i in range(end, items[-1][0])):
+        return []  # "the weather in Paris, France": no second record
+    kinds = [k for _, _, k, _ in slots]
+    if len(items) % len(kinds) or len(items) // len(kinds) + 1 > _MAX_RECORDS:
+        return []
+    out = [call]
+    for g in range(0, len(items), len(kinds)):
+        group = items[g:g + len(kinds)]
+        if sorted(k for _, _, k in group) != sorted(kinds):
+            return []
+        arguments = dict(call.arguments)
+        for kind in ("num", "name"):
+            keys = [key for _, _, k, key in slots if k == kind]
+            mine = [it for it in group if it[2] == kind]
+            arguments.update({key: _item_value(toks, text, it, call, key)
+                              for key, it in zip(keys, mine, strict=True)})
+        out.append(ToolCall(name=call.name, arguments=arguments))
+    return out if len({repr(sorted(c.arguments.items())) for c in out}) == len(out) else []
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+def _inside(value: Any, leaves: list[Any]) -> bool:
+    """Whether another argument already uses ``value`` (a text: within its text; "Sundays"
+    in "open on Sundays")."""
+    texts = [v.lower() for v in leaves if isinstance(v, str)]
+    if isinstance(value, str):
+        want = re.compile(rf"(?<!\w){re.escape(value.lower())}(?!\w)")
+        return any(want.search(t) for t in texts)
+    numbers = [v for v in leaves if isinstance(v, int | float)]
+    numbers += [n for t in texts for m in _TOKEN.finditer(t)
+                if (n := _Tok("num", m.group(), 0, 0).number() if m.lastgroup == "num" else None)
+                is not None]  # "Windows 10"
+    return used(value, numbers)
+
+
+def _names(toks: list[_Tok]) -> list[tuple[int, int]]:
+    """The runs of capitalised words that are names: not a sentence's first word, not "I",
+    not a word that asks or orders ("Find", "Also")."""
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        starts = t.kind == "word" and t.text[0].isupper() and t.text != "I" and i >= 1 \
+            and toks[i - 1].text not in _CLAUSE_END and t.key not in _ASKING \
+            and t.key not in _MONTHS
+        if not starts:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(toks) and toks[j].kind == "word" and toks[j].text[0].isupper():
+            j += 1
+        runs.append((i, j))
+        i = j
+    return runs
+
+
+def _item_value(toks: list[_Tok], text: str, item: tuple[int, int, str], call: ToolCall,
+                key: str | None = None) -> Any:
+    i, j, kind = item
+    if kind == "name":
+        return text[toks[i].start:toks[j - 1].end]
+    number = toks[i].number() or 0.0
+    like = call.arguments.get(key) if key is not None else None
+    if isinstance(like, float) and toks[i].text.endswith("%") and like < 1:
+        number /= 100
+    return int(number) if isinstance(like, int) and number.is_integer() else number
+
+
+def _in_records(fillers: dict[str, list[tuple[int, int, Any]]], n: int) -> bool:
+    """Whether record k lies wholly before record k + 1 ("John weighs 85 kg and is 1.8 m tall
+    … Sarah weighs 60 kg and is 1.65 m tall")."""
+    return all(max(fs[k][0] for fs in fillers.values()) < min(fs[k + 1][0] for fs in
+                                                               fillers.values())
+               for k in range(n - 1))
+
+
+def _by_argument(fillers: dict[str, list[tuple[int, int, Any]]]) -> bool:
+    """Whether the request writes each argument's values together, one argument after the
+    other ("an initial speed of 0 m/s and … of 5 m/s. … in free fall for 10 seconds and …
+    for 7 seconds")."""
+    blocks = sorted((fs[0][0], fs[-1][0]) for fs in fillers.values())
+    return len(blocks) >= 2 and all(a[1] < b[0] for a, b in pairwise(blocks))
+
+
+def _named_numbers(call: ToolCall, toks: list[_Tok], fillers: dict[str, list[tuple[int, int, Any]]],
+                   n: int, taken: set[int]) -> None:
+    """Add to ``fillers`` a number argument whose frame does not repeat but whose name the
+    later records write before a number ("starts from rest … starts with an initial velocity
+    of 10 …": ``initial_velocity``); a record that writes none keeps the call's value."""
+    ends = [max(fs[k][1] for fs in fillers.values()) for k in range(n)]
+    taken = taken | {t for fs in fillers.values() for i, j, _ in fs for t in range(i, j)}
+    for key, value in call.arguments.items():
+        if key in fillers or isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        words = {w for w in name_words(key) if len(w) >= 3 and w not in _WEAK}
+        found = [(-1, -1, value)]
+        for k in range(1, n):
+            named = [i for i in range(ends[k - 1], ends[k]) if toks[i].kind == "num"
+                     and i not in taken and any(t.kind == "word" and t.key in words
+                                                for t in toks[max(0, i - 3):i])]
+            number = toks[named[0]].number() if len(named) == 1 else None
+            if number is None:
+                found.append((-1, -1, value))
+            else:
+                found.append((named[0], named[0] + 1, int(number) if isinstance(value, int)
+                              and number.is_integer() else number))
+        if any(i >= 0 for i, _, _ in found):
+            fillers[key] = found
+            taken |= {i for i, _, _ in found if i >= 0}
+
+
+def _strays(toks: list[_Tok], text: str, located: list[Any], read: set[int], start: int,
+            tool: str) -> bool:
     """Whether the records leave a value of a kind the call's ``located`` values take unread
     from token ``start`` (after the first record) on: "36 and 48, … 60 and 96" with only the
     first number's frame repeating would copy 48 into the second record; "in Paris, in Rome and
-    in Oslo" read as Paris and Oslo skips Rome. A record read in part is no record."""
+    in Oslo" read as Paris and Oslo skips Rome. A record read in part is no record. The
+    ``tool``'s own name quoted ("using the 'calculate_density' function") is no value."""
     numbers = any(isinstance(v, int | float) and not isinstance(v, bool) for v in located)
     texts = any(isinstance(v, str) for v in located)
     for i in range(start, len(toks)):
@@ -142,13 +340,13 @@ def _strays(toks: list[_Tok], text: str, located: list[Any], read: set[int], sta
         if numbers and t.kind == "num":
             return True
         if texts and t.kind == "word" and t.text[0].isupper() and t.text != "I" \
-                and i >= 1 and toks[i - 1].text not in _CLAUSE_END:
+                and i >= 1 and toks[i - 1].text not in _CLAUSE_END and toks[i - 1].text != "(":
             return True
     if texts:  # an unread quoted value
         begins = {t.start: i for i, t in enumerate(toks)}
         for m in _QUOTED.finditer(text):
             i = begins.get(m.start(2))
-            if i is not None and i >= start and i not in read:
+            if i is not None and i >= start and i not in read and m.group(2) != tool:
                 return True
     return False
 
@@ -212,9 +410,21 @@ def _siblings(toks: list[_Tok], a: int, b: int, value: Any, text: str
         yield from named or near  # "a base of 12 meters and a height of 15 meters": by name
         return
     quoted = before == after and before in ("'", '"')
-    if before is None or after is None or not (quoted or _telling(before) or _telling(after)):
-        return  # "and _ ," says nothing of what the text is
     capital = value.strip()[:1].isupper()
+    if before is None or after is None or not (quoted or _telling(before) or _telling(after)):
+        yield from _named_texts(toks, a, b, capital, text)
+        return  # "and _ ," says nothing of what the text is
+    found = list(_framed_texts(toks, a, before, after, capital, text))
+    # a quotation after a word that says what it is ("the SNP ID 'rs123456' … the species
+    # 'Homo sapiens' … the SNP ID 'rs7891011'"): those after the same word, where there are any
+    named = toks[a - 2].key if quoted and a >= 2 and _telling(toks[a - 2].key) else None
+    same = [f for f in found if named is not None and f[0] >= 2 and toks[f[0] - 2].key == named]
+    yield from same or found
+
+
+def _framed_texts(toks: list[_Tok], a: int, before: str, after: str, capital: bool, text: str
+                  ) -> Iterator[tuple[int, int, str]]:
+    """The texts written between ``before`` and ``after`` other than ``toks[a]``'s."""
     for i in range(1, len(toks)):
         if i == a or toks[i - 1].key != before:
             continue
@@ -228,6 +438,31 @@ def _siblings(toks: list[_Tok], a: int, b: int, value: Any, text: str
                 break
             if j < len(toks) and toks[j].kind == "sign":
                 break
+
+
+def _named_texts(toks: list[_Tok], a: int, b: int, capital: bool, text: str
+                 ) -> Iterator[tuple[int, int, str]]:
+    """Other texts written after the two words before ``toks[a:b]`` when those say what it is
+    ("a trip to _": "a trip to Paris", "focusing on _"): as many words as it has, or for a
+    capitalised name its capitalised words."""
+    if a < 2 or not all(toks[x].kind == "word" for x in (a - 2, a - 1)):
+        return
+    pair = (toks[a - 2].key, toks[a - 1].key)
+    if set(pair) <= _WEAK:
+        return
+    after = toks[b].key if b < len(toks) else None
+    for i in range(2, len(toks)):
+        if i == a or (toks[i - 2].key, toks[i - 1].key) != pair:
+            continue
+        j = i
+        while j < len(toks) and j - i < (_MAX_TEXT_WORDS if capital else b - a):
+            t = toks[j]
+            if t.kind != "word" or t.key in _WEAK or (j > i and t.key == after) or (
+                    capital and not t.text[0].isupper()):
+                break
+            j += 1
+        if j > i:
+            yield i, j, text[toks[i].start:toks[j - 1].end]
 
 
 def _telling(key: str) -> bool:

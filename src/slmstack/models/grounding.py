@@ -358,6 +358,10 @@ def prune_ungrounded(
             repairs.append(f"{call.name}: added optional argument {key!r} = {length!r} (the "
                            "request names a period of that length)")
             kept[key] = length
+    for key, count in stated_frequencies(tool, kept, evidence).items():
+        repairs.append(f"{call.name}: argument {key!r} set to {count} (the request names how "
+                       "often it compounds)")
+        kept[key] = count
     for key, number in stated_corrections(tool, kept, evidence, varies).items():
         repairs.append(f"{call.name}: argument {key!r} = {kept[key]!r} set to {number!r} (the "
                        "request states it right after the parameter's name)")
@@ -439,6 +443,39 @@ def stated_periods(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
         length = lengths.pop() if len(lengths) == 1 else None
         if length is not None and not any(_close(float(length), float(t)) for t in taken):
             out[key] = length
+    return out
+
+
+_FREQUENCY = re.compile(
+    r"\b(semi-?annually|bi-?annually|twice a year|annually|yearly|once a year|quarterly|"
+    r"bi-?monthly|monthly|bi-?weekly|fortnightly|weekly|daily)\b")
+_PER_YEAR = {"annually": 1, "yearly": 1, "once a year": 1, "semiannually": 2, "semi-annually": 2,
+             "biannually": 2, "bi-annually": 2, "twice a year": 2, "quarterly": 4,
+             "bimonthly": 6, "bi-monthly": 6, "monthly": 12, "biweekly": 26, "bi-weekly": 26,
+             "fortnightly": 26, "weekly": 52, "daily": 365}
+_COMPOUNDINGS = re.compile(r"compound")
+_A_COUNT = re.compile(r"\b(?:times|number|frequency|freq|per)\b")
+
+
+def stated_frequencies(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
+                       ) -> dict[str, int]:
+    """Number parameters that count compoundings a year ("The number of times that interest
+    is compounded per year"), set from the one frequency the request names ("compounded
+    quarterly" → 4, "monthly" → 12) where the call gives them another value or none. Not when
+    the request names frequencies of different counts."""
+    counts = {_PER_YEAR[m.group(1)] for m in _FREQUENCY.finditer(evidence.text)}
+    if len(counts) != 1:
+        return {}
+    count = counts.pop()
+    out: dict[str, int] = {}
+    for key, schema in (tool.parameters.get("properties") or {}).items():
+        if not isinstance(schema, dict) or schema.get("type") not in ("number", "integer") \
+                or "enum" in schema:
+            continue
+        about = f"{_split_name(key)} {schema.get('description', '')}".lower()
+        if _COMPOUNDINGS.search(about) and _A_COUNT.search(about) and not (
+                _is_number(arguments.get(key)) and _close(float(arguments[key]), count)):
+            out[key] = count
     return out
 
 
@@ -533,7 +570,15 @@ def _stated(key: str, schema: dict[str, Any], located: _Located,
     telling = [_ABBREVIATIONS.get(w, w) for w in _content_words(_split_name(key))
                if w not in _COUNT_WORDS]
     return {c[0] for start, end in _name_spans(telling, located)
-            if (m := beside(located, start, end)) and (c := _number_choices(schema, [m]))}
+            if not _counted(located, start)  # "for 6 years at 3%": 6 years, not 3
+            and (m := beside(located, start, end)) and (c := _number_choices(schema, [m]))}
+
+
+def _counted(located: _Located, start: int) -> bool:
+    """Whether a number stands right before ``start``: the name there is its unit ("6
+    years"), not a label for the number after it."""
+    return any(0 <= start - n[1] <= 1 and not located.text[n[1]:start].strip()
+               for n in located.numbers)
 
 
 _ABBREVIATIONS = {
@@ -753,7 +798,10 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
     ``height`` is 10; not "January 1, 2021" beside ``year=2021``), or the unit the request
     writes after that quantity ("meters" in "4 meters away" when ``distance`` is 4; only with
     ``units``, and kept in a parameter about units or currencies: "Euros" in "500 Euros" is
-    ``from_currency``). A choice the parameter's schema offers is always its own."""
+    ``from_currency``). A choice the parameter's schema offers is always its own. A number the
+    request writes only inside another argument's formula ("2" of "2x^2 at x = 1") is none."""
+    if _is_number(value) and (formula := _in_formula(key, float(value), arguments, evidence)):
+        return f"it is a number inside argument {formula!r}'s formula"
     if not isinstance(value, str) or not (words := _content_words(value)):
         return None
     schema = (tool.parameters.get("properties") or {}).get(key)
@@ -783,6 +831,25 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
             if _close(stated, number) and _words_after(located, end, len(words)) == words:
                 return f"it is the unit the request writes after argument {other!r}'s number"
     return None
+
+
+def _in_formula(key: str, value: float, arguments: dict[str, Any], evidence: Evidence
+                ) -> str | None:
+    """The argument whose formula holds every place the request writes ``value``, or None
+    (also when the request does not write it, or writes it elsewhere too)."""
+    spans = []
+    for other, v in arguments.items():
+        if other == key or not isinstance(v, str) or not _FORMULA.search(v):
+            continue
+        for form in dict.fromkeys((v.lower(), v.lower().replace("**", "^"))):
+            at = evidence.text.find(form)
+            if at >= 0 and len(form) >= 3:
+                spans.append((at, at + len(form), other))
+    if not spans:
+        return None
+    places = [start for start, _, stated, _ in evidence.located.numbers if _close(stated, value)]
+    holders = {next((o for a, b, o in spans if a <= p < b), None) for p in places}
+    return holders.pop() if len(holders) == 1 and None not in holders else None
 
 
 @lru_cache(maxsize=256)

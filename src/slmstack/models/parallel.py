@@ -5,8 +5,10 @@ First, when an argument of a call is the first item of a list the request writes
 ("the factorial of 5, 10 and 15"), the calls for the other items are written without the model
 (``fanout``); for a tool no list grew, when the request describes several records in the same
 words ("weighs 85 kilograms … weighs 60 kilograms"), names several choices of an enum argument,
-or names a flag both plainly and negated ("isothermal … not isothermal"), one call per record,
-choice or truth value replaces the model's (``frames``). Then:
+or names a flag both plainly and negated ("isothermal … not isothermal"), or — when only one
+tool is offered — writes after the call's values more numbers and names of the same kinds
+("$15000 … California and $20000 … Florida"), one call per record, choice or truth value
+replaces the model's (``frames``). Then:
 
 Asked for "the weather in Paris and in Rome", a small model often writes one call and closes the
 list. When parallel calls are allowed and the engine can continue a reply (``_continue``), the
@@ -104,7 +106,10 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
 
     readers = (lambda call, spec: frames.records(call, text, others(call)),  # "weighs 85 kg …"
                lambda call, spec: frames.choices(call, spec.parameters, text),  # "easy … hard"
-               lambda call, spec: frames.both_ways(call, spec.parameters, text))  # "not …"
+               lambda call, spec: frames.both_ways(call, spec.parameters, text),  # "not …"
+               # "… $15000 … California and $20000 … Florida": with one tool only, for with
+               # several the values further on may be another tool's
+               lambda call, spec: frames.following(call, text) if len(req.tools) == 1 else [])
     for read in readers if read_records else ():
         for spec in [t for t in req.tools if t.name not in done]:
             mine = [c for c in calls if c.name == spec.name]
