@@ -185,6 +185,10 @@ def test_list_items_are_read_from_the_request_words() -> None:
     assert list_after("from San Francisco in 2019 and Texas in 2018", "San Francisco") == []
     assert list_after("weather in Paris, in Rome", "Paris") == []
     assert list_after("the factorial of 5", 7) == []
+    # a word that asks or orders starts no item: the request's next part, not a value
+    assert list_after("the birthdate of Ada Lovelace and what her best work was", "Ada Lovelace"
+                      ) == []
+    assert list_after("the price in Austin and compare it with Dallas", "Austin") == []
     # an item another argument uses ends the list: sides 3 and 4, 5 and 12
     assert list_after("two side lengths: 3 and 4, 5 and 12.", 3, [4]) == []
     pair = ToolCall(name="p", arguments={"a": 3, "b": 4})

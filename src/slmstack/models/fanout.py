@@ -52,6 +52,12 @@ _STOPS = frozenset(
 )
 """Words that end a text item (a clause or phrase boundary) — and, at an item's start, end the
 list ("rat hemoglobin and their 3D models": "their 3D models" is not an item)."""
+_ASKS = frozenset(
+    "what which who whom whose how why when where find get give compare tell show provide "
+    "calculate compute determine check list search fetch retrieve look locate estimate predict "
+    "also then finally lastly additionally another".split())
+"""Words that ask or order a request's parts: an item never starts with one ("Austin and
+compare it to …")."""
 _QUALIFIER = re.compile(r"[A-Z]{2,3}")
 """A state or country code ("WA", "USA") after a bare comma qualifies the item before it."""
 _QUALIFIED = re.compile(r",\s*[A-Z]{2,3}$")
@@ -362,8 +368,8 @@ def _item_at(text: str, pos: int, max_words: int) -> str | None:
         if not words and gap.strip():
             return None
         word = m.group()
-        if word.lower() in _STOPS:
-            break
+        if word.lower() in _STOPS or (not words and word.lower() in _ASKS):
+            break  # "Nikola Tesla and what his discovery was": "what" starts no item
         words.append(word.rstrip("."))
         pos = m.end()
         if word.endswith(".") or len(words) > max_words:
