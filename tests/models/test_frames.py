@@ -134,6 +134,13 @@ def test_a_later_record_may_name_a_value_the_first_one_implied() -> None:
             "cart starts with an initial speed of 3 m/s and speeds up at 1 m/s2 for 9 seconds.")
     assert args(text, initial_speed=0, rate=2, time=6) == [
         {"initial_speed": 0, "rate": 2, "time": 6}, {"initial_speed": 3, "rate": 1, "time": 9}]
+    # the model wrote the second record: "from rest" is a speed of 0, and 2 (after "up at",
+    # like the rate's 1) is the rate's, not a second initial speed in "of _ m"
+    text = ("The first cart starts from rest and speeds up at a rate of 2 m/s2 for 6 seconds. "
+            "The second cart starts with an initial speed of 3 m/s and speeds up at a rate of "
+            "1 m/s2 for 9 seconds.")
+    assert args(text, initial_speed=3, rate=1, time=9) == [
+        {"initial_speed": 0, "rate": 2, "time": 6}, {"initial_speed": 3, "rate": 1, "time": 9}]
 
 
 def test_a_quotation_keeps_to_quotations_after_the_same_word() -> None:

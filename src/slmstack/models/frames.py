@@ -124,8 +124,9 @@ def records(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[
         for i, j, other in _siblings(toks, a, b, value, text):
             if not any(n in taken for n in range(i, j)) and not used(other, theirs):
                 found.append((i, j, other))
-        if len(found) >= 2:
-            fillers[key] = sorted(found, key=lambda f: f[0])
+        fillers[key] = sorted(found, key=lambda f: f[0])
+    _by_name_first(toks, anchors, fillers)
+    fillers = {key: found for key, found in fillers.items() if len(found) >= 2}
     if not fillers:
         return []
     counts = {len(f) for f in fillers.values()}
@@ -281,6 +282,33 @@ def _item_value(toks: list[_Tok], text: str, item: tuple[int, int, str], call: T
     return int(number) if isinstance(like, int) and number.is_integer() else number
 
 
+def _by_name_first(toks: list[_Tok], anchors: dict[str, tuple[int, int]],
+                   fillers: dict[str, list[tuple[int, int, Any]]]) -> None:
+    """A number two arguments read goes to the one whose two words before it match ("a rate of
+    6 m/s² … an initial velocity of 20 m/s and … a rate of 4 m/s²": 6 is the acceleration's, not
+    a second initial velocity because it sits in "of _ m" too)."""
+    claims: dict[int, list[str]] = {}
+    for key, found in fillers.items():
+        for i, _, _ in found[:]:
+            if (i, i + 1) != anchors[key]:
+                claims.setdefault(i, []).append(key)
+    for i, keys in claims.items():
+        named = [k for k in keys if _same_pair(toks, anchors[k][0], i)]
+        if len(keys) > 1 and len(named) == 1:
+            for k in keys:
+                if k != named[0]:
+                    fillers[k] = [f for f in fillers[k] if f[0] != i]
+
+
+def _same_pair(toks: list[_Tok], a: int, i: int) -> bool:
+    """Whether tokens ``a`` and ``i`` follow the same two words (not both weak)."""
+    if a < 2 or i < 2:
+        return False
+    pair = (toks[a - 2].key, toks[a - 1].key)
+    return (toks[i - 2].key, toks[i - 1].key) == pair and not set(pair) <= _WEAK and all(
+        toks[x].kind == "word" for x in (a - 2, a - 1))
+
+
 def _in_records(fillers: dict[str, list[tuple[int, int, Any]]], n: int) -> bool:
     """Whether record k lies wholly before record k + 1 ("John weighs 85 kg and is 1.8 m tall
     … Sarah weighs 60 kg and is 1.65 m tall")."""
@@ -300,26 +328,31 @@ def _by_argument(fillers: dict[str, list[tuple[int, int, Any]]]) -> bool:
 def _named_numbers(call: ToolCall, toks: list[_Tok], fillers: dict[str, list[tuple[int, int, Any]]],
                    n: int, taken: set[int]) -> None:
     """Add to ``fillers`` a number argument whose frame does not repeat but whose name the
-    later records write before a number ("starts from rest … starts with an initial velocity
-    of 10 …": ``initial_velocity``); a record that writes none keeps the call's value."""
+    records write before a number ("starts with an initial velocity of 10 …":
+    ``initial_velocity``); a record that writes none keeps the call's value, or for a velocity
+    or speed 0 where it says "from rest" or "at rest"."""
     ends = [max(fs[k][1] for fs in fillers.values()) for k in range(n)]
     taken = taken | {t for fs in fillers.values() for i, j, _ in fs for t in range(i, j)}
     for key, value in call.arguments.items():
         if key in fillers or isinstance(value, bool) or not isinstance(value, int | float):
             continue
         words = {w for w in name_words(key) if len(w) >= 3 and w not in _WEAK}
-        found = [(-1, -1, value)]
-        for k in range(1, n):
-            named = [i for i in range(ends[k - 1], ends[k]) if toks[i].kind == "num"
+        found: list[tuple[int, int, Any]] = []
+        for k in range(n):
+            region = range(ends[k - 1] if k else 0, ends[k])
+            named = [i for i in region if toks[i].kind == "num"
                      and i not in taken and any(t.kind == "word" and t.key in words
                                                 for t in toks[max(0, i - 3):i])]
             number = toks[named[0]].number() if len(named) == 1 else None
             if number is None:
-                found.append((-1, -1, value))
+                rest = words & {"velocity", "speed"} and any(
+                    toks[i].key == "rest" and toks[i - 1].key in ("from", "at") for i in region
+                    if i >= 1)
+                found.append((-1, -1, type(value)(0) if rest else value))
             else:
                 found.append((named[0], named[0] + 1, int(number) if isinstance(value, int)
                               and number.is_integer() else number))
-        if any(i >= 0 for i, _, _ in found):
+        if any(i >= 0 or v != value for i, _, v in found):
             fillers[key] = found
             taken |= {i for i, _, _ in found if i >= 0}
 
