@@ -754,3 +754,19 @@ def test_how_often_interest_compounds_sets_the_count_a_year() -> None:
     assert _prune(tool, "Grow $800 for 6 years, compounded daily.",
                   {"principal": 800, "years": 6, "n": 365}) == (
         {"principal": 800, "years": 6, "n": 365}, [])
+
+
+def test_a_varying_percentage_written_whole_is_put_as_its_fraction() -> None:
+    tool = ToolSpec(name="dcf", parameters={"type": "object", "properties": {
+        "discount_rate": {"type": "number"}, "years": {"type": "integer"}},
+        "required": ["discount_rate", "years"]})
+    ev = Evidence("Price it at a discount rate of 5% for 5 years, then at a discount rate of "
+                  "4% for 7 years.")
+    out = [prune_ungrounded(ToolCall(name="dcf", arguments={"discount_rate": r, "years": y}),
+                            tool, ev, [], varies={"discount_rate", "years"}).arguments
+           for r, y in ((5.0, 5), (4.0, 7))]
+    assert out == [{"discount_rate": 0.05, "years": 5}, {"discount_rate": 0.04, "years": 7}]
+    # another of the stated values is the fan-out's business: a varying 0.04 stays 0.04
+    kept = prune_ungrounded(ToolCall(name="dcf", arguments={"discount_rate": 0.04, "years": 5}),
+                            tool, ev, [], varies={"discount_rate"})
+    assert kept.arguments["discount_rate"] == 0.04

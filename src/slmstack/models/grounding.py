@@ -547,15 +547,18 @@ def stated_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evid
     names it with different numbers, nor to a number another argument of the call holds once
     corrected (two swapped values are both put right). Not for the arguments that ``varies``
     names: in a parallel reply whose calls give a parameter different values, each call takes
-    one of them, and which is the fan-out's business."""
+    one of them, and which is the fan-out's business — except that a call's percentage written
+    as a whole number is put as the fraction the request states for it (5 → 0.05 where the
+    request says "a discount rate of 5%")."""
     props = tool.parameters.get("properties") or {}
     located, out = evidence.located, {}
     for key, value in arguments.items():
         schema = props.get(key)
-        if (key in varies or not isinstance(schema, dict) or not _is_number(value)
-                or "enum" in schema):
+        if not isinstance(schema, dict) or not _is_number(value) or "enum" in schema:
             continue
         stated = _stated(key, schema, located, _number_linked)
+        if key in varies:  # only the same number read as a fraction: "a rate of 5%" → 0.05
+            stated = {v for v in stated if _close(float(v) * 100, float(value))}
         if len(stated) == 1 and not _close(float(value), float(new := stated.pop())):
             out[key] = new
     final = {**arguments, **out}  # swapped values ("net income" ↔ "dividends") are both fixed
