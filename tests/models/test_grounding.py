@@ -770,3 +770,24 @@ def test_a_varying_percentage_written_whole_is_put_as_its_fraction() -> None:
     kept = prune_ungrounded(ToolCall(name="dcf", arguments={"discount_rate": 0.04, "years": 5}),
                             tool, ev, [], varies={"discount_rate"})
     assert kept.arguments["discount_rate"] == 0.04
+
+
+def test_each_call_takes_the_choices_named_in_its_part_of_the_request() -> None:
+    from slmstack.models.grounding import choices_by_record
+
+    tool = ToolSpec(name="parks", parameters={"type": "object", "properties": {
+        "city": {"type": "string"},
+        "amenities": {"type": "array", "items": {"type": "string", "enum": [
+            "Tennis Court", "Picnic Area", "Playground", "Running Track"]}},
+        "size": {"type": "string", "enum": ["small", "large"]}},
+        "required": ["city"]})
+    ev = Evidence("Find parks in Lyon that have a Tennis Court and a Picnic Area, then parks "
+                  "in Nantes that have a Playground. Finally a large park in Brest.")
+    calls = [{"city": "Lyon"}, {"city": "Nantes"}, {"city": "Brest"}]
+    assert choices_by_record(tool, calls, ev) == [
+        {"amenities": ["Tennis Court", "Picnic Area"]}, {"amenities": ["Playground"]},
+        {"size": "large"}]  # "large" comes before "Brest" in Brest's part
+    # records out of the calls' order, or a choice in a part without a record: nothing
+    assert choices_by_record(tool, calls[::-1], ev) == [{}, {}, {}]
+    ev = Evidence("Find parks in Lyon and in Nantes. I like a Playground.")
+    assert choices_by_record(tool, calls[:2], ev) == [{}, {}]

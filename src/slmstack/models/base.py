@@ -321,9 +321,20 @@ def _extractive(tools: list[ToolSpec], messages: list[Message]) -> list[ToolSpec
 def _prune(calls: list[ToolCall], req: Request, repairs: list[str]) -> list[ToolCall]:
     evidence = grounding.evidence_from(req.messages)
     specs = {t.name: t for t in req.tools}
-    return [grounding.prune_ungrounded(
+    pruned = [grounding.prune_ungrounded(
         c, specs[c.name], evidence, repairs, [o.arguments for o in calls if o is not c],
         varies=_varying(c, calls)) for c in calls]
+    for name in dict.fromkeys(c.name for c in pruned):  # choices each call's record names
+        mine = [i for i, c in enumerate(pruned) if c.name == name]
+        added = grounding.choices_by_record(specs[name], [pruned[i].arguments for i in mine],
+                                            evidence)
+        for i, extra in zip(mine, added, strict=True):
+            for key, choice in extra.items():
+                repairs.append(f"{name}: added optional argument {key!r} = {choice!r:.60} (the "
+                               "request names it in this call's part)")
+            pruned[i] = pruned[i].model_copy(update={"arguments": {**pruned[i].arguments,
+                                                                    **extra}})
+    return pruned
 
 
 def _varying(call: ToolCall, calls: list[ToolCall]) -> set[str]:

@@ -482,16 +482,85 @@ def stated_frequencies(tool: ToolSpec, arguments: dict[str, Any], evidence: Evid
 def _named_at(choice: str, tokens: list[str], taken: str) -> int | None:
     """Where the request names ``choice`` (all its words in a row, forms of longer words
     allowed), not negated and not inside another argument's value; None if nowhere."""
+    return next(_named_places(choice, tokens, taken), None)
+
+
+def _named_places(choice: str, tokens: list[str], taken: str) -> Iterator[int]:
+    """Every place ``_named_at`` would take."""
     words = _WORD.findall(_split_name(choice).lower())
     if not words or not any(len(w) >= 3 and w not in _STOP for w in words):
-        return None
+        return
     if f" {' '.join(words)} " in f" {taken} ":
-        return None
+        return
     for i in range(len(tokens) - len(words) + 1):
         if all(_same_word(tokens[i + j], w) for j, w in enumerate(words)) and (
                 not _negation_before(tokens, i)):
-            return i
-    return None
+            yield i
+
+
+def choices_by_record(tool: ToolSpec, calls: list[dict[str, Any]], evidence: Evidence
+                      ) -> list[dict[str, Any]]:
+    """``named_choices`` for a reply of several calls to ``tool``: each choice the request
+    names goes to the call of the record it belongs to: the last record that starts before it
+    in the same part of the request (parts end at a sentence's end and at words that order
+    the parts: "then", "finally", "also"), or else the first that starts after it there ("parks
+    in New York that have a Tennis Court …, then parks in Los Angeles that have a Playground";
+    "a large bird with black feathers"). A record starts where the request first writes a
+    value of the call that no other call shares; nothing is added unless the records start in
+    the order of the calls, and a choice in a part where no record starts goes to none. One
+    dict of added arguments per call."""
+    out: list[dict[str, Any]] = [{} for _ in calls]
+    tokens = evidence.tokens
+    starts = []
+    for i, args in enumerate(calls):
+        own = [v for k, v in args.items() if isinstance(v, str | int | float)
+               and not isinstance(v, bool) and all(o.get(k) != v for j, o in enumerate(calls)
+                                                   if j != i)]
+        places = [p for v in own if (p := _token_at(v, tokens)) is not None]
+        starts.append(min(places) if places else -1)
+    if len(calls) < 2 or min(starts) < 0 or starts != sorted(set(starts)):
+        return out
+    part, n = [], 0  # the part of the request each token stands in
+    for m in re.finditer(r"[a-z0-9']+|[.!?;](?=\s|$)", evidence.text):
+        if m.group()[0] in ".!?;":
+            n += 1
+        else:
+            n += m.group() in _SEQUENCE
+            part.append(n)
+    taken = " ".join(_WORD.findall(" ".join(
+        str(v) for v in _leaves(calls) if isinstance(v, str)).lower()))
+    left_out = [(k, s) for k, s in _left_out(tool, {}) if all(k not in c for c in calls)]
+    for key, schema in left_out:
+        many = schema.get("type") == "array" and isinstance(schema.get("items"), dict)
+        options = (schema["items"] if many else schema).get("enum")
+        if not isinstance(options, list):
+            continue
+        per: list[list[tuple[int, str]]] = [[] for _ in calls]
+        for c in options:
+            for at in _named_places(c, tokens, taken) if isinstance(c, str) else ():
+                mine = [i for i, start in enumerate(starts) if part[start] == part[at]]
+                before = [i for i in mine if starts[i] <= at]
+                k = before[-1] if before else min(mine, key=lambda i: starts[i] - at,
+                                                  default=None)
+                if k is not None:
+                    per[k].append((at, c))
+        for i, found in enumerate(per):
+            names = list(dict.fromkeys(c for _, c in sorted(found)))
+            if many and names:
+                out[i][key] = names
+            elif len(names) == 1:
+                out[i][key] = names[0]
+    return out
+
+
+def _token_at(value: Any, tokens: list[str]) -> int | None:
+    """The first token where the request writes ``value`` (its words in a row)."""
+    want = re.findall(r"[a-z0-9']+", _plain_text(value).lower() if _is_number(value)
+                      else str(value).lower())
+    if not want:
+        return None
+    return next((i for i in range(len(tokens) - len(want) + 1)
+                 if tokens[i:i + len(want)] == want), None)
 
 
 _COUNT_WORDS = frozenset(
