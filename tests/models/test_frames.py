@@ -143,6 +143,14 @@ def test_a_later_record_may_name_a_value_the_first_one_implied() -> None:
         {"initial_speed": 0, "rate": 2, "time": 6}, {"initial_speed": 3, "rate": 1, "time": 9}]
 
 
+def test_a_value_written_with_signs_takes_one_of_the_same_shape() -> None:
+    text = ("Time a run of 400 meters in 80 seconds, speed given in km/h, then a run of 800 "
+            "meters in 200 seconds, speed given in m/s.")
+    assert args(text, distance=400, time=80, unit="km/h") == [
+        {"distance": 400, "time": 80, "unit": "km/h"},
+        {"distance": 800, "time": 200, "unit": "m/s"}]
+
+
 def test_a_quotation_keeps_to_quotations_after_the_same_word() -> None:
     text = ("Look up the part code 'QX-1' in the catalogue 'Spring' and the part code 'QX-9' "
             "in the catalogue 'Autumn'.")

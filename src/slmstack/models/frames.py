@@ -484,8 +484,13 @@ def _named_texts(toks: list[_Tok], a: int, b: int, capital: bool, text: str
     if set(pair) <= _WEAK:
         return
     after = toks[b].key if b < len(toks) else None
+    shape = [t.kind for t in toks[a:b]]
     for i in range(2, len(toks)):
         if i == a or (toks[i - 2].key, toks[i - 1].key) != pair:
+            continue
+        if "sign" in shape:  # "km/h": a value written with signs, one of the same shape
+            if [t.kind for t in toks[i:i + len(shape)]] == shape:
+                yield i, i + len(shape), text[toks[i].start:toks[i + len(shape) - 1].end]
             continue
         j = i
         while j < len(toks) and j - i < (_MAX_TEXT_WORDS if capital else b - a):
