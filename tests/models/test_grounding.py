@@ -791,3 +791,23 @@ def test_each_call_takes_the_choices_named_in_its_part_of_the_request() -> None:
     assert choices_by_record(tool, calls[::-1], ev) == [{}, {}, {}]
     ev = Evidence("Find parks in Lyon and in Nantes. I like a Playground.")
     assert choices_by_record(tool, calls[:2], ev) == [{}, {}]
+
+
+def test_a_unit_parameter_takes_the_unit_written_after_the_calls_numbers() -> None:
+    tool = ToolSpec(name="circ", parameters={"type": "object", "properties": {
+        "radius": {"type": "number"}, "unit": {"type": "string"}}, "required": ["radius"]})
+    args, repairs = _prune(tool, "The circumference of a circle with a radius of 4 inches?",
+                           {"radius": 4})
+    assert args == {"radius": 4, "unit": "inches"} and "unit the request writes" in repairs[0]
+    # a word that is no unit of the request's numbers is replaced ("5cm" written together)
+    text = "The first circle has a radius of 5cm."
+    assert _prune(tool, text, {"radius": 5, "unit": "circle"})[0]["unit"] == "cm"
+    # kept: a unit the request asks the answer in, or names; numbers of different units
+    for text, unit in (("A radius of 5 m, answer in feet.", "feet"),
+                       ("A radius of 5 m; the unit is 'yards'.", "yards")):
+        assert _prune(tool, text, {"radius": 5, "unit": unit})[0]["unit"] == unit
+    speed = ToolSpec(name="v", parameters={"type": "object", "properties": {
+        "distance": {"type": "number"}, "time": {"type": "number"},
+        "unit": {"type": "string"}}, "required": ["distance", "time"]})
+    assert _prune(speed, "Drive 50 kilometers in 2 hours.", {"distance": 50, "time": 2}
+                  )[0] == {"distance": 50, "time": 2}

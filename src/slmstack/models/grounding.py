@@ -358,6 +358,10 @@ def prune_ungrounded(
             repairs.append(f"{call.name}: added optional argument {key!r} = {length!r} (the "
                            "request names a period of that length)")
             kept[key] = length
+    for key, unit in stated_units(tool, kept, evidence).items():
+        repairs.append(f"{call.name}: argument {key!r} set to {unit!r} (the unit the request "
+                       "writes after the call's numbers)")
+        kept[key] = unit
     for key, count in stated_frequencies(tool, kept, evidence).items():
         repairs.append(f"{call.name}: argument {key!r} set to {count} (the request names how "
                        "often it compounds)")
@@ -477,6 +481,52 @@ def stated_frequencies(tool: ToolSpec, arguments: dict[str, Any], evidence: Evid
                 _is_number(arguments.get(key)) and _close(float(arguments[key]), count)):
             out[key] = count
     return out
+
+
+_UNIT_PARAM = re.compile(r"units?", re.IGNORECASE)
+
+
+def stated_units(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
+                 ) -> dict[str, str]:
+    """A text parameter for a unit (``unit``, ``units``, ``to_unit``) set to the unit the
+    request writes right after the call's numbers ("a radius of 5cm" → "cm", "4 inches" →
+    "inches") where every such number has that one unit, and the call leaves the parameter
+    out or gives it a word the request writes after none of them ("circle"). Not when the
+    numbers have different units ("50 kilometers … 2 hours")."""
+    located = evidence.located
+    numbers = [float(v) for v in arguments.values() if _is_number(v)]
+    written = {tuple(_words_after(located, end, 1)) for _, end, value, _ in located.numbers
+               if any(_close(value, n) for n in numbers)}
+    units = {w[0] for w in written if w and w[0] not in _STOP}
+    if len(units) != 1 or len(written) != 1:
+        return {}
+    unit = units.pop()
+    after_numbers = {w for _, end, value, _ in located.numbers
+                     if any(_close(value, n) for n in numbers)
+                     for w in _words_after(located, end, 2)}
+    out: dict[str, str] = {}
+    for key, schema in (tool.parameters.get("properties") or {}).items():
+        if not (isinstance(schema, dict) and schema.get("type") == "string"
+                and _UNIT_PARAM.fullmatch(key)) or unit not in schema.get("enum", [unit]):
+            continue
+        value = arguments.get(key)
+        if value is None and key in (tool.parameters.get("required") or ()):
+            continue
+        if value is None or (isinstance(value, str) and value.lower() != unit
+                             and not _a_unit(value, after_numbers, schema, evidence)):
+            out[key] = unit
+    return out
+
+
+def _a_unit(value: str, after_numbers: set[str], schema: dict[str, Any], evidence: Evidence
+            ) -> bool:
+    """Whether the request or the parameter's description uses ``value`` as a unit: written
+    after one of the call's numbers, after "in" ("in square meters"), named as the unit ("the
+    unit of measure is 'square meters'"), or in the description ("metric or imperial")."""
+    low = value.lower()
+    return bool(set(_WORD.findall(low)) & after_numbers) or f" in {low}" in evidence.text \
+        or low in str(schema.get("description", "")).lower() \
+        or re.search(rf"\bunits?\b[^.?!]{{0,40}}{re.escape(low)}", evidence.text) is not None
 
 
 def _named_at(choice: str, tokens: list[str], taken: str) -> int | None:
