@@ -39,6 +39,7 @@ from .schema import enum_safe
 
 __all__ = [
     "Evidence",
+    "choices_by_record",
     "described_values",
     "Mention",
     "evidence_from",
@@ -306,9 +307,13 @@ def prune_ungrounded(
     give it different values: which value each call takes is the fan-out's business); a value
     every call repeats is corrected in each. An optional parameter with fixed choices that the
     request names is added (``named_choices``) when the reply makes this one call: with more,
-    which call takes which named choice is not known. So is the length of a period the request
-    names for an optional parameter that counts its units (``stated_periods``). Other required
-    arguments are kept as they are."""
+    which call takes which named choice is not known (``choices_by_record`` decides that for a
+    reply of several calls). So is the length of a period the request names for an optional
+    parameter that counts its units (``stated_periods``). A parameter named ``unit`` takes the
+    one unit the request writes after the call's numbers where the call gives none or a word
+    that is no unit of the request (``stated_units``), and a count of compoundings a year the
+    one frequency the request names ("compounded quarterly": ``stated_frequencies``). Other
+    required arguments are kept as they are."""
     required = set(tool.parameters.get("required") or [])
     used = list(used)
     kept = {}
