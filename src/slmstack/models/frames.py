@@ -43,6 +43,7 @@ from typing import Any
 
 from ..types import ToolCall
 from .fanout import name_words, used
+from .grounding import leaves
 
 __all__ = ["both_ways", "choices", "following", "records"]
 
@@ -201,7 +202,7 @@ def following(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> lis
     items = [it for it in items if (quotes or not in_quotes(it[0]))
              and not (it[2] == "name" and toks[it[0]].key in wording)]
     slot_keys = {key for _, _, _, key in slots}
-    own = [leaf for k, v in call.arguments.items() if k not in slot_keys for leaf in _leaves(v)]
+    own = [leaf for k, v in call.arguments.items() if k not in slot_keys for leaf in leaves(v)]
     items = [it for it in items if not used(value := _item_value(toks, text, it, call), theirs)
              and not _inside(value, own)]
     if not items or not any(toks[i].text.lower() in _NEXT for i in range(end, items[-1][0])):
@@ -222,17 +223,6 @@ def following(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> lis
                               for key, it in zip(keys, mine, strict=True)})
         out.append(ToolCall(name=call.name, arguments=arguments))
     return out if len({repr(sorted(c.arguments.items())) for c in out}) == len(out) else []
-
-
-def _leaves(value: Any) -> Iterator[Any]:
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _leaves(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _leaves(v)
-    else:
-        yield value
 
 
 def _inside(value: Any, leaves: list[Any]) -> bool:

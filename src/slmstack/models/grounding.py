@@ -354,31 +354,24 @@ def prune_ungrounded(
     for key in _asked_flags(tool, kept, evidence):
         repairs.append(f"{call.name}: set flag {key!r} to true (the request asks for it)")
         kept[key] = True
+    def apply(found: dict[str, Any], note: str) -> None:
+        for key, new in found.items():
+            repairs.append(f"{call.name}: " + note.format(key=key, old=kept.get(key), new=new))
+            kept[key] = new
+
     if not used:  # one call: what the request names is this call's
-        for key, choice in named_choices(tool, kept, evidence).items():
-            repairs.append(f"{call.name}: added optional argument {key!r} = {choice!r:.60} "
-                           "(the request names it among the parameter's choices)")
-            kept[key] = choice
-        for key, length in stated_periods(tool, kept, evidence).items():
-            repairs.append(f"{call.name}: added optional argument {key!r} = {length!r} (the "
-                           "request names a period of that length)")
-            kept[key] = length
-    for key, unit in stated_units(tool, kept, evidence).items():
-        repairs.append(f"{call.name}: argument {key!r} set to {unit!r} (the unit the request "
-                       "writes after the call's numbers)")
-        kept[key] = unit
-    for key, count in stated_frequencies(tool, kept, evidence).items():
-        repairs.append(f"{call.name}: argument {key!r} set to {count} (the request names how "
-                       "often it compounds)")
-        kept[key] = count
-    for key, number in stated_corrections(tool, kept, evidence, varies).items():
-        repairs.append(f"{call.name}: argument {key!r} = {kept[key]!r} set to {number!r} (the "
-                       "request states it right after the parameter's name)")
-        kept[key] = number
-    for key, number in stated_numbers(tool, kept, evidence, used).items():
-        repairs.append(f"{call.name}: added optional argument {key!r} = {number!r} (the request "
-                       "states it next to the parameter's name)")
-        kept[key] = number
+        apply(named_choices(tool, kept, evidence), "added optional argument {key!r} = "
+              "{new!r:.60} (the request names it among the parameter's choices)")
+        apply(stated_periods(tool, kept, evidence), "added optional argument {key!r} = {new!r} "
+              "(the request names a period of that length)")
+    apply(stated_units(tool, kept, evidence), "argument {key!r} set to {new!r} (the unit the "
+          "request writes after the call's numbers)")
+    apply(stated_frequencies(tool, kept, evidence), "argument {key!r} set to {new} (the request "
+          "names how often it compounds)")
+    apply(stated_corrections(tool, kept, evidence, varies), "argument {key!r} = {old!r} set to "
+          "{new!r} (the request states it right after the parameter's name)")
+    apply(stated_numbers(tool, kept, evidence, used), "added optional argument {key!r} = "
+          "{new!r} (the request states it next to the parameter's name)")
     return call.model_copy(update={"arguments": kept})
 
 
@@ -418,7 +411,7 @@ def named_choices(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
     request's order. Not a choice negated ("without a patio"), nor one whose words another
     argument's value holds."""
     taken = " ".join(_WORD.findall(" ".join(
-        str(v) for v in _leaves([arguments]) if isinstance(v, str)).lower()))
+        str(v) for v in leaves([arguments]) if isinstance(v, str)).lower()))
     out: dict[str, Any] = {}
     for key, schema in _left_out(tool, arguments):
         many = schema.get("type") == "array" and isinstance(schema.get("items"), dict)
@@ -443,7 +436,7 @@ def stated_periods(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
     named = periods(evidence.text)
     if not named:
         return {}
-    taken = [v for v in _leaves([arguments]) if _is_number(v)]
+    taken = [v for v in leaves([arguments]) if _is_number(v)]
     out: dict[str, int] = {}
     for key, schema in _left_out(tool, arguments):
         if schema.get("type") not in ("number", "integer") or "enum" in schema:
@@ -583,7 +576,7 @@ def choices_by_record(tool: ToolSpec, calls: list[dict[str, Any]], evidence: Evi
             n += m.group() in _SEQUENCE
             part.append(n)
     taken = " ".join(_WORD.findall(" ".join(
-        str(v) for v in _leaves(calls) if isinstance(v, str)).lower()))
+        str(v) for v in leaves(calls) if isinstance(v, str)).lower()))
     left_out = [(k, s) for k, s in _left_out(tool, {}) if all(k not in c for c in calls)]
     for key, schema in left_out:
         many = schema.get("type") == "array" and isinstance(schema.get("items"), dict)
@@ -650,7 +643,7 @@ def stated_numbers(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
     the request states the name with different numbers (one per call of a parallel reply), nor
     a number this call or another (``used``: the other calls' arguments) already holds.
     Percentages and bounds as ``extractive``."""
-    taken = [v for v in _leaves([arguments, list(used)]) if _is_number(v)]
+    taken = [v for v in leaves([arguments, list(used)]) if _is_number(v)]
     located, out = evidence.located, {}
     for key, schema in _left_out(tool, arguments):
         if schema.get("type") not in ("number", "integer") or "enum" in schema:
@@ -1502,23 +1495,24 @@ def request_values(text: str, known: str = "") -> list[str | float]:
 
 def covered(value: str | float, calls: Sequence[ToolCall]) -> bool:
     """Whether some argument of ``calls`` uses ``value``."""
-    leaves = [leaf for c in calls for leaf in _leaves(c.arguments)]
-    text = " ".join(str(v) for v in leaves if isinstance(v, str))
+    found = [leaf for c in calls for leaf in leaves(c.arguments)]
+    text = " ".join(str(v) for v in found if isinstance(v, str))
     if isinstance(value, float):
-        numbers = [float(v) for v in leaves if isinstance(v, int | float) and not isinstance(
+        numbers = [float(v) for v in found if isinstance(v, int | float) and not isinstance(
             v, bool)]
         return any(_close(value * s, n) for n in numbers for s in _SCALES) or Evidence(
             text).has_number(value)
     return Evidence(text).has_words(value)
 
 
-def _leaves(value: Any) -> Iterable[Any]:
+def leaves(value: Any) -> Iterable[Any]:
+    """The scalar values inside ``value`` (a dict's values, a list's items, at any depth)."""
     if isinstance(value, dict):
         for v in value.values():
-            yield from _leaves(v)
+            yield from leaves(v)
     elif isinstance(value, list):
         for v in value:
-            yield from _leaves(v)
+            yield from leaves(v)
     else:
         yield value
 
