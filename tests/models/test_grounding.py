@@ -811,3 +811,19 @@ def test_a_unit_parameter_takes_the_unit_written_after_the_calls_numbers() -> No
         "unit": {"type": "string"}}, "required": ["distance", "time"]})
     assert _prune(speed, "Drive 50 kilometers in 2 hours.", {"distance": 50, "time": 2}
                   )[0] == {"distance": 50, "time": 2}
+
+
+def test_a_long_name_is_also_stated_without_its_first_word() -> None:
+    from slmstack.models.grounding import stated_corrections
+
+    tool = ToolSpec(name="ci", parameters={"type": "object", "properties": {
+        "sample_std_dev": {"type": "number"}, "sample_mean": {"type": "number"},
+        "initial_velocity": {"type": "number"}}, "required": ["sample_std_dev", "sample_mean"]})
+    ev = Evidence("A sample with standard deviation of 4 and sample mean of 9; final velocity "
+                  "of 3.")
+    # swapped by the model: both put right ("std dev" reads as "standard deviation")
+    assert stated_corrections(tool, {"sample_std_dev": 9, "sample_mean": 4}, ev) == {
+        "sample_std_dev": 4, "sample_mean": 9}
+    # two words are too few to drop one: "final velocity" does not state initial_velocity
+    assert stated_corrections(tool, {"sample_std_dev": 4, "sample_mean": 9,
+                                     "initial_velocity": 7}, ev) == {}

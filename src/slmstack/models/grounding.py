@@ -689,7 +689,9 @@ def _stated(key: str, schema: dict[str, Any], located: _Located,
     stand in a row, the number ``beside`` finds there, as ``extractive`` would offer it."""
     telling = [_ABBREVIATIONS.get(w, w) for w in _content_words(_split_name(key))
                if w not in _COUNT_WORDS]
-    return {c[0] for start, end in _name_spans(telling, located)
+    spans = _name_spans(telling, located) or (  # "sample_std_dev": "standard deviation of 10"
+        _name_spans(telling[1:], located) if len(telling) >= 3 else [])
+    return {c[0] for start, end in spans
             if not _counted(located, start)  # "for 6 years at 3%": 6 years, not 3
             and (m := beside(located, start, end)) and (c := _number_choices(schema, [m]))}
 
