@@ -827,3 +827,17 @@ def test_a_long_name_is_also_stated_without_its_first_word() -> None:
     # two words are too few to drop one: "final velocity" does not state initial_velocity
     assert stated_corrections(tool, {"sample_std_dev": 4, "sample_mean": 9,
                                      "initial_velocity": 7}, ev) == {}
+
+
+def test_a_required_array_filled_from_the_request_holds_at_least_one_item() -> None:
+    from slmstack.models.grounding import extractive
+
+    schema = {"type": "object", "required": ["moves"], "properties": {
+        "moves": {"type": "array", "items": {"type": "string"}},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "board": {"type": "array", "items": {"type": "object"}}}}
+    out = extractive(schema, ["e4", "e5"], [])
+    assert out["properties"]["moves"]["minItems"] == 1
+    assert out["properties"]["moves"]["items"]["enum"] == ["e4", "e5"]
+    assert "minItems" not in out["properties"]["notes"]  # optional: may stay empty
+    assert "minItems" not in out["properties"]["board"]  # nothing to copy from the request

@@ -1428,8 +1428,10 @@ def extractive(
         if choices:
             out["enum"] = choices
     if isinstance(out.get("properties"), dict):
+        required = set(out.get("required") or ())
         out["properties"] = {
-            k: extractive(v, spans, numbers, name=k) for k, v in out["properties"].items()
+            k: _non_empty(extractive(v, spans, numbers, name=k)) if k in required
+            else extractive(v, spans, numbers, name=k) for k, v in out["properties"].items()
         }
     if isinstance(out.get("items"), dict):
         items = out["items"]
@@ -1441,6 +1443,15 @@ def extractive(
         elif "enum" in items and "maxItems" not in out:
             out["maxItems"] = max(len(items["enum"]), out.get("minItems", 0))
     return out
+
+
+def _non_empty(schema: Any) -> Any:
+    """A required array the decoder fills from the request's values holds at least one: a
+    small model otherwise closes it at once ("moves": [] for "the 1st move is e4")."""
+    if isinstance(schema, dict) and schema.get("type") == "array" and "minItems" not in schema \
+            and ("enum" in schema or "enum" in (schema.get("items") or {})):
+        return {**schema, "minItems": 1}
+    return schema
 
 
 _MAX_RUNS = 400
