@@ -486,7 +486,8 @@ _UNIT_PARAM = re.compile(r"units?", re.IGNORECASE)
 
 def stated_units(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
                  ) -> dict[str, str]:
-    """A text parameter for a unit (``unit``, ``units``, ``to_unit``) set to the unit the
+    """A text parameter named ``unit`` or ``units`` (not ``to_unit``: a unit to convert to is
+    no unit of the request's numbers) set to the unit the
     request writes right after the call's numbers ("a radius of 5cm" → "cm", "4 inches" →
     "inches") where every such number has that one unit, and the call leaves the parameter
     out or gives it a word the request writes after none of them ("circle"). Not when the
