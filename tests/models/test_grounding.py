@@ -841,3 +841,12 @@ def test_a_required_array_filled_from_the_request_holds_at_least_one_item() -> N
     assert out["properties"]["moves"]["items"]["enum"] == ["e4", "e5"]
     assert "minItems" not in out["properties"]["notes"]  # optional: may stay empty
     assert "minItems" not in out["properties"]["board"]  # nothing to copy from the request
+
+
+def test_a_number_written_before_the_parameters_name_is_still_stated_for_it() -> None:
+    tool = ToolSpec(name="recipe", parameters={"type": "object", "properties": {
+        "dish": {"type": "string"}, "maxCalories": {"type": "integer"}}, "required": ["dish"]})
+    # "500 calories": the number before the name states it (added), though it does not
+    # correct a value: "for 6 years at 3%" keeps years 6
+    args, _ = _prune(tool, "A pasta dish with less than 500 calories.", {"dish": "pasta"})
+    assert args == {"dish": "pasta", "maxCalories": 500}

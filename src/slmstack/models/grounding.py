@@ -693,8 +693,7 @@ def _stated(key: str, schema: dict[str, Any], located: _Located,
     spans = _name_spans(telling, located) or (  # "sample_std_dev": "standard deviation of 10"
         _name_spans(telling[1:], located) if len(telling) >= 3 else [])
     return {c[0] for start, end in spans
-            if not _counted(located, start)  # "for 6 years at 3%": 6 years, not 3
-            and (m := beside(located, start, end)) and (c := _number_choices(schema, [m]))}
+            if (m := beside(located, start, end)) and (c := _number_choices(schema, [m]))}
 
 
 def _counted(located: _Located, start: int) -> bool:
@@ -742,7 +741,11 @@ def _number_beside(located: _Located, start: int, end: int) -> Mention | None:
 
 
 def _number_linked(located: _Located, start: int, end: int) -> Mention | None:
-    """The number right after ``text[start:end]`` with at most two linking words between."""
+    """The number right after ``text[start:end]`` with at most two linking words between —
+    none where a number stands right before it: "for 6 years at 3%" gives ``years`` 6, not
+    3."""
+    if _counted(located, start):
+        return None
     return _next_number(located, end,
                         lambda gap: len(gap) <= 2 and all(t in _LINK_WORDS for t in gap))
 
