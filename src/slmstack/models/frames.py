@@ -107,10 +107,8 @@ def records(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[
     Values the ``others`` (calls of other tools) use are theirs: never read as a record's
     ("the gcd of 96 and 128, and the lcm of 15 and 25")."""
     text = text[:_MAX_TEXT]
-    theirs = [v for c in others for v in c.arguments.values()
-              if isinstance(v, int | float | str) and not isinstance(v, bool)]
-    toks = [_Tok(m.lastgroup or "sign", m.group(), m.start(), m.end())
-            for m in _TOKEN.finditer(text)]
+    theirs = _theirs(others)
+    toks = _tokens(text)
     anchors: dict[str, tuple[int, int]] = {}  # argument -> token span of its value
     for key, value in call.arguments.items():
         span = _locate(toks, value)
@@ -164,10 +162,8 @@ def following(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> lis
     [] when any of ``call``'s numbers or names is not written, or the values after it do not
     fall into whole groups."""
     text = text[:_MAX_TEXT]
-    theirs = [v for c in others for v in c.arguments.values()
-              if isinstance(v, int | float | str) and not isinstance(v, bool)]
-    toks = [_Tok(m.lastgroup or "sign", m.group(), m.start(), m.end())
-            for m in _TOKEN.finditer(text)]
+    theirs = _theirs(others)
+    toks = _tokens(text)
     names = _names(toks)
     slots: list[tuple[int, int, str, str]] = []  # (first token, end token, kind, argument)
     for key, value in call.arguments.items():
@@ -225,6 +221,17 @@ def following(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> lis
     return out if len({repr(sorted(c.arguments.items())) for c in out}) == len(out) else []
 
 
+def _theirs(others: Sequence[ToolCall]) -> list[Any]:
+    """The plain values the calls of other tools hold."""
+    return [v for c in others for v in c.arguments.values()
+            if isinstance(v, int | float | str) and not isinstance(v, bool)]
+
+
+def _tokens(text: str) -> list[_Tok]:
+    return [_Tok(m.lastgroup or "sign", m.group(), m.start(), m.end())
+            for m in _TOKEN.finditer(text)]
+
+
 def _inside(value: Any, leaves: list[Any]) -> bool:
     """Whether another argument already uses ``value`` (a text: within its text; "Sundays"
     in "open on Sundays")."""
@@ -233,9 +240,8 @@ def _inside(value: Any, leaves: list[Any]) -> bool:
         want = re.compile(rf"(?<!\w){re.escape(value.lower())}(?!\w)")
         return any(want.search(t) for t in texts)
     numbers = [v for v in leaves if isinstance(v, int | float)]
-    numbers += [n for t in texts for m in _TOKEN.finditer(t)
-                if (n := _Tok("num", m.group(), 0, 0).number() if m.lastgroup == "num" else None)
-                is not None]  # "Windows 10"
+    numbers += [n for t in texts for tok in _tokens(t)
+                if (n := tok.number()) is not None]  # "Windows 10"
     return used(value, numbers)
 
 
