@@ -15,6 +15,10 @@ Configurations, each through ``slmstack.router`` with its own trace store:
   1.0), ``AgreementVerifier`` (2 samples of the small model at T=0.7 must not both disagree;
   threshold 0.5), or both (grounding first; agreement only for grounded answers).
 
+Each configuration runs twice, without and with the router's tool gate (``+gate``:
+``[router] tool_gate = true``, each request offers the tiers only its related tools; pinned
+tiers are gated too). The bar compares a routed configuration with the better large-only run.
+
 Quality: BFCL's AST checker (``slmstack.evals.bfcl``) for tool tasks, the final number for GSM8K.
 Cost: the store's report (catalog prices per token), verification samples included. SLM share:
 answered calls served by the small tier (store report). Bar: share ≥ 70 % and accuracy within
@@ -186,16 +190,18 @@ def _replayed(entry: dict[str, Any]) -> Any:
 
 # ---- configurations ------------------------------------------------------------------------------
 def _settings(large: str, threads: int, threshold: float | None,
-              classifier: Path | None) -> Any:
+              classifier: Path | None, gate: bool = False) -> Any:
     """Every kind starts on the small tier and escalates to the large one; with a verifier
-    threshold the answers are verified; with a classifier, math goes to the large tier."""
+    threshold the answers are verified; with a classifier, math goes to the large tier; with
+    ``gate`` the router's tool gate offers each request only its related tools."""
     from slmstack.config import Settings
 
     route: dict[str, Any] = {"model": "small", "fallbacks": ["large"]}
     if threshold is not None:
         route |= {"verify": "escalate", "verify_threshold": threshold}
     routes: dict[str, Any] = {kind: route for kind in ("tool_call", "chat", "extract")}
-    router: dict[str, Any] = {"tiers": {"small": SMALL, "large": large}, "routes": routes}
+    router: dict[str, Any] = {"tiers": {"small": SMALL, "large": large}, "routes": routes,
+                              "tool_gate": gate}
     if classifier:
         routes["math"] = {"model": "large"}
         router["classifier"] = str(classifier)
@@ -209,9 +215,14 @@ class Config:
     classifier: bool = False
     verifier: str | None = None  # grounding | agreement | both
     threshold: float | None = None
+    gate: bool = False  # [router] tool_gate
+
+    @property
+    def suffix(self) -> str:
+        return "+gate" if self.gate else ""
 
 
-CONFIGS = (
+BASE_CONFIGS = (
     Config("small-only", pin="slmstack/small"),
     Config("large-only", pin="slmstack/large"),
     Config("routed-structure"),
@@ -219,6 +230,11 @@ CONFIGS = (
     Config("routed-agreement", classifier=True, verifier="agreement", threshold=0.5),
     Config("routed-both", classifier=True, verifier="both", threshold=0.5),
 )
+CONFIGS = BASE_CONFIGS + tuple(
+    Config(c.name + "+gate", c.pin, c.classifier, c.verifier, c.threshold, gate=True)
+    for c in BASE_CONFIGS)
+"""Each configuration without and with the router's tool gate (``+gate``): pinned tiers are
+gated too, so ``large-only+gate`` is the large model behind the same gate."""
 
 
 def make_verifier(kind: str | None, models: dict[str, Any], samples: int, store: Any) -> Any:
@@ -296,12 +312,13 @@ def summarize(run: Run) -> dict[str, Any]:
     }
 
 
-def sweep(runs: dict[str, Run], config: str) -> list[dict[str, Any]]:
+def sweep(runs: dict[str, Run], config: str, suffix: str = "") -> list[dict[str, Any]]:
     """What other thresholds would have given, from the routed run's recorded verifier scores
-    and the deterministic small/large answers; plus the oracle that escalates exactly the
-    small tier's wrong answers (the ceiling for any verifier)."""
-    small = {r["id"]: r["correct"] for r in runs["small-only"].results}
-    large = {r["id"]: r["correct"] for r in runs["large-only"].results}
+    and the deterministic small/large answers (of the pinned runs with the same ``suffix``);
+    plus the oracle that escalates exactly the small tier's wrong answers (the ceiling for any
+    verifier)."""
+    small = {r["id"]: r["correct"] for r in runs["small-only" + suffix].results}
+    large = {r["id"]: r["correct"] for r in runs["large-only" + suffix].results}
     rows = runs[config].results
     scored = [r for r in rows if r["first_score"] is not None]
     direct = [r for r in rows if r["first_score"] is None]  # routed past the verifier
@@ -367,9 +384,12 @@ def _pct(x: float | None) -> str:
 
 
 def bar_check(rows: dict[str, dict[str, Any]], config: str) -> dict[str, Any]:
-    r, large = rows[config], rows["large-only"]
+    """Against the better large-only run (with or without the tool gate)."""
+    r = rows[config]
+    large = max((rows[n] for n in ("large-only", "large-only+gate") if n in rows),
+                key=lambda x: x["accuracy"])
     gap = (large["accuracy"] - r["accuracy"]) * 100
-    return {"config": config, "small_share": r["small_share"],
+    return {"config": config, "baseline": large["config"], "small_share": r["small_share"],
             "share_met": (r["small_share"] or 0) >= 0.70,
             "accuracy_gap_points": round(gap, 2), "accuracy_met": gap <= 2.0,
             "met": (r["small_share"] or 0) >= 0.70 and gap <= 2.0}
@@ -410,7 +430,7 @@ def main(
                 m.new_pass()
             store = TraceStore(str(work / f"traces-{stamp}-{cfg.name}.db"))
             clf = work / "classifier" if cfg.classifier else None
-            settings = _settings(large_uri, threads, cfg.threshold, clf)
+            settings = _settings(large_uri, threads, cfg.threshold, clf, cfg.gate)
             verifier = make_verifier(cfg.verifier, models, samples, store)
             router = build_router(settings, store=store, models=models, name=cfg.pin,
                                   verifier=verifier)
@@ -421,13 +441,13 @@ def main(
     routed = [c.name for c in CONFIGS if c.pin is None]
     bars = [bar_check(rows, c) for c in routed]
     by_name = {r.name: r for r in runs}
-    sweeps = {c.name: sweep(by_name, c.name) for c in CONFIGS if c.verifier}
+    sweeps = {c.name: sweep(by_name, c.name, c.suffix) for c in CONFIGS if c.verifier}
     for name, what_if in sweeps.items():
         console.print(sweep_table(name, what_if))
     for b in bars:
         console.print(f"bar ({b['config']}): small share {_pct(b['small_share'])} % "
                       f"(≥ 70: {b['share_met']}), accuracy gap {b['accuracy_gap_points']:+.1f} "
-                      f"points vs large-only (≤ 2: {b['accuracy_met']}) → met: {b['met']}")
+                      f"points vs {b['baseline']} (≤ 2: {b['accuracy_met']}) → met: {b['met']}")
     result = {
         "measured_at": time.time(), "tasks": len(tasks), "per_category": per_category,
         "gsm8k": gsm8k, "small": SMALL, "large": large_uri, "threads": threads,

@@ -19,7 +19,7 @@ from .records import (
     StopReason,
     ToolStep,
 )
-from .retrieval import ToolGate
+from .retrieval import ToolGate, default_gate
 from .tools import Tool, ToolOutcome, ToolRegistry, as_tool, tool
 from .verdict import Verifier, VerifierHook, VerifierPolicy
 
@@ -44,6 +44,7 @@ __all__ = [
     "Verifier",
     "VerifierHook",
     "VerifierPolicy",
+    "default_gate",
     "as_tool",
     "mcp_servers_from_toml",
     "tool",

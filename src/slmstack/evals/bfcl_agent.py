@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..agent import Agent, Budgets, ModelStep, RunResult, Tool, ToolGate
+from ..agent.retrieval import default_gate
 from ..errors import SlmstackError, UserError
 from ..progress import progress as progress_bar
 from ..types import ToolCall
@@ -24,15 +25,6 @@ __all__ = ["run_bfcl_agent", "run_case_agent"]
 
 Grounding = Literal["off", "decline"]
 AGENT_BUDGETS = Budgets(max_steps=3, max_retries=2, max_output_tokens=256)
-
-
-def default_gate() -> ToolGate:
-    """The gate the runner uses. A request for one call offers the tools scoring ≥ 0.35 and
-    within 0.1 of the best (near-ties only: one call needs one tool); a request that may need
-    several calls, whose similarity to each tool is diluted by its other parts, offers those
-    ≥ 0.15 and within 0.3 of the best. Chosen on a dev slice (every 5th case of each
-    category); the same settings for every category."""
-    return ToolGate(threshold=0.35, margin=0.1, parallel_threshold=0.15, parallel_margin=0.3)
 
 
 def run_bfcl_agent(

@@ -23,6 +23,11 @@ class RoutedRequest:
     temperature: float = 0.0
     stop: list[str] | None = None
     parallel_tool_calls: bool = True
+    offered: list[ToolSpec] | None = None  # the tools the tiers see (the tool gate's); None: all
+
+    @property
+    def offered_tools(self) -> list[ToolSpec]:
+        return self.tools if self.offered is None else self.offered
 
     def kwargs(self, constraints: dict[str, Any] | None = None) -> dict[str, Any]:
         """``ChatModel.complete`` keyword arguments, with a route's constraints applied:
@@ -31,9 +36,10 @@ class RoutedRequest:
         kw: dict[str, Any] = {
             "max_tokens": self.max_tokens, "temperature": self.temperature, "stop": self.stop,
         }
-        if self.tools:
-            kw |= {"tools": self.tools, "parallel_tool_calls": self.parallel_tool_calls}
-        if self.tools or self.tool_choice != "auto":  # the backend checks it against the tools
+        tools = self.offered_tools
+        if tools:
+            kw |= {"tools": tools, "parallel_tool_calls": self.parallel_tool_calls}
+        if tools or self.tool_choice != "auto":  # the backend checks it against the tools
             kw["tool_choice"] = self.tool_choice
         if self.schema is not None:
             kw["schema"] = self.schema
@@ -43,7 +49,7 @@ class RoutedRequest:
         for key in ("temperature", "stop"):
             if key in c:
                 kw[key] = c[key]
-        if "parallel_tool_calls" in c and self.tools:
+        if "parallel_tool_calls" in c and tools:
             kw["parallel_tool_calls"] = bool(c["parallel_tool_calls"])
         return kw
 

@@ -65,6 +65,7 @@ class _Shared:
         self.lock = threading.Lock()
         self.table, self.table_read, self.table_ttl_s = table, time.monotonic(), table_ttl_s
         self.catalog = Catalog.builtin().with_user_models(getattr(app_settings, "models", {}))
+        self.gate = _gate() if settings.tool_gate else None
         workers = settings.shadow_workers if store is not None else 0
         self.shadows = ThreadPoolExecutor(workers, "router-shadow") if workers else None
 
@@ -148,7 +149,7 @@ class Router:
     # -- planning -------------------------------------------------------------------------------
     def plan(self, req: RoutedRequest) -> RoutePlan:
         table, s = self.table, self._s.settings
-        structural = structural_kind(req.tools, req.tool_choice, req.schema)
+        structural = structural_kind(req.offered_tools, req.tool_choice, req.schema)
         decision = decide_kind(
             req.messages, structural, table.routes, hints=s.hints, classifier=self._s.classifier,
             min_confidence=s.min_confidence, default=table.default,
@@ -177,8 +178,8 @@ class Router:
         parent_id: str | None = None,
         api_key_id: str | None = None,
     ) -> RoutedCompletion:
-        req = _request(messages, tools, tool_choice, schema, max_tokens, temperature, stop,
-                       parallel_tool_calls)
+        req = self._gated(_request(messages, tools, tool_choice, schema, max_tokens, temperature,
+                                   stop, parallel_tool_calls))
         plan = self.plan(req)
         ctx = self._context(req, plan, task_id, parent_id, api_key_id)
         return self._run(req, plan, ctx, 0, [])
@@ -188,16 +189,29 @@ class Router:
         (a verifier that can escalate); output that may escalate is checked first and then
         sent whole (constrained JSON is never streamed as prose anyway)."""
         ids = {k: kwargs.pop(k, None) for k in ("task_id", "parent_id", "api_key_id")}
-        req = _request(messages, **kwargs)
+        req = self._gated(_request(messages, **kwargs))
         plan = self.plan(req)
         ctx = self._context(req, plan, ids["task_id"], ids["parent_id"], ids["api_key_id"])
         if _buffered(req, plan):
             comp = self._run(req, plan, ctx, 0, [])
-            if comp.text and not req.tools and req.schema is None:
+            if comp.text and not req.offered_tools and req.schema is None:
                 yield StreamEvent(delta=comp.text)
             yield StreamEvent(completion=comp)
             return
         yield from self._stream_live(req, plan, ctx)
+
+    def _gated(self, req: RoutedRequest) -> RoutedRequest:
+        """With ``tool_gate``: offer only the tools related to the request. ``auto`` may end with
+        none (answered without tools); ``required`` keeps them all when none is related."""
+        gate = self._s.gate
+        if gate is None or len(req.tools) == 0 or req.tool_choice not in ("auto", "required"):
+            return req
+        task = "\n".join(m.content or "" for m in req.messages if m.role == "user")
+        keep, _ = gate.select(task, req.tools, parallel=req.parallel_tool_calls)
+        if not keep and req.tool_choice == "required":
+            return req
+        req.offered = [t for t in req.tools if t.name in set(keep)]
+        return req
 
     # -- running a plan ------------------------------------------------------------------------
     def _context(self, req: RoutedRequest, plan: RoutePlan, task_id: str | None,
@@ -259,7 +273,7 @@ class Router:
         if att.score is not None and plan.route.verify == "block" and not att.ok:
             raise esc.blocked(done)
         self._shadow(plan, req, ctx, att)
-        return _routed(att, done, plan)
+        return _routed(att, done, plan, req)
 
     # -- streaming ---------------------------------------------------------------------------------
     def _stream_live(self, req: RoutedRequest, plan: RoutePlan,
@@ -357,9 +371,26 @@ def _request(
 
 def _buffered(req: RoutedRequest, plan: RoutePlan) -> bool:
     """Stream whole (after checks) when the answer is structured or may be escalated."""
-    structured = bool(req.tools and req.tool_choice != "none") or req.schema is not None
+    structured = bool(req.offered_tools and req.tool_choice != "none") or req.schema is not None
     may_escalate = len(plan.chain) > 1 and plan.route.verify in ("escalate", "block")
     return structured or may_escalate
+
+
+def _gate() -> Any:
+    from ..agent.retrieval import default_gate
+
+    return default_gate()
+
+
+def _gate_note(req: RoutedRequest) -> list[str]:
+    if req.offered is None:
+        return []
+    if not req.offered:
+        return [f"router: none of the {len(req.tools)} tools relates to the request (tool gate); "
+                "answered without tools"]
+    names = ", ".join(t.name for t in req.offered)
+    return [f"router: offered {len(req.offered)} of {len(req.tools)} tools, those related to "
+            f"the request (tool gate): {names}"]
 
 
 def _latency(comp: Completion | None, wall: float) -> float:
@@ -383,10 +414,11 @@ def _all_failed(last: BaseException, done: list[esc.Attempt], plan: RoutePlan) -
     return type(last)(f"every tier of route {plan.decision.kind!r} failed ({reasons})", last.hint)
 
 
-def _routed(att: esc.Attempt, done: list[esc.Attempt], plan: RoutePlan) -> RoutedCompletion:
+def _routed(att: esc.Attempt, done: list[esc.Attempt], plan: RoutePlan,
+            req: RoutedRequest) -> RoutedCompletion:
     assert att.completion is not None
     usage = sum((a.completion.usage for a in done if a.completion), Usage())
-    repairs = list(att.completion.repairs) + [
+    repairs = list(att.completion.repairs) + _gate_note(req) + [
         f"router: {a.model} rejected ({a.reason}); escalated" for a in done[:-1]
     ]
     data = att.completion.model_dump()

@@ -7,6 +7,7 @@ Read from the ``[router]`` table of slmstack.toml (kept raw by ``Settings``)::
     tiers = { small = "embedded:smollm2-135m", large = "gguf:/models/qwen.gguf" }  # cheap first
     classifier = "~/.cache/slmstack/router-classifier"   # optional: a trained TaskClassifier
     min_confidence = 0.6
+    tool_gate = true                            # offer each request only its related tools
 
     [router.routes.tool_call]                   # optional: routes by task kind
     model = "small"                             # a tier name or a model URI
@@ -14,6 +15,15 @@ Read from the ``[router]`` table of slmstack.toml (kept raw by ``Settings``)::
     constraints = { max_tokens = 256 }
     verify = "escalate"                         # off | flag | escalate | block
     verify_threshold = 0.5
+
+``tool_gate``: a request with tools and ``tool_choice`` auto (or required) offers the tiers only
+the tools related to it (``agent.default_gate``: MiniLM similarity of the request to each
+tool's name, description and parameters). Small models call *some* tool whenever tools are
+offered; with none related, an ``auto`` request is answered without tools — how a small model
+says "no tool fits" — and routed as chat. ``required`` keeps every tool when none is related.
+Pinned views (``slmstack/<tier>``) are gated too: the gate prepares the request, it does not
+pick the tier. The completion's ``repairs`` say what the gate did; the trace records the request
+as the caller sent it.
 
 Without ``routes`` every task kind starts on the first tier and escalates through the others.
 The store's current routing table, when there is one, replaces this default table.
@@ -54,6 +64,7 @@ class RouterSettings(Section):
     hints: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_HINTS))
     shadow_workers: int = Field(default=1, ge=0)  # threads running shadow models; 0: none
     record_content: bool = True  # False: records keep tokens, cost, route — not the messages
+    tool_gate: bool = False  # offer only the tools related to the request (see the docstring)
 
     @field_validator("tiers")
     @classmethod
