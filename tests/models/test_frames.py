@@ -128,6 +128,25 @@ def test_a_text_after_two_words_that_say_what_it_is() -> None:
         {"city": "Porto", "days": 5, "budget": 70, "theme": "wine"}]
 
 
+def test_a_text_that_follows_another_arguments_value_across_a_small_word() -> None:
+    text = ("Reserve a train from Lyon to Geneva on July 2nd and another train from Geneva "
+            "to Milan on July 9th.")
+    assert args(text, origin="Lyon", destination="Geneva", day="July 2nd") == [
+        {"origin": "Lyon", "destination": "Geneva", "day": "July 2nd"},
+        {"origin": "Geneva", "destination": "Milan", "day": "July 9th"}]
+    text = ("What is the road distance between Porto and Madrid, and between Turin and "
+            "Vienna?")
+    assert args(text, start="Porto", end="Madrid") == [
+        {"start": "Porto", "end": "Madrid"}, {"start": "Turin", "end": "Vienna"}]
+
+
+def test_a_following_text_is_read_only_when_every_record_writes_one() -> None:
+    text = "Reserve a train from Lyon to Geneva on July 2nd and another train from Bern."
+    assert args(text, origin="Lyon", destination="Geneva", day="July 2nd") == [
+        {"origin": "Lyon", "destination": "Geneva", "day": "July 2nd"},
+        {"origin": "Bern", "destination": "Geneva", "day": "July 2nd"}]
+
+
 def test_a_later_record_may_name_a_value_the_first_one_implied() -> None:
     # "from rest" is the model's 0; the second record names the argument before its number
     text = ("The first cart starts from rest and speeds up at 2 m/s2 for 6 seconds. The second "

@@ -125,6 +125,7 @@ def records(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[
                 found.append((i, j, other))
         fillers[key] = sorted(found, key=lambda f: f[0])
     _by_name_first(toks, anchors, fillers)
+    _chained(toks, text, call, anchors, fillers, taken)
     fillers = {key: found for key, found in fillers.items() if len(found) >= 2}
     if not fillers:
         return []
@@ -294,6 +295,50 @@ def _by_name_first(toks: list[_Tok], anchors: dict[str, tuple[int, int]],
             for k in keys:
                 if k != named[0]:
                     fillers[k] = [f for f in fillers[k] if f[0] != i]
+
+
+def _chained(toks: list[_Tok], text: str, call: ToolCall, anchors: dict[str, tuple[int, int]],
+             fillers: dict[str, list[tuple[int, int, Any]]], taken: set[int]) -> None:
+    """A text whose own frame does not repeat but that follows another argument's value across
+    one small word ("a flight from San Francisco to Tokyo on May 3rd … from Tokyo to Sydney on
+    May 18th": ``destination`` follows ``departure`` across "to", ``date`` follows it across
+    "on") takes, in each record, the text written after that argument's value across the same
+    word: a name's capitalised words, else as many words as it has. Only when every record
+    writes one."""
+    changed = True
+    while changed:
+        changed = False
+        for key, (a, b) in anchors.items():
+            value = call.arguments[key]
+            if len(fillers[key]) != 1 or not isinstance(value, str) or a < 2 \
+                    or toks[a - 1].kind != "word" or toks[a - 1].key not in _WEAK:
+                continue
+            lead = next((k for k, (_, e) in anchors.items() if e == a - 1
+                         and len(fillers[k]) >= 2), None)
+            if lead is None:
+                continue
+            width = b - a  # a name (every word capitalised) takes a name's words
+            capital = all(t.kind == "word" and t.text[0].isupper() for t in toks[a:b])
+            found = [(a, b, value)]
+            for i, j, _ in fillers[lead]:
+                if i == anchors[lead][0]:
+                    continue
+                if j >= len(toks) or toks[j].key != toks[a - 1].key:
+                    break
+                end = j + 1
+                while end < len(toks) and end - (j + 1) < (_MAX_TEXT_WORDS if capital else width):
+                    t = toks[end]
+                    if t.kind == "sign" or t.key in _WEAK or (capital and not t.text[0].isupper()):
+                        break
+                    end += 1
+                if end == j + 1 or (not capital and end - (j + 1) != width) \
+                        or any(n in taken for n in range(j + 1, end)):
+                    break
+                found.append((j + 1, end, text[toks[j + 1].start:toks[end - 1].end]))
+            else:
+                if len(found) == len(fillers[lead]):
+                    fillers[key] = found
+                    changed = True
 
 
 def _same_pair(toks: list[_Tok], a: int, i: int) -> bool:
