@@ -147,6 +147,14 @@ def test_a_following_text_is_read_only_when_every_record_writes_one() -> None:
         {"origin": "Bern", "destination": "Geneva", "day": "July 2nd"}]
 
 
+def test_a_frame_that_repeats_one_value_tells_no_records_apart() -> None:
+    text = ("Drop a ball from a height of 10 meters at a speed of 0 m/s, then from a height of "
+            "20 meters at the same speed, then a stone from a height of 15 meters at a speed of "
+            "0 m/s.")
+    assert args(text, height=10, speed=0) == [
+        {"height": 10, "speed": 0}, {"height": 20, "speed": 0}, {"height": 15, "speed": 0}]
+
+
 def test_a_later_record_may_name_a_value_the_first_one_implied() -> None:
     # "from rest" is the model's 0; the second record names the argument before its number
     text = ("The first cart starts from rest and speeds up at 2 m/s2 for 6 seconds. The second "

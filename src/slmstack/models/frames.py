@@ -126,7 +126,12 @@ def records(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[
         fillers[key] = sorted(found, key=lambda f: f[0])
     _by_name_first(toks, anchors, fillers)
     _chained(toks, text, call, anchors, fillers, taken)
-    fillers = {key: found for key, found in fillers.items() if len(found) >= 2}
+    # a frame that repeats one value ("an initial velocity of 0 m/s … of 0 m/s") tells no
+    # records apart: that argument keeps its value in every record
+    same = {t for found in fillers.values() if len({repr(v) for _, _, v in found}) == 1
+            for i, j, _ in found for t in range(i, j)}
+    fillers = {key: found for key, found in fillers.items()
+               if len(found) >= 2 and len({repr(v) for _, _, v in found}) > 1}
     if not fillers:
         return []
     counts = {len(f) for f in fillers.values()}
@@ -143,7 +148,7 @@ def records(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[
         return []
     if in_records:
         _named_numbers(call, toks, fillers, n, taken)
-    read = taken | {t for fs in fillers.values() for i, j, _ in fs for t in range(i, j)}
+    read = taken | same | {t for fs in fillers.values() for i, j, _ in fs for t in range(i, j)}
     after_first = max(fs[0][0] for fs in fillers.values()) + 1
     if _strays(toks, text, [call.arguments[k] for k in anchors], read, after_first, call.name):
         return []
