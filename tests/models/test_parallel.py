@@ -424,3 +424,47 @@ def test_a_flag_the_request_names_both_ways_gets_a_call_each_way() -> None:
     c = Continuing('{"tool_calls": [' + first + "]}", None).complete(
         ask, tools=[tool], parallel_tool_calls=True)
     assert [t.arguments["isothermal"] for t in c.tool_calls] == [True, False]
+
+
+INTEGRAL = ToolSpec(
+    name="integral",
+    description="Calculate the area under a curve: the definite integral of a function.",
+    parameters={"type": "object", "properties": {
+        "function": {"type": "string"}, "a": {"type": "number"}, "b": {"type": "number"}},
+        "required": ["function", "a", "b"]},
+)
+DERIVATIVE = ToolSpec(
+    name="derivative",
+    description="Calculate the derivative (the slope) of a function at a point.",
+    parameters={"type": "object", "properties": {
+        "function": {"type": "string"}, "x": {"type": "number"}},
+        "required": ["function", "x"]},
+)
+CURVE_ASK = ("Work out the area under the curve of x^3 between 0 and 2. And find the slope of "
+             "x^3 at x=1.")
+
+
+def test_a_tool_a_part_of_the_request_asks_for_gets_a_continuation_of_its_own() -> None:
+    # neither tool's name is written in the request; each part of it is most like one tool
+    from slmstack.models.parallel import _asked_for
+    from slmstack.models.schema import call_schema
+
+    assert [t.name for t in _asked_for(CURVE_ASK, [DERIVATIVE, INTEGRAL])] == [
+        "integral", "derivative"]
+    first = '{"tool_calls": [' + json.dumps(
+        {"name": "derivative", "arguments": {"function": "x^3", "x": 1}}) + "]}"
+    more = json.dumps({"name": "integral", "arguments": {"function": "x^3", "a": 0, "b": 2}})
+    model = Continuing(first, [more])
+    c = model.complete(CURVE_ASK, tools=[DERIVATIVE, INTEGRAL], parallel_tool_calls=True)
+    assert [t.name for t in c.tool_calls] == ["derivative", "integral"]
+    assert model.schemas[0] == call_schema(INTEGRAL)
+
+
+def test_no_part_asks_for_a_tool_in_a_request_of_one_part_or_one_tool() -> None:
+    from slmstack.models.parallel import _asked_for
+
+    assert _asked_for("Find the slope of x^3 at x=1.", [DERIVATIVE, INTEGRAL]) == []
+    assert _asked_for(CURVE_ASK, [DERIVATIVE]) == []
+    # a part no tool is like asks for none ("Thank you so much for the help today.")
+    ask = "Find the slope of x^3 at x=1. Then tell me a joke about penguins and ice."
+    assert [t.name for t in _asked_for(ask, [DERIVATIVE, INTEGRAL])] == ["derivative"]

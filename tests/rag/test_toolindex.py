@@ -51,6 +51,11 @@ def test_aspects_split_sentences_and_then_clauses():
         "Area of a circle", "its circumference too"]
     # "and" alone joins the parts of one thing as often as two things: no split there
     assert aspects("Get the temperature and humidity in Rome") == []
+    # an "and" that asks again starts another part
+    assert aspects("How many steps burn 500 calories and how much water should I drink?") == [
+        "How many steps burn 500 calories", "how much water should I drink?"]
+    assert aspects("Create a jazz beat at 90 bpm and make a melody with C4 and E4") == [
+        "Create a jazz beat at 90 bpm", "make a melody with C4 and E4"]
 
 
 def test_interleave_round_robin_without_repeats():

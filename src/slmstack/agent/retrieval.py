@@ -9,35 +9,15 @@ model says "no tool fits". Fewer, related tools also leave fewer wrong choices.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..rag.tooldocs import GATE_THRESHOLD, gate_text
 from ..types import ToolSpec
 
 Embed = Callable[[list[str]], Any]  # texts -> L2-normalised rows
-DEFAULT_THRESHOLD = 0.2
-"""all-MiniLM-L6-v2 cosine. Calibrated on the hand-written pairs in tests/agent/test_retrieval.py
-(related ≥ 0.31, unrelated ≤ 0.10: the middle of the gap), never on an evaluation set."""
-
-
-def tool_text(spec: ToolSpec) -> str:
-    """What a tool is about, in words: its name split into words, its description, then what
-    its parameters are (names and descriptions: the things a related request mentions)."""
-    text = f"{_words(spec.name)}: {spec.description}".strip()
-    props = spec.parameters.get("properties") or {}
-    params = [
-        f"{_words(k)} ({v.get('description', '')})".replace(" ()", "")
-        for k, v in props.items()
-        if isinstance(v, dict)
-    ]
-    return f"{text} Parameters: {'; '.join(params)}." if params else text
-
-
-def _words(name: str) -> str:
-    words = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
-    return re.sub(r"[._\-/:]+", " ", words).strip()
+DEFAULT_THRESHOLD = GATE_THRESHOLD  # all-MiniLM-L6-v2 cosine; see rag.tooldocs
 
 
 @dataclass
@@ -58,11 +38,11 @@ class ToolGate:
 
     def scores(self, task: str, specs: Sequence[ToolSpec]) -> dict[str, float]:
         embed = self.embed or minilm_embed
-        missing = [tool_text(s) for s in specs if tool_text(s) not in self._cache]
+        missing = [gate_text(s) for s in specs if gate_text(s) not in self._cache]
         if missing:
             self._cache.update(zip(missing, embed(missing), strict=True))
         query = embed([task])[0]
-        return {s.name: float(query @ self._cache[tool_text(s)]) for s in specs}
+        return {s.name: float(query @ self._cache[gate_text(s)]) for s in specs}
 
     def select(
         self, task: str, specs: Sequence[ToolSpec], *, parallel: bool = False

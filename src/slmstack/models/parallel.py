@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from ..errors import ToolCallError
+from ..errors import SlmstackError, ToolCallError
 from ..types import ToolCall
 from . import fanout, frames, grounding, toolcalls
 from .schema import MAX_PARALLEL_CALLS, call_schema
@@ -52,6 +52,8 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     named = [t for t in offered if _named(t.name, evidence)]
     pending = any(t.name in _uncalled(offered, calls) for t in named)
     text = _user_text(req)
+    asked = _asked_for(text, offered)
+    named += [t for t in asked if t not in named]
     head, grown = _fan_out(req, calls, head, text, read_records=not pending)
     one_call = _one_call_schema(offered)
     values = _values(req)
@@ -70,7 +72,8 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
         if more is None:
             break
         usage = usage + more.usage
-        new = _new_call(more.text, req, evidence, calls, values, open_values)
+        new = _new_call(more.text, req, evidence, calls, values, open_values,
+                        {t.name for t in asked})
         if new is None:
             if target is not None:
                 continue  # not one the request gives the values for: try the next named tool
@@ -232,6 +235,7 @@ def _new_call(
     calls: list[ToolCall],
     values: list[str | float],
     open_values: list[str | float],
+    asked: set[str] | None = None,
 ) -> ToolCall | None:
     found = _valid_calls(text, req)
     if len(found) != 1:
@@ -241,12 +245,13 @@ def _new_call(
     if any(json.dumps([c.name, c.arguments], sort_keys=True, default=str) == key for c in calls):
         return None
     if new.name in _uncalled(req.tools, calls):
-        # another of the offered tools: kept when the request names what it is about and gives
-        # every one of its required arguments
+        # another of the offered tools: kept when the request names what it is about (or a
+        # part of it asks for that tool) and gives every one of its required arguments
         spec = next(t for t in req.tools if t.name == new.name)
         required = spec.parameters.get("required") or []
         grounded = required and not grounding.ungrounded_required(new, spec, evidence)
-        return new if grounded and _named(spec.name, evidence) else None
+        wanted = spec.name in (asked or ()) or _named(spec.name, evidence)
+        return new if grounded and wanted else None
     used = [v for v in values if v not in open_values]
     return new if _adds_more_than_it_repeats(new, used, open_values) else None
 
@@ -261,6 +266,34 @@ def _named(name: str, evidence: grounding.Evidence) -> bool:
     generic verb or noun ("fibonacci" of ``get_fibonacci_sequence``)."""
     return any(evidence.has_word(w) for w in fanout.name_words(name)
                if len(w) >= 3 and w not in _GENERIC)
+
+
+def _asked_for(text: str, tools: list) -> list:
+    """The offered tools a part of the request asks for, in the order of the parts: each part
+    (``tooldocs.aspects``: its sentences, and clauses after "then", "also" …) is compared with
+    every tool by the bundled MiniLM, and the most similar tool counts when its similarity
+    clears the tool gate's threshold ("Calculate the area under the curve … And find the
+    derivative at x=3": ``integral``, then ``derivative``). [] for a request of one part, one
+    tool, or without the embedder installed."""
+    from ..rag.tooldocs import GATE_THRESHOLD, aspects, gate_text
+
+    parts = aspects(text)
+    if not parts or len(tools) < 2:
+        return []
+    try:
+        from ..rag.embed import Embedder
+
+        embedder = Embedder()
+        rows = embedder.encode(parts + [gate_text(t) for t in tools])
+    except (ImportError, SlmstackError):
+        return []
+    sims = rows[: len(parts)] @ rows[len(parts):].T
+    out: list = []
+    for row in sims:
+        best = int(row.argmax())
+        if row[best] >= GATE_THRESHOLD and tools[best] not in out:
+            out.append(tools[best])
+    return out
 
 
 def _uncalled(tools: list, calls: list[ToolCall]) -> list[str]:

@@ -16,6 +16,26 @@ def tool_words(name: str) -> str:
     return re.sub(r"[._\-/:]+", " ", re.sub(r"([a-z])([A-Z])", r"\1 \2", name)).strip()
 
 
+GATE_THRESHOLD = 0.2
+"""all-MiniLM-L6-v2 cosine between a request and a tool's ``gate_text`` above which the tool
+relates to it. Calibrated on the hand-written pairs in tests/agent/test_retrieval.py (related
+≥ 0.31, unrelated ≤ 0.10: the middle of the gap), never on an evaluation set."""
+
+
+def gate_text(spec: ToolSpec) -> str:
+    """What a tool is about, in words, for comparing with a request by embedding: its name split
+    into words, its description, then its parameters' names and descriptions (the things a
+    related request mentions)."""
+    text = f"{tool_words(spec.name)}: {spec.description}".strip()
+    props = spec.parameters.get("properties") or {}
+    params = [
+        f"{tool_words(k)} ({v.get('description', '')})".replace(" ()", "")
+        for k, v in props.items()
+        if isinstance(v, dict)
+    ]
+    return f"{text} Parameters: {'; '.join(params)}." if params else text
+
+
 def tool_text(spec: ToolSpec) -> str:
     """A tool's description and its parameters in words (its name is the chunk's heading, which
     BM25 weighs double): each parameter's name split into words, its description and its allowed
@@ -51,12 +71,20 @@ _NEXT = re.compile(  # words that start another request inside a sentence
     r"lastly|in addition(?: to that)?|furthermore|moreover)\b,?\s+", re.IGNORECASE)
 
 
+_AND_ASKS = re.compile(  # "… 500 calories and how much water …", "… a beat and make a melody"
+    r",?\s+and\s+(?=(?:what|which|who|how|why|when|where|find|get|give|compare|tell|show|"
+    r"provide|calculate|compute|determine|check|list|search|fetch|retrieve|look|locate|estimate|"
+    r"predict|make|create|generate|book|plot|identify)\b)", re.IGNORECASE)
+
+
 def aspects(request: str) -> list[str]:
     """The parts of a request that may each need a different tool: its sentences, and within a
-    sentence the clauses after "then", "also", "finally", ";" and the like. A request of one
-    part gives ``[]`` (the whole request is its only aspect)."""
+    sentence the clauses after "then", "also", "finally", ";" and the like, and after an "and"
+    that asks again ("and how much", "and make"). A request of one part gives ``[]`` (the whole
+    request is its only aspect)."""
     parts = []
     for sentence in _SENTENCE.split(request.strip()):
-        parts += [p.strip(" ,\"'") for p in _NEXT.split(sentence)]
+        parts += [p.strip(" ,\"'") for clause in _NEXT.split(sentence)
+                  for p in _AND_ASKS.split(clause)]
     parts = [p for p in parts if len(p.split()) >= MIN_WORDS]
     return parts[:MAX_ASPECTS] if len(parts) > 1 else []
