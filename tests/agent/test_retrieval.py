@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 
 from slmstack.agent import Agent, GuardStep, ToolGate
-from slmstack.agent.retrieval import DEFAULT_THRESHOLD, tool_text
+from slmstack.agent.retrieval import DEFAULT_THRESHOLD
 from slmstack.models.scripted import ScriptedModel
+from slmstack.rag.tooldocs import gate_text
 from slmstack.types import ToolSpec
 
 TOOLS = {
@@ -48,9 +49,9 @@ def test_calibration_pairs(gate: ToolGate, task: str, name: str, related: bool) 
     assert (score >= DEFAULT_THRESHOLD) == related, score
 
 
-def test_tool_text_splits_names() -> None:
+def test_gate_text_splits_names() -> None:
     spec = ToolSpec(name="currency.convertAmount_now", description="Convert money.")
-    assert tool_text(spec) == "currency convert Amount now: Convert money."
+    assert gate_text(spec) == "currency convert Amount now: Convert money."
 
 
 def test_select_ranks_and_limits(gate: ToolGate) -> None:
