@@ -377,8 +377,12 @@ def _buffered(req: RoutedRequest, plan: RoutePlan) -> bool:
 
 
 def _gate() -> Any:
+    """The tool gate; its embedder (the bundled MiniLM) must be installed: a router configured
+    with ``tool_gate`` fails when it is built, not on its first request."""
     from ..agent.retrieval import default_gate
+    from ..rag.embed import minilm_dir
 
+    minilm_dir()  # ModelNotFound, with how to install it
     return default_gate()
 
 
