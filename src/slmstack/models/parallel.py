@@ -16,7 +16,9 @@ reply is reopened after its last call and the model writes one more, as long as 
 names values (numbers, quoted strings, names; see ``grounding.request_values``) that no call uses.
 Asked for two things ("the sum of the multiples of 3 … Also the product of the first five
 primes"), it often calls the tool for one of them only: each offered tool that the request names
-(``_named``) and no call uses yet gets one continuation constrained to that tool's call.
+(``_named``), or that a part of the request asks for (``_asked_for``: the tool most like the
+part by MiniLM similarity), and no call uses yet gets one continuation constrained to that
+tool's call.
 A new call is kept only when it is valid, not a repeat, and uses at least one of those values (a
 call to another tool: gives every required argument from the request) — otherwise the list is
 closed where it was (a named tool's call that fails: the next named tool is tried). At most
