@@ -14,8 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from ..agent import Agent, Budgets, ModelStep, RunResult, Tool, ToolGate
-from ..agent.retrieval import default_gate
+from ..agent import Agent, Budgets, ModelStep, RunResult, Tool, ToolGate, default_gate
 from ..errors import SlmstackError, UserError
 from ..progress import progress as progress_bar
 from ..types import ToolCall

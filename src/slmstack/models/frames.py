@@ -128,10 +128,10 @@ def records(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[
     _chained(toks, text, call, anchors, fillers, taken)
     # a frame that repeats one value ("an initial velocity of 0 m/s … of 0 m/s") tells no
     # records apart: that argument keeps its value in every record
-    same = {t for found in fillers.values() if len({repr(v) for _, _, v in found}) == 1
+    varies = {key: len({repr(v) for _, _, v in found}) > 1 for key, found in fillers.items()}
+    same = {t for key, found in fillers.items() if not varies[key]
             for i, j, _ in found for t in range(i, j)}
-    fillers = {key: found for key, found in fillers.items()
-               if len(found) >= 2 and len({repr(v) for _, _, v in found}) > 1}
+    fillers = {key: found for key, found in fillers.items() if varies[key]}
     if not fillers:
         return []
     counts = {len(f) for f in fillers.values()}

@@ -55,6 +55,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     pending = any(t.name in _uncalled(offered, calls) for t in named)
     text = _user_text(req)
     asked = _asked_for(text, offered)
+    asked_names = {t.name for t in asked}
     named += [t for t in asked if t not in named]
     head, grown = _fan_out(req, calls, head, text, read_records=not pending)
     one_call = _one_call_schema(offered)
@@ -74,8 +75,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
         if more is None:
             break
         usage = usage + more.usage
-        new = _new_call(more.text, req, evidence, calls, values, open_values,
-                        {t.name for t in asked})
+        new = _new_call(more.text, req, evidence, calls, values, open_values, asked_names)
         if new is None:
             if target is not None:
                 continue  # not one the request gives the values for: try the next named tool
