@@ -218,7 +218,7 @@ def _count(path: Path) -> int:
 
 
 # ---- the pipeline ------------------------------------------------------------------------------
-def _config(lr: float, epochs: float, bar: float):
+def _config(lr: float, epochs: float, rule: str, bar: float):
     from slmstack.distill.config import DistillConfig
 
     return DistillConfig.model_validate({
@@ -227,19 +227,23 @@ def _config(lr: float, epochs: float, bar: float):
         "finetune": {"epochs": epochs, "batch_size": 4, "lr": lr, "rank": 16, "alpha": 32,
                      "max_len": 1024, "save_every": 5, "val_fraction": 0.15, "eval_every": 10,
                      "patience": 2, "val_limit": 40, "threads": THREADS},
-        "shadow": {"limit": 500, "bar": bar},
+        # promote when the verifier (grounding for tool calls) accepts the student's calls at
+        # least 0.95 times as often as the teacher's own, with agreement ≥ 0.5 (rule
+        # non_inferior); or when agreement ≥ bar (rule agreement)
+        "shadow": {"limit": 500, "rule": rule, "bar": bar, "ratio": 0.95, "floor": 0.5,
+                   "pass_at": 1.0},
     })
 
 
 @app.command()
 def distill(work: WorkOpt = DEFAULT_WORK, name: str = "run", lr: float = 2e-4,
-            epochs: float = 2.0, bar: float = 0.85) -> None:
+            epochs: float = 2.0, rule: str = "non_inferior", bar: float = 0.85) -> None:
     """Run the whole pipeline over the recorded traffic (resumes finished stages)."""
     from slmstack.distill.artifacts import RunDir
+    from slmstack.distill.cli import default_verifier
     from slmstack.distill.pipeline import run
     from slmstack.store import TraceStore
     from slmstack.store.records import Route, RoutingTable
-    from slmstack.verify import ProcessVerifier
 
     teacher = f"gguf:{teacher_gguf()}"
     config = work / "slmstack.toml"  # [embedded] n_threads for the replays of every stage
@@ -250,8 +254,8 @@ def distill(work: WorkOpt = DEFAULT_WORK, name: str = "run", lr: float = 2e-4,
         if store.current_routing_table() is None:
             store.save_routing_table(RoutingTable(routes={
                 k: Route(model=teacher) for k in ("tool_call", "chat")}), "initial: the teacher")
-        verifier = ProcessVerifier().score_call  # the process verifier scores every replay
-        run(RunDir(work / name), store, store, _config(lr, epochs, bar), verifier=verifier)
+        verifier = default_verifier()  # `distill run --verify`'s: grounding + process
+        run(RunDir(work / name), store, store, _config(lr, epochs, rule, bar), verifier=verifier)
 
 
 # ---- the figures -------------------------------------------------------------------------------
@@ -354,6 +358,13 @@ def _replays(run, ids: list[str], uri: str, stage_log: Path) -> dict[str, list]:
     return {**{r.id: response_calls(r.shadow.response) for r in log.results(uri, todo)}, **calls}
 
 
+def _shadow_rule(run) -> dict:
+    cfg = (run.meta("shadow") or {}).get("config") or {}
+    keys = ("bar", "verify_bar") if cfg.get("rule", "agreement") == "agreement" else (
+        "ratio", "floor", "pass_at", "min_n")
+    return {"rule": cfg.get("rule", "agreement"), **{k: cfg.get(k) for k in keys}}
+
+
 def e2e_figures(run, work: Path) -> dict:
     """BFCL accuracy (teacher, base SLM, fine-tuned student, promoted model) on held-out."""
     from slmstack.distill.artifacts import read_json
@@ -406,7 +417,8 @@ def e2e_figures(run, work: Path) -> dict:
         "shadow_candidate": decision["candidate"],
         "shadow_agreement": decision["agreement"],
         "shadow_passed": decision["passed"],
-        "shadow_bar": ((run.meta("shadow") or {}).get("config") or {}).get("bar"),
+        "shadow_rule": _shadow_rule(run),
+        "shadow_verified": decision.get("verified"),
         "routing_version": table.version if table else None,
         "tool_call_route": table.routes["tool_call"].model if table else None,
         "train_examples": fin["examples"], "val_examples": fin.get("val_examples"),

@@ -129,6 +129,22 @@ def test_status_and_held_back_candidate(finished):
     assert sink.current_routing_table().version == 1  # nothing written
 
 
+def test_shadow_under_the_verifier(finished):
+    """rule non_inferior on the real student: the incumbent's recorded replies are scored by the
+    same verifier, and the decision follows the two pass rates."""
+    from slmstack.distill.cli import default_verifier
+    from slmstack.distill.config import ShadowConfig
+    from slmstack.distill.shadow import shadow
+
+    d, _ = finished
+    cfg = ShadowConfig(limit=3, rule="non_inferior", floor=0.0, min_n=1, max_tokens=24)
+    meta = shadow(RunDir(d / "run"), cfg, verifier=default_verifier(), force=True, show=False)
+    decision = meta["metrics"]["tool_call"]
+    v = decision["verified"]
+    assert v["incumbent_pass"] == 1.0  # the recorded teacher calls are grounded in the request
+    assert decision["passed"] is (v["candidate_pass"] >= 0.95 * v["incumbent_pass"])
+
+
 def test_cli_errors_are_one_line(tmp_path):
     out = CliRunner().invoke(app, ["distill", "collect", "--run", str(tmp_path / "r"),
                                    "--traces", str(tmp_path / "missing.jsonl")])

@@ -23,7 +23,8 @@ RoutingOpt = Annotated[
 CfgOpt = Annotated[Path | None, typer.Option("--config", help="TOML with a distill table")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="redo the stage even if finished")]
 VerifyOpt = Annotated[bool, typer.Option(
-    "--verify", help="score replies with the process verifier (rules + step classifier)")]
+    "--verify", help="score replies: tool calls by grounding (the right function, values from "
+    "the request), text by the process verifier (rules + step classifier)")]
 
 
 def _friendly(fn: Any) -> Any:
@@ -76,9 +77,16 @@ def _sink(store: str | None, routing: Path | None) -> Any:
 def _verifier(on: bool) -> Any:
     if not on:
         return None
+    return default_verifier()
+
+
+def default_verifier() -> Any:
+    """Tool calls scored by grounding (a reply without calls scores 1.0 there), text by the
+    process verifier (a reply with only calls scores 1.0 there): the lower of the two."""
+    from ..router import GroundingVerifier, all_of
     from ..verify import ProcessVerifier
 
-    return ProcessVerifier().score_call
+    return all_of(GroundingVerifier(), ProcessVerifier().score_call)
 
 
 def _ctx(run: Path, config: Path | None) -> tuple[Any, Any]:
@@ -228,11 +236,14 @@ def _status(rd: Any) -> None:
     console.print(stages)
     if st["targets"]:
         t = Table("kind", "train/held", "incumbent", "base agr.", "student", "shadow agr.",
-                  "promoted")
+                  "verifier: student / incumbent", "promoted")
         for r in st["targets"]:
+            v = r.get("verified") or {}
             t.add_row(r["kind"], f"{r['train']}/{r['heldout']}", r["incumbent"][-40:],
                       _pct(r["base_agreement"]), (r["student"] or "-")[-40:],
-                      _pct(r["shadow_agreement"]), "yes" if r["promoted"] else "no")
+                      _pct(r["shadow_agreement"]),
+                      f"{_pct(v['candidate_pass'])} / {_pct(v['incumbent_pass'])}" if v else "-",
+                      "yes" if r["promoted"] else "no")
         console.print(t)
 
 

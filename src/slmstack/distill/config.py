@@ -69,9 +69,23 @@ class FinetuneConfig(BaseModel):
 
 
 class ShadowConfig(BaseModel):
+    """When a candidate is promoted. ``rule = "agreement"``: its replies agree with the
+    incumbent's on ≥ ``bar`` of the shadow requests (and the mean verifier score ≥
+    ``verify_bar`` when a verifier is set). ``rule = "non_inferior"`` (needs a verifier): the
+    verifier accepts (score ≥ ``pass_at``) the candidate's replies at least ``ratio`` times as
+    often as the incumbent's own replies to the same requests, it agrees with the incumbent on
+    ≥ ``floor`` of them, and at least ``min_n`` requests were shadowed. Agreement alone cannot
+    promote a candidate past an incumbent that is itself often wrong: a student right where the
+    teacher is wrong counts as a disagreement."""
+
     limit: int = 50  # held-out requests replayed per target
-    bar: float = 0.9  # promote when agreement ≥ bar …
-    verify_bar: float = 0.5  # … and the mean verifier score ≥ verify_bar (when a verifier is set)
+    rule: Literal["agreement", "non_inferior"] = "agreement"
+    bar: float = 0.9
+    verify_bar: float = 0.5
+    ratio: float = 0.95
+    floor: float = 0.5
+    pass_at: float = 1.0
+    min_n: int = 30
     max_tokens: int = 256
 
 

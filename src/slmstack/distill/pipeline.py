@@ -75,6 +75,7 @@ def _targets(run_dir: RunDir) -> list[dict[str, Any]]:
             "heldout": len(t["heldout_ids"]), "incumbent": t["incumbent"], "base": t["base"],
             "base_agreement": base_score, "student": students.get(kind, {}).get("uri"),
             "shadow_agreement": d.get("agreement"), "passed": d.get("passed"),
+            "verified": d.get("verified"),
             "promoted": kind in promoted,
         })
     return rows

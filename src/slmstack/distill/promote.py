@@ -41,8 +41,7 @@ def promote(run: RunDir, sink: RoutingSink, *, force: bool = False) -> dict[str,
         for kind, d in passed.items():
             table = promoted_table(table, kind, d["candidate"])
         note = "distill: " + ", ".join(
-            f"{k} → {d['candidate']} (agreement {d['agreement']:.2f})" for k, d in passed.items()
-        )
+            f"{k} → {d['candidate']} ({_why(d)})" for k, d in passed.items())
         metrics["version"] = sink.save_routing_table(table, note).version
     return run.finish(STAGE, config={}, inputs={"shadow": "decisions.json"}, metrics=metrics,
                       started=started)
@@ -50,3 +49,11 @@ def promote(run: RunDir, sink: RoutingSink, *, force: bool = False) -> dict[str,
 
 def rollback(sink: RoutingSink) -> RoutingTable:
     return sink.rollback_routing_table()
+
+
+def _why(decision: dict[str, Any]) -> str:
+    v = decision.get("verified") or {}
+    why = f"agreement {decision['agreement']:.2f}"
+    if v.get("incumbent_pass"):
+        why += f", verifier accepts {v['candidate_pass']:.2f} vs {v['incumbent_pass']:.2f}"
+    return why

@@ -4,6 +4,10 @@ target, score agreement (and the verifier), and decide whether it clears the bar
 The candidate answers the incumbent's recorded requests; its calls are kept as shadow
 CallRecords (``shadow_of`` = the incumbent's call) in ``shadow/<kind>.jsonl``. Results are
 appended one request at a time, so a killed shadow run continues with the next request.
+
+With a verifier, the incumbent's recorded replies are scored by it too, so the decision can
+compare the two under the same check (``ShadowConfig.rule = "non_inferior"``): how often the
+verifier accepts each, and, where they disagree, which of the two it accepts.
 """
 
 from __future__ import annotations
@@ -11,13 +15,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..errors import ConfigError
 from ..progress import progress
 from ..store.records import CallRecord
+from ..types import Completion
 from .artifacts import RunDir, read_json, read_jsonl, write_json
 from .config import ShadowConfig
 from .curate import EXAMPLES
 from .protocols import Verifier
-from .replay import ResultLog, replay_one, summarize
+from .replay import ReplayResult, ResultLog, replay_one, summarize
+from .score import response_calls
 from .select import load_targets
 
 STAGE = "shadow"
@@ -30,6 +37,10 @@ def shadow(
 ) -> dict[str, Any]:
     if run.finished(STAGE) and not force:
         return run.meta(STAGE) or {}
+    if cfg.rule == "non_inferior" and verifier is None:
+        raise ConfigError("shadow rule 'non_inferior' compares candidate and incumbent under a "
+                          "verifier, and none is set",
+                          "pass --verify (or a verifier in code), or use rule = 'agreement'")
     started = time.time()
     students = read_json(run.require("finetune", STAGE) / "students.json")
     records = {r.id: r for r in read_jsonl(run.require("curate", STAGE) / EXAMPLES, CallRecord)}
@@ -64,13 +75,54 @@ def _shadow_target(
         for rid in missing:
             log.add(replay_one(model, uri, records[rid], cfg.max_tokens, verifier))
             bar.advance(task)
-    return summarize(log.results(uri, [records[i] for i in ids]))
+    results = log.results(uri, [records[i] for i in ids])
+    summary = summarize(results)
+    if verifier is not None:
+        summary["verified"] = verified(results, records, verifier, cfg.pass_at)
+    return summary
+
+
+def recorded_completion(record: CallRecord) -> Completion:
+    """The incumbent's recorded reply as a Completion (what a verifier scores)."""
+    response = record.response or {}
+    return Completion(model=record.model, text=response.get("text") or "",
+                      tool_calls=response_calls(response), parsed=response.get("parsed"))
+
+
+def verified(results: list[ReplayResult], records: dict[str, CallRecord], verifier: Verifier,
+             pass_at: float) -> dict[str, Any]:
+    """How often the verifier accepts (score ≥ ``pass_at``) the candidate's replies and the
+    incumbent's recorded replies to the same requests; where the two disagree, how often it
+    accepts only one of them. A candidate reply that failed (an error) is not accepted."""
+    cand = [r.error is None and r.verdict is not None and r.verdict >= pass_at for r in results]
+    inc = [verifier(records[r.id], recorded_completion(records[r.id])) >= pass_at
+           for r in results]
+    split = [(c, i) for r, c, i in zip(results, cand, inc, strict=True) if r.agreement < 1]
+    n = len(results) or 1
+    c_rate, i_rate = sum(cand) / n, sum(inc) / n
+    return {
+        "pass_at": pass_at, "candidate_pass": round(c_rate, 4),
+        "incumbent_pass": round(i_rate, 4),
+        "pass_ratio": round(c_rate / i_rate, 4) if i_rate else None,
+        "disagreements": len(split),
+        "only_candidate_passes": sum(c and not i for c, i in split),
+        "only_incumbent_passes": sum(i and not c for c, i in split),
+    }
 
 
 def _passes(summary: dict[str, Any], cfg: ShadowConfig) -> bool:
-    if not summary["n"] or summary["agreement"] < cfg.bar:
+    if not summary["n"]:
         return False
-    return summary["verdict"] is None or summary["verdict"] >= cfg.verify_bar
+    if cfg.rule == "agreement":
+        if summary["agreement"] < cfg.bar:
+            return False
+        return summary["verdict"] is None or summary["verdict"] >= cfg.verify_bar
+    v = summary.get("verified") or {}
+    if summary["n"] < cfg.min_n or summary["agreement"] < cfg.floor:
+        return False
+    if not v.get("incumbent_pass"):  # the verifier accepts none of the incumbent's replies
+        return False
+    return v["candidate_pass"] >= cfg.ratio * v["incumbent_pass"]
 
 
 def load_decisions(run: RunDir, by: str) -> dict[str, dict[str, Any]]:
