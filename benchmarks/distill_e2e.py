@@ -8,7 +8,9 @@
    question's text) — the pipeline never sees it. ``--via store`` records straight into the store
    instead (no gateway).
 2. ``distill``: ``slmstack.distill.pipeline.run`` over the store (collect … promote) with
-   SmolLM2-135M as the candidate; the routing table lives in the same store.
+   SmolLM2-135M as the candidate; the routing table lives in the same store. The shadow stage
+   decides with rule ``non_inferior`` under ``distill run --verify``'s verifier (``--rule
+   agreement --bar 0.85``: the earlier decision by agreement alone).
 3. ``report``: on the held-out tool-calling requests (functions never seen in training), the
    BFCL checker scores the teacher's recorded calls, the untuned base SLM and the fine-tuned
    student (both served by the embedded llama.cpp backend with grammar-constrained decoding)
