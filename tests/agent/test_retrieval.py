@@ -82,3 +82,28 @@ def test_margin_keeps_near_ties_only_and_parallel_settings_apply_to_parallel_req
     plain = ToolGate(threshold=0.3)
     plain.scores = lambda task, specs: dict(scores)  # type: ignore[method-assign]
     assert plain.select("x", specs, parallel=True)[0] == ["a", "b", "c"]
+
+
+def test_gate_vectors_embed_each_tool_once_and_stay_bounded():
+    import numpy as np
+
+    from slmstack.rag.tooldocs import GateVectors, minilm_embed
+
+    seen: list[str] = []
+
+    def embed(texts: list[str]):
+        seen.extend(texts)
+        return minilm_embed(texts)
+
+    specs = [ToolSpec(name=n, description=d) for n, d in TOOLS.items()]
+    cache = GateVectors(embed, size=4)
+    first = cache.rows(specs[:3])
+    assert len(seen) == 3
+    again = cache.rows(specs[:3])  # no new embedding
+    assert len(seen) == 3 and all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    cache.rows(specs[3:])  # 3 more: the least recently used drop out, 4 kept
+    assert len(seen) == 6 and len(cache._rows) == 4
+    cache.rows(specs[:1])  # dropped: embedded again, the same vector
+    assert len(seen) == 7 and np.allclose(cache.rows(specs[:1])[0], first[0], atol=1e-6)
+    direct = minilm_embed([gate_text(specs[0])])[0]
+    assert np.allclose(first[0], direct, atol=1e-6)

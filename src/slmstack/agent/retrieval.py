@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..rag.tooldocs import GATE_THRESHOLD, gate_text
+from ..rag.tooldocs import GATE_THRESHOLD, GateVectors, shared_gate_vectors
 from ..types import ToolSpec
 
 Embed = Callable[[list[str]], Any]  # texts -> L2-normalised rows
@@ -34,15 +34,15 @@ class ToolGate:
     parallel_margin: float | None = None  # the margin when several calls may be needed
     parallel_threshold: float | None = None  # the threshold then (None: ``threshold``)
     embed: Embed | None = None  # default: the bundled MiniLM
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _vectors: GateVectors | None = field(default=None, repr=False)
 
     def scores(self, task: str, specs: Sequence[ToolSpec]) -> dict[str, float]:
-        embed = self.embed or minilm_embed
-        missing = [gate_text(s) for s in specs if gate_text(s) not in self._cache]
-        if missing:
-            self._cache.update(zip(missing, embed(missing), strict=True))
-        query = embed([task])[0]
-        return {s.name: float(query @ self._cache[gate_text(s)]) for s in specs}
+        if self._vectors is None:
+            self._vectors = (GateVectors(self.embed) if self.embed is not None
+                             else shared_gate_vectors())
+        rows = self._vectors.rows(specs)
+        query = self._vectors.embed([task])[0]
+        return {s.name: float(query @ row) for s, row in zip(specs, rows, strict=True)}
 
     def select(
         self, task: str, specs: Sequence[ToolSpec], *, parallel: bool = False
@@ -70,8 +70,3 @@ def default_gate() -> ToolGate:
     return ToolGate(threshold=0.35, margin=0.1, parallel_threshold=0.15, parallel_margin=0.3)
 
 
-def minilm_embed(texts: list[str]) -> Any:
-    """The bundled all-MiniLM-L6-v2, the one instance the knowledge base uses too."""
-    from ..rag.embed import Embedder
-
-    return Embedder().encode(list(texts))

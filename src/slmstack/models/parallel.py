@@ -277,19 +277,18 @@ def _asked_for(text: str, tools: list) -> list:
     clears the tool gate's threshold ("Calculate the area under the curve … And find the
     derivative at x=3": ``integral``, then ``derivative``). [] for a request of one part, one
     tool, or without the embedder installed."""
-    from ..rag.tooldocs import GATE_THRESHOLD, aspects, gate_text
+    from ..rag.tooldocs import GATE_THRESHOLD, aspects, shared_gate_vectors
 
     parts = aspects(text)
     if not parts or len(tools) < 2:
         return []
     try:
-        from ..rag.embed import Embedder
+        import numpy as np
 
-        embedder = Embedder()
-        rows = embedder.encode(parts + [gate_text(t) for t in tools])
+        vectors = shared_gate_vectors()
+        sims = vectors.embed(parts) @ np.stack(vectors.rows(tools)).T
     except (ImportError, SlmstackError):
         return []
-    sims = rows[: len(parts)] @ rows[len(parts):].T
     out: list = []
     for row in sims:
         best = int(row.argmax())

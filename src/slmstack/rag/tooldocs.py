@@ -4,6 +4,11 @@ parts of a request that asks for several things)."""
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
 
 from ..types import ToolSpec
 
@@ -34,6 +39,45 @@ def gate_text(spec: ToolSpec) -> str:
         if isinstance(v, dict)
     ]
     return f"{text} Parameters: {'; '.join(params)}." if params else text
+
+
+class GateVectors:
+    """Embeddings of tools' ``gate_text``, each distinct text embedded once; at most ``size``
+    kept (the least recently used dropped first). Safe to share between threads."""
+
+    def __init__(self, embed: Callable[[list[str]], Any], size: int = 4096) -> None:
+        self.embed, self.size = embed, size
+        self._rows: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def rows(self, specs: Sequence[ToolSpec]) -> list[Any]:
+        texts = [gate_text(s) for s in specs]
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._rows))
+        fresh = dict(zip(missing, self.embed(missing), strict=True)) if missing else {}
+        with self._lock:
+            self._rows.update(fresh)
+            out = [fresh[t] if t in fresh else self._rows[t] for t in texts]
+            for t in texts:
+                if t in self._rows:
+                    self._rows.move_to_end(t)
+            while len(self._rows) > self.size:
+                self._rows.popitem(last=False)
+        return out
+
+
+def minilm_embed(texts: list[str]) -> Any:
+    """The bundled all-MiniLM-L6-v2 (the one instance the knowledge base uses too)."""
+    from .embed import Embedder
+
+    return Embedder().encode(list(texts))
+
+
+@lru_cache(maxsize=1)
+def shared_gate_vectors() -> GateVectors:
+    """The process-wide cache of tools' MiniLM vectors (the tool gate, the parallel-call
+    continuation's ``_asked_for``)."""
+    return GateVectors(minilm_embed)
 
 
 def tool_text(spec: ToolSpec) -> str:
