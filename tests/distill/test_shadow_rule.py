@@ -59,6 +59,8 @@ def test_non_inferior_rule():
     assert not _passes(_summary(75, 0.40, 0.90, 0.82), cfg)  # doing another task
     assert not _passes(_summary(20, 0.90, 0.90, 0.82), cfg)  # too few requests to tell
     assert not _passes(_summary(75, 0.90, 0.90, 0.0), cfg)  # nothing to compare against
+    low = {**_summary(75, 0.59, 0.80, 0.82), "verdict": 0.4}  # the verifier doubts most replies
+    assert not _passes(low, cfg) and not _passes({**low, "agreement": 0.9}, ShadowConfig(bar=0.85))
     agreement = ShadowConfig(bar=0.85)
     assert not _passes(_summary(75, 0.59, 0.80, 0.82), agreement)
     assert _passes(_summary(75, 0.86, 0.10, 0.82), agreement)  # agreement ignores the rates

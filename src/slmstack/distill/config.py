@@ -69,9 +69,10 @@ class FinetuneConfig(BaseModel):
 
 
 class ShadowConfig(BaseModel):
-    """When a candidate is promoted. ``rule = "agreement"``: its replies agree with the
-    incumbent's on ≥ ``bar`` of the shadow requests (and the mean verifier score ≥
-    ``verify_bar`` when a verifier is set). ``rule = "non_inferior"`` (needs a verifier): the
+    """When a candidate is promoted. Under either rule, with a verifier set, the mean verifier
+    score of its replies must be ≥ ``verify_bar``. ``rule = "agreement"``: its replies agree
+    with the incumbent's on ≥ ``bar`` of the shadow requests. ``rule = "non_inferior"`` (needs
+    a verifier): the
     verifier accepts (score ≥ ``pass_at``) the candidate's replies at least ``ratio`` times as
     often as the incumbent's own replies to the same requests, it agrees with the incumbent on
     ≥ ``floor`` of them, and at least ``min_n`` requests were shadowed. Agreement alone cannot

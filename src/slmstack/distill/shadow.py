@@ -113,10 +113,10 @@ def verified(results: list[ReplayResult], records: dict[str, CallRecord], verifi
 def _passes(summary: dict[str, Any], cfg: ShadowConfig) -> bool:
     if not summary["n"]:
         return False
+    if summary["verdict"] is not None and summary["verdict"] < cfg.verify_bar:
+        return False
     if cfg.rule == "agreement":
-        if summary["agreement"] < cfg.bar:
-            return False
-        return summary["verdict"] is None or summary["verdict"] >= cfg.verify_bar
+        return summary["agreement"] >= cfg.bar
     v = summary.get("verified") or {}
     if summary["n"] < cfg.min_n or summary["agreement"] < cfg.floor:
         return False
