@@ -360,6 +360,38 @@ def _replays(run, ids: list[str], uri: str, stage_log: Path) -> dict[str, list]:
     return {**{r.id: response_calls(r.shadow.response) for r in log.results(uri, todo)}, **calls}
 
 
+def _verifier_vs_checker(run, ids: list[str], correct: dict[str, list[bool]],
+                         student_uri: str) -> dict:
+    """Does the shadow verifier's accept track BFCL's checker? For the teacher's recorded calls
+    and the student's shadow calls on the held-out requests: how many the verifier accepted
+    (score ≥ pass_at) and how many of those, and of the rejected, the checker finds right."""
+    from slmstack.distill.cli import default_verifier
+    from slmstack.distill.replay import ResultLog
+    from slmstack.distill.shadow import recorded_completion
+    from slmstack.store.records import CallRecord
+
+    pass_at = ((run.meta("shadow") or {}).get("config") or {}).get("pass_at", 1.0)
+    curated = {json.loads(line)["id"]: CallRecord.model_validate_json(line) for line in
+               (run.root / "curate" / "examples.jsonl").read_text("utf-8").splitlines()}
+    verifier = default_verifier()
+    log = ResultLog(run.root / "shadow" / "tool_call.jsonl")
+    shadowed = {r.id: r for r in log.results(student_uri, [curated[i] for i in ids])}
+    accepts = {
+        "teacher": [verifier(curated[i], recorded_completion(curated[i])) >= pass_at
+                    for i in ids],
+        "student": [i in shadowed and shadowed[i].verdict is not None
+                    and shadowed[i].verdict >= pass_at for i in ids],
+    }
+    out = {}
+    for who, acc in accepts.items():
+        pairs = list(zip(acc, correct[who], strict=True))
+        out[who] = {
+            "accepted": sum(acc), "accepted_right": sum(a and r for a, r in pairs),
+            "rejected": len(acc) - sum(acc), "rejected_right": sum(r and not a for a, r in pairs),
+        }
+    return out
+
+
 def _shadow_rule(run) -> dict:
     cfg = (run.meta("shadow") or {}).get("config") or {}
     keys = ("bar", "verify_bar") if cfg.get("rule", "agreement") == "agreement" else (
@@ -421,6 +453,7 @@ def e2e_figures(run, work: Path) -> dict:
         "shadow_passed": decision["passed"],
         "shadow_rule": _shadow_rule(run),
         "shadow_verified": decision.get("verified"),
+        "verifier_vs_checker": _verifier_vs_checker(run, ids, correct, student_uri),
         "routing_version": table.version if table else None,
         "tool_call_route": table.routes["tool_call"].model if table else None,
         "train_examples": fin["examples"], "val_examples": fin.get("val_examples"),
