@@ -78,3 +78,32 @@ def test_all_of_takes_the_lowest_score_and_stops_early() -> None:
     assert all_of(score(0.2), score(1.0), stop_below=0.5)(None, None) == 0.2
     assert ran == [0.2]
     assert GroundingVerifier(strict=True).strict
+
+
+LOAN = ToolSpec(name="future_value", description="Future value of an investment",
+                parameters={"type": "object", "properties": {
+                    "rate": {"type": "number"}, "periods_per_year": {"type": "integer"},
+                    "days": {"type": "integer", "description": "Number of days to look ahead"},
+                    "samples": {"type": "array", "items": {"type": "integer"}},
+                    "start": {"type": "string"}}})
+
+
+@pytest.mark.parametrize(("ask", "args"), [
+    ("Invest $5000 at 5% a year", {"rate": 0.05}),  # a percentage as a fraction
+    ("with monthly compounding", {"periods_per_year": 12}),  # a frequency
+    ("releases for the next week", {"days": 7}),  # a period in the parameter's unit
+    ("compare [22,33,42] with the rest", {"samples": [22, 33, 42]}),  # a list without spaces
+    ("starting March 10th, 2023", {"start": "2023-03-10"}),  # a date written another way
+])
+def test_values_the_request_gives_in_other_forms_are_grounded(ask, args) -> None:
+    ask = f"Future value: {ask}"  # the function check passes: only the value is checked
+    assert grounding_score(ask, _call("future_value", **args), [LOAN]) == 1.0
+
+
+def test_other_forms_do_not_ground_a_different_value() -> None:
+    for ask, args in [("Invest at 5% a year", {"rate": 0.5}),
+                      ("with monthly compounding", {"periods_per_year": 4}),
+                      ("releases for the next week", {"days": 30}),
+                      ("starting March 10th, 2023", {"start": "2023-04-10"})]:
+        ask = f"Future value: {ask}"
+        assert grounding_score(ask, _call("future_value", **args), [LOAN]) == 0.5, ask

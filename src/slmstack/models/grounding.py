@@ -44,6 +44,7 @@ __all__ = [
     "Mention",
     "evidence_from",
     "extractive",
+    "implied_numbers",
     "is_grounded",
     "number_mentions",
     "prune_ungrounded",
@@ -1174,6 +1175,14 @@ def period_length(period: str, schema: Any, name: str = "") -> int | None:
     described = schema.get("description", "") if isinstance(schema, dict) else ""
     unit = _UNIT.search(f"{_split_name(name)} {described}".lower())
     return _PERIOD_LENGTH[unit.group(1)].get(period) if unit else None
+
+
+def implied_numbers(evidence: Evidence, schema: Any, name: str = "") -> set[int]:
+    """Numbers the request gives for a parameter in words only: the length of a period it
+    names, in the parameter's unit ("the next week" → 7 for a count of days), and how many
+    times a year a frequency it names happens ("monthly compounding" → 12)."""
+    out = {n for p in periods(evidence.text) if (n := period_length(p, schema, name)) is not None}
+    return out | {_PER_YEAR[m.group(1)] for m in _FREQUENCY.finditer(evidence.text)}
 
 
 class Mention(NamedTuple):

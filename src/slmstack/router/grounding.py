@@ -8,8 +8,12 @@ check costs no model call:
 * **function**: the called tool shares at least as many content words (name and description)
   with the conversation as any other offered tool, and at least one;
 * **values**: every string argument is in the tool's enum / default, or occurs in the
-  conversation (case-insensitive), or shares a content word with it; every number is the
-  default, an enum value, or occurs in the conversation (digits or a number word); booleans pass.
+  conversation (case-insensitive), or shares a content word with it; a string of digits (a
+  date, an id, an amount) must be found as the agent's argument grounding finds it
+  (``models.grounding.is_grounded``: "2023-03-10" ~ "March 10th, 2023"), not by a shared word;
+  every number is the default, an enum value, or a number the conversation gives — in digits,
+  in words, as a percentage ("5%" ~ 0.05), with a scale ("2 million"), as a period in the
+  parameter's unit ("the next week" ~ 7 days) or a frequency ("monthly" ~ 12); booleans pass.
 
 Score = passed checks / checks, in [0, 1]; a reply without tool calls scores 1.0 (nothing to
 check). Use it as a route's verifier (``verify = "escalate"``, e.g. ``verify_threshold = 1``).
@@ -21,11 +25,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..models.grounding import implied_numbers, is_grounded
 from ..store.records import CallRecord
 from ..types import Completion, ToolSpec
 
 _WORD = re.compile(r"[a-z0-9]+")
 _NUM = re.compile(r"-?\d+(?:[.,]\d+)*")
+_DIGITS_ONLY = re.compile(r"[\d\s.,:/$%+-]*\d[\d\s.,:/$%+-]*")
 _STOP = frozenset(
     "a an the and or of to in on for with by from at as is are be was were this that these those "
     "it its into about what which who how when where get set find give me my i you your we our "
@@ -68,9 +74,12 @@ class Conversation:
     """The request's user/system text, prepared once for all checks."""
 
     def __init__(self, text: str) -> None:
+        from ..models.grounding import Evidence
+
         self.text = " ".join(text.lower().split())
         self.words = content_words(text)
         self.numbers = _numbers(text)
+        self.evidence = Evidence(text)  # the agent's argument grounding reads the same text
 
     def mentions(self, value: str) -> bool:
         norm = " ".join(value.lower().split())
@@ -108,9 +117,12 @@ def _leaf_checks(conv: Conversation, key: str, value: Any, spec: dict[str, Any])
         return []
     known = value == spec.get("default", object()) or value in (spec.get("enum") or [])
     if isinstance(value, int | float):
-        ok = known or float(value) in conv.numbers
+        ok = (known or float(value) in conv.numbers or conv.evidence.has_number(float(value))
+              or value in implied_numbers(conv.evidence, spec, key))
+    elif _DIGITS_ONLY.fullmatch(str(value)):  # a date, an id, an amount: as the agent reads it
+        ok = known or is_grounded(str(value), conv.evidence, key)
     else:
-        ok = known or conv.mentions(str(value))
+        ok = known or conv.mentions(str(value)) or is_grounded(str(value), conv.evidence, key)
     return [Check(f"{key}={value!r:.60}", ok)]
 
 
