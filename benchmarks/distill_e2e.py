@@ -379,8 +379,9 @@ def _verifier_vs_checker(run, ids: list[str], correct: dict[str, list[bool]],
     accepts = {
         "teacher": [verifier(curated[i], recorded_completion(curated[i])) >= pass_at
                     for i in ids],
-        "student": [i in shadowed and shadowed[i].verdict is not None
-                    and shadowed[i].verdict >= pass_at for i in ids],
+        "student": [i in shadowed and shadowed[i].error is None
+                    and verifier(curated[i], recorded_completion(shadowed[i].shadow)) >= pass_at
+                    for i in ids],
     }
     out = {}
     for who, acc in accepts.items():

@@ -82,3 +82,13 @@ def test_non_inferior_needs_a_verifier(tmp_path):
     with pytest.raises(ConfigError, match="verifier"):
         shadow(RunDir(tmp_path / "run"), ShadowConfig(rule="non_inferior"), verifier=None,
                show=False)
+
+
+def test_kept_replies_are_scored_by_the_current_verifier():
+    from slmstack.distill.shadow import rescored
+
+    rec = tool_record(0, "Paris")
+    kept = _result(rec, ToolCall(name="get_weather", arguments={"city": "Bergen"}), 0.0,
+                   lambda r, c: 1.0)  # an earlier run's verifier accepted everything
+    assert kept.verdict == 1.0
+    assert rescored(kept, rec, default_verifier()).verdict < 1.0  # "Bergen" was never asked

@@ -76,10 +76,21 @@ def _shadow_target(
             log.add(replay_one(model, uri, records[rid], cfg.max_tokens, verifier))
             bar.advance(task)
     results = log.results(uri, [records[i] for i in ids])
+    if verifier is not None:  # replies kept from an earlier run are scored by this verifier
+        results = [rescored(r, records[r.id], verifier) for r in results]
     summary = summarize(results)
     if verifier is not None:
         summary["verified"] = verified(results, records, verifier, cfg.pass_at)
     return summary
+
+
+def rescored(result: ReplayResult, record: CallRecord, verifier: Verifier) -> ReplayResult:
+    """``result`` with its verdict from ``verifier`` (the log keeps the verdict of the run that
+    replayed it, which may have used another verifier)."""
+    if result.error is not None:
+        return result
+    verdict = verifier(record, recorded_completion(result.shadow))
+    return result.model_copy(update={"verdict": verdict})
 
 
 def recorded_completion(record: CallRecord) -> Completion:
