@@ -107,3 +107,25 @@ def test_gate_vectors_embed_each_tool_once_and_stay_bounded():
     assert len(seen) == 7 and np.allclose(cache.rows(specs[:1])[0], first[0], atol=1e-6)
     direct = minilm_embed([gate_text(specs[0])])[0]
     assert np.allclose(first[0], direct, atol=1e-6)
+
+
+def test_a_confident_gate_makes_the_first_reply_a_call() -> None:
+    """Asked what a tool is for, the first reply must call it (tool_choice required); once a tool
+    has answered, the model may answer in words again. Below ``confident``: auto."""
+    import json
+
+    def multiply(a: int, b: int) -> int:
+        """Multiply two integers."""
+        return a * b
+
+    call = "<tool_call>" + json.dumps({"name": "multiply", "arguments": {"a": 6, "b": 7}}) \
+        + "</tool_call>"
+    model = ScriptedModel([call, "42"])
+    gate = ToolGate(confident=0.3)
+    result = Agent(model, [multiply], tool_gate=gate).run("What is 6 times 7? Multiply them.")
+    assert result.answer == "42"
+    assert [c.tool_choice for c in model.calls] == ["required", "auto"]
+    assert "must call a tool" in result.steps[0].detail
+    model = ScriptedModel(["42"])
+    Agent(model, [multiply], tool_gate=ToolGate(confident=0.99)).run("What is 6 times 7?")
+    assert model.calls[0].tool_choice == "auto"

@@ -193,6 +193,7 @@ class _Run:
         self.retries = 0
         self.force_answer = False  # set by a second loop warning: the next turn has no tools
         self.mask: set[str] = set()  # set by a first loop warning: tools not offered next turn
+        self.must_call = False  # set by a confident tool gate: the first reply must be a call
         self.warned = ""  # what the loop warning was about
         self.done_calls: dict[str, ToolOutcome] = {}  # successful calls, by signature
         self.reused: set[str] = set()  # ids of calls answered from done_calls
@@ -230,6 +231,9 @@ class _Run:
         self.specs = [s for s in self.specs if s.name in keep or s.name == FINAL]
         shown = ", ".join(f"{n}={v:.2f}" for n, v in sorted(scores.items(), key=lambda x: -x[1]))
         detail = f"offered {keep or 'no tools'} (similarity {shown}; threshold {gate.threshold})"
+        if keep and gate.confident is not None and scores[keep[0]] >= gate.confident:
+            self.must_call = True
+            detail += f"; {keep[0]} ≥ {gate.confident}: the first reply must call a tool"
         yield self._add(GuardStep(index=self._index(), action="select", detail=detail))
 
     def _turn(self) -> Iterator[Step]:
@@ -358,7 +362,8 @@ class _Run:
                 return [output.tool], FINAL, None
             return [], "auto", ANSWER_SCHEMA
         specs = [s for s in self.specs if s.name not in masked]
-        return specs, "required" if output is not None else "auto", None
+        first = self.must_call and not any(m.role == "tool" for m in self.transcript)
+        return specs, "required" if output is not None or (first and specs) else "auto", None
 
     def _retry(self, error: str, prompt: str = "agent_retry") -> Iterator[Step]:
         self.retries += 1
