@@ -366,8 +366,7 @@ def _verifier_vs_checker(run, ids: list[str], correct: dict[str, list[bool]],
     and the student's shadow calls on the held-out requests: how many the verifier accepted
     (score ≥ pass_at) and how many of those, and of the rejected, the checker finds right."""
     from slmstack.distill.cli import default_verifier
-    from slmstack.distill.replay import ResultLog
-    from slmstack.distill.shadow import recorded_completion
+    from slmstack.distill.replay import ResultLog, recorded_completion
     from slmstack.store.records import CallRecord
 
     pass_at = ((run.meta("shadow") or {}).get("config") or {}).get("pass_at", 1.0)

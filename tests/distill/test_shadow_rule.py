@@ -9,8 +9,8 @@ from conftest import tool_record
 
 from slmstack.distill.cli import default_verifier
 from slmstack.distill.config import ShadowConfig
-from slmstack.distill.replay import ReplayResult, summarize
-from slmstack.distill.shadow import _passes, recorded_completion, shadow, verified
+from slmstack.distill.replay import ReplayResult, recorded_completion, summarize
+from slmstack.distill.shadow import _passes, shadow, verified
 from slmstack.errors import ConfigError
 from slmstack.store.records import CallRecord
 from slmstack.types import ToolCall
@@ -85,7 +85,7 @@ def test_non_inferior_needs_a_verifier(tmp_path):
 
 
 def test_kept_replies_are_scored_by_the_current_verifier():
-    from slmstack.distill.shadow import rescored
+    from slmstack.distill.replay import rescored
 
     rec = tool_record(0, "Paris")
     kept = _result(rec, ToolCall(name="get_weather", arguments={"city": "Bergen"}), 0.0,

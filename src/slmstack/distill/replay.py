@@ -15,7 +15,7 @@ from ..errors import SlmstackError
 from ..store.records import CallRecord
 from ..types import Completion
 from .protocols import Verifier
-from .score import agreement
+from .score import agreement, response_calls
 from .tasks import complete_kwargs, request_messages
 
 
@@ -117,3 +117,19 @@ def summarize(results: list[ReplayResult]) -> dict[str, Any]:
         "examples": [json.loads(r.model_dump_json(include={"id", "agreement", "error"}))
                      for r in results[:3]],
     }
+
+
+def recorded_completion(record: CallRecord) -> Completion:
+    """The incumbent's recorded reply as a Completion (what a verifier scores)."""
+    response = record.response or {}
+    return Completion(model=record.model, text=response.get("text") or "",
+                      tool_calls=response_calls(response), parsed=response.get("parsed"))
+
+
+def rescored(result: ReplayResult, record: CallRecord, verifier: Verifier) -> ReplayResult:
+    """``result`` with its verdict from ``verifier`` (the log keeps the verdict of the run that
+    replayed it, which may have used another verifier)."""
+    if result.error is not None:
+        return result
+    verdict = verifier(record, recorded_completion(result.shadow))
+    return result.model_copy(update={"verdict": verdict})

@@ -16,7 +16,7 @@ from .cluster import Assignment, ClusterInfo, load_clusters
 from .config import SelectConfig
 from .curate import EXAMPLES
 from .protocols import Verifier
-from .replay import ResultLog, replay_one, summarize
+from .replay import ResultLog, replay_one, rescored, summarize
 
 STAGE = "select"
 SELECTION = "selection.json"
@@ -91,7 +91,10 @@ def _evaluate(
             log.add(replay_one(model, uri, records[rid], cfg.max_tokens, verifier))
             bar.advance(task)
     for t in targets:
-        t.scores[uri] = summarize(log.results(uri, [records[i] for i in todo[t.kind]]))
+        results = log.results(uri, [records[i] for i in todo[t.kind]])
+        if verifier is not None:  # replies kept from an earlier run: scored by this verifier
+            results = [rescored(r, records[r.id], verifier) for r in results]
+        t.scores[uri] = summarize(results)
 
 
 def _choose(t: Target, cfg: SelectConfig) -> None:

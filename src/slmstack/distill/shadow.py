@@ -18,13 +18,11 @@ from typing import Any
 from ..errors import ConfigError
 from ..progress import progress
 from ..store.records import CallRecord
-from ..types import Completion
 from .artifacts import RunDir, read_json, read_jsonl, write_json
 from .config import ShadowConfig
 from .curate import EXAMPLES
 from .protocols import Verifier
-from .replay import ReplayResult, ResultLog, replay_one, summarize
-from .score import response_calls
+from .replay import ReplayResult, ResultLog, recorded_completion, replay_one, rescored, summarize
 from .select import load_targets
 
 STAGE = "shadow"
@@ -82,22 +80,6 @@ def _shadow_target(
     if verifier is not None:
         summary["verified"] = verified(results, records, verifier, cfg.pass_at)
     return summary
-
-
-def rescored(result: ReplayResult, record: CallRecord, verifier: Verifier) -> ReplayResult:
-    """``result`` with its verdict from ``verifier`` (the log keeps the verdict of the run that
-    replayed it, which may have used another verifier)."""
-    if result.error is not None:
-        return result
-    verdict = verifier(record, recorded_completion(result.shadow))
-    return result.model_copy(update={"verdict": verdict})
-
-
-def recorded_completion(record: CallRecord) -> Completion:
-    """The incumbent's recorded reply as a Completion (what a verifier scores)."""
-    response = record.response or {}
-    return Completion(model=record.model, text=response.get("text") or "",
-                      tool_calls=response_calls(response), parsed=response.get("parsed"))
 
 
 def verified(results: list[ReplayResult], records: dict[str, CallRecord], verifier: Verifier,
