@@ -109,9 +109,10 @@ def test_gate_vectors_embed_each_tool_once_and_stay_bounded():
     assert np.allclose(first[0], direct, atol=1e-6)
 
 
-def test_a_confident_gate_makes_the_first_reply_a_call() -> None:
-    """Asked what a tool is for, the first reply must call it (tool_choice required); once a tool
-    has answered, the model may answer in words again. Below ``confident``: auto."""
+def test_a_confident_gate_asks_a_reply_in_words_again_as_a_call() -> None:
+    """Asked what a tool is for, a first reply in words is asked again with tool_choice
+    required (the words are not kept); a first reply that calls is left alone, and once a tool
+    has answered the model may answer in words. Below ``confident``: the words stand."""
     import json
 
     def multiply(a: int, b: int) -> int:
@@ -120,12 +121,17 @@ def test_a_confident_gate_makes_the_first_reply_a_call() -> None:
 
     call = "<tool_call>" + json.dumps({"name": "multiply", "arguments": {"a": 6, "b": 7}}) \
         + "</tool_call>"
-    model = ScriptedModel([call, "42"])
-    gate = ToolGate(confident=0.3)
-    result = Agent(model, [multiply], tool_gate=gate).run("What is 6 times 7? Multiply them.")
+    task = "What is 6 times 7? Multiply them."
+    model = ScriptedModel(["It is 41.", call, "42"])
+    result = Agent(model, [multiply], tool_gate=ToolGate(confident=0.3)).run(task)
     assert result.answer == "42"
-    assert [c.tool_choice for c in model.calls] == ["required", "auto"]
-    assert "must call a tool" in result.steps[0].detail
-    model = ScriptedModel(["42"])
-    Agent(model, [multiply], tool_gate=ToolGate(confident=0.99)).run("What is 6 times 7?")
-    assert model.calls[0].tool_choice == "auto"
+    assert [c.tool_choice for c in model.calls] == ["auto", "required", "auto"]
+    assert all("41" not in (m.content or "") for m in model.calls[1].messages)
+    retry = [s for s in result.steps if isinstance(s, GuardStep) and s.action == "retry"]
+    assert len(retry) == 1 and "asked again" in retry[0].detail
+    model = ScriptedModel([call, "42"])
+    Agent(model, [multiply], tool_gate=ToolGate(confident=0.3)).run(task)
+    assert [c.tool_choice for c in model.calls] == ["auto", "auto"]
+    model = ScriptedModel(["It is 41."])
+    result = Agent(model, [multiply], tool_gate=ToolGate(confident=0.99)).run(task)
+    assert result.answer == "It is 41." and len(model.calls) == 1

@@ -193,7 +193,8 @@ class _Run:
         self.retries = 0
         self.force_answer = False  # set by a second loop warning: the next turn has no tools
         self.mask: set[str] = set()  # set by a first loop warning: tools not offered next turn
-        self.must_call = False  # set by a confident tool gate: the first reply must be a call
+        self.must_call = False  # a confident tool gate: a first reply in words is asked again
+        self.call_asked = False  # … and was: the next reply must be a call
         self.warned = ""  # what the loop warning was about
         self.done_calls: dict[str, ToolOutcome] = {}  # successful calls, by signature
         self.reused: set[str] = set()  # ids of calls answered from done_calls
@@ -233,7 +234,7 @@ class _Run:
         detail = f"offered {keep or 'no tools'} (similarity {shown}; threshold {gate.threshold})"
         if keep and gate.confident is not None and scores[keep[0]] >= gate.confident:
             self.must_call = True
-            detail += f"; {keep[0]} ≥ {gate.confident}: the first reply must call a tool"
+            detail += f"; {keep[0]} ≥ {gate.confident}: a first reply in words is asked again"
         yield self._add(GuardStep(index=self._index(), action="select", detail=detail))
 
     def _turn(self) -> Iterator[Step]:
@@ -250,6 +251,12 @@ class _Run:
             return
         if comp is None:
             yield from self._retry(step.error or "invalid reply")
+            return
+        if not comp.tool_calls and self._call_instead():
+            yield self._add(GuardStep(
+                index=self._index(), action="retry",
+                detail="answered in words although a tool is plainly related: asked again, "
+                       "for a call"))
             return
         self.transcript.append(comp.message())
         if not comp.tool_calls:
@@ -362,8 +369,20 @@ class _Run:
                 return [output.tool], FINAL, None
             return [], "auto", ANSWER_SCHEMA
         specs = [s for s in self.specs if s.name not in masked]
-        first = self.must_call and not any(m.role == "tool" for m in self.transcript)
-        return specs, "required" if output is not None or (first and specs) else "auto", None
+        again = self.call_asked and not self._tools_answered()
+        return specs, "required" if output is not None or (again and specs) else "auto", None
+
+    def _tools_answered(self) -> bool:
+        return any(m.role == "tool" for m in self.transcript)
+
+    def _call_instead(self) -> bool:
+        """Whether a reply in words is to be asked again as a call (once, before any tool has
+        answered, when the tool gate found a plainly related tool)."""
+        if not self.must_call or self.call_asked or self._tools_answered() \
+                or self.agent.output is not None:
+            return False
+        self.call_asked = True
+        return True
 
     def _retry(self, error: str, prompt: str = "agent_retry") -> Iterator[Step]:
         self.retries += 1

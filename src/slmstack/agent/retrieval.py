@@ -33,8 +33,8 @@ class ToolGate:
     margin: float | None = None  # keep tools scoring ≥ best - margin (None: no such limit)
     parallel_margin: float | None = None  # the margin when several calls may be needed
     parallel_threshold: float | None = None  # the threshold then (None: ``threshold``)
-    # a tool scoring ≥ confident makes the first model call a call (tool_choice "required"):
-    # asked what a tool is for, a small model otherwise answers from memory (None: never)
+    # a tool scoring ≥ confident: a first reply in words is asked again as a call (tool_choice
+    # "required"); asked what a tool is for, a small model otherwise answers from memory
     confident: float | None = None
     embed: Embed | None = None  # default: the bundled MiniLM
     _vectors: GateVectors | None = field(default=None, repr=False)
@@ -69,9 +69,10 @@ def default_gate() -> ToolGate:
     only: one call needs one tool); a request that may need several calls, whose similarity to
     each tool is diluted by its other parts, offers those ≥ 0.15 and within 0.3 of the best.
     Chosen on a dev slice of BFCL (every 5th case of each category); the same settings for
-    every category. A tool scoring ≥ 0.5 makes the first reply a call (``confident``: set a
-    priori, not fitted; the agent's grounding check still declines a call whose required values
-    the request does not give, which is how an unrelated question still gets no call)."""
+    every category. With a tool scoring ≥ 0.5 a first reply in words is asked again as a call
+    (``confident``: set a priori, not fitted; the agent's grounding check still declines a call
+    whose required values the request does not give, which is how an unrelated question still
+    gets no call)."""
     return ToolGate(threshold=0.35, margin=0.1, parallel_threshold=0.15, parallel_margin=0.3,
                     confident=0.5)
 
