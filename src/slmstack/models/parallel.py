@@ -277,18 +277,21 @@ def _asked_for(text: str, tools: list) -> list:
     clears the tool gate's threshold ("Calculate the area under the curve … And find the
     derivative at x=3": ``integral``, then ``derivative``). [] for a request of one part, one
     tool, or without the embedder installed."""
-    from ..rag.tooldocs import GATE_THRESHOLD, aspects, shared_gate_vectors
+    from ..rag.tooldocs import GATE_THRESHOLD, aspects, gate_text
 
     parts = aspects(text)
     if not parts or len(tools) < 2:
         return []
     try:
-        import numpy as np
+        from ..rag.embed import Embedder
 
-        vectors = shared_gate_vectors()
-        sims = vectors.embed(parts) @ np.stack(vectors.rows(tools)).T
+        # one batch, parts and tools together: cached tool vectors (embedded in other batches)
+        # differ in the last float digits, enough to change which calls a borderline request
+        # gets — and, through the model's history, later replies of the same model instance
+        rows = Embedder().encode(parts + [gate_text(t) for t in tools])
     except (ImportError, SlmstackError):
         return []
+    sims = rows[: len(parts)] @ rows[len(parts):].T
     out: list = []
     for row in sims:
         best = int(row.argmax())

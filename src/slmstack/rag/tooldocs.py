@@ -75,8 +75,7 @@ def minilm_embed(texts: list[str]) -> Any:
 
 @lru_cache(maxsize=1)
 def shared_gate_vectors() -> GateVectors:
-    """The process-wide cache of tools' MiniLM vectors (the tool gate, the parallel-call
-    continuation's ``_asked_for``)."""
+    """The process-wide cache of tools' MiniLM vectors (the tool gate's)."""
     return GateVectors(minilm_embed)
 
 
