@@ -324,16 +324,18 @@ def _ratio_interval(student: list[bool], teacher: list[bool], n: int = 2000) -> 
     return [round(ratios[int(0.025 * len(ratios))], 4), round(ratios[int(0.975 * len(ratios))], 4)]
 
 
-def _originals(run, ids: list[str]) -> tuple[dict[str, Any], set[str]]:
-    """The recorded calls as the users sent them, and which of ``ids`` curation redacted."""
+def _stage_records(run, stage: str, name: str) -> dict[str, Any]:
+    """A stage's CallRecords by id (``collect/calls.jsonl``, ``curate/examples.jsonl``)."""
+    from slmstack.distill.artifacts import read_jsonl
     from slmstack.store.records import CallRecord
 
-    def records(stage: str, name: str) -> dict[str, CallRecord]:
-        path = run.root / stage / name
-        return {json.loads(line)["id"]: CallRecord.model_validate_json(line)
-                for line in path.read_text("utf-8").splitlines()}
+    return {r.id: r for r in read_jsonl(run.root / stage / name, CallRecord)}
 
-    original, curated = records("collect", "calls.jsonl"), records("curate", "examples.jsonl")
+
+def _originals(run, ids: list[str]) -> tuple[dict[str, Any], set[str]]:
+    """The recorded calls as the users sent them, and which of ``ids`` curation redacted."""
+    original = _stage_records(run, "collect", "calls.jsonl")
+    curated = _stage_records(run, "curate", "examples.jsonl")
     return original, {i for i in ids if curated[i].request != original[i].request}
 
 
@@ -367,11 +369,9 @@ def _verifier_vs_checker(run, ids: list[str], correct: dict[str, list[bool]],
     (score ≥ pass_at) and how many of those, and of the rejected, the checker finds right."""
     from slmstack.distill.cli import default_verifier
     from slmstack.distill.replay import ResultLog, recorded_completion
-    from slmstack.store.records import CallRecord
 
     pass_at = ((run.meta("shadow") or {}).get("config") or {}).get("pass_at", 1.0)
-    curated = {json.loads(line)["id"]: CallRecord.model_validate_json(line) for line in
-               (run.root / "curate" / "examples.jsonl").read_text("utf-8").splitlines()}
+    curated = _stage_records(run, "curate", "examples.jsonl")
     verifier = default_verifier()
     log = ResultLog(run.root / "shadow" / "tool_call.jsonl")
     shadowed = {r.id: r for r in log.results(student_uri, [curated[i] for i in ids])}

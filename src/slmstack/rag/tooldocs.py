@@ -52,18 +52,18 @@ class GateVectors:
 
     def rows(self, specs: Sequence[ToolSpec]) -> list[Any]:
         texts = [gate_text(s) for s in specs]
+        with self._lock:  # the rows held now: another thread may evict them meanwhile
+            found = {t: self._rows[t] for t in texts if t in self._rows}
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            found |= dict(zip(missing, self.embed(missing), strict=True))
         with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._rows))
-        fresh = dict(zip(missing, self.embed(missing), strict=True)) if missing else {}
-        with self._lock:
-            self._rows.update(fresh)
-            out = [fresh[t] if t in fresh else self._rows[t] for t in texts]
-            for t in texts:
-                if t in self._rows:
-                    self._rows.move_to_end(t)
+            for t in dict.fromkeys(texts):
+                self._rows[t] = found[t]
+                self._rows.move_to_end(t)
             while len(self._rows) > self.size:
                 self._rows.popitem(last=False)
-        return out
+        return [found[t] for t in texts]
 
 
 def minilm_embed(texts: list[str]) -> Any:

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..models.grounding import implied_numbers, is_grounded
+from ..models.grounding import Evidence, implied_numbers, is_grounded
 from ..store.records import CallRecord
 from ..types import Completion, ToolSpec
 
@@ -74,8 +74,6 @@ class Conversation:
     """The request's user/system text, prepared once for all checks."""
 
     def __init__(self, text: str) -> None:
-        from ..models.grounding import Evidence
-
         self.text = " ".join(text.lower().split())
         self.words = content_words(text)
         self.numbers = _numbers(text)
