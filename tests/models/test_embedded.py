@@ -60,6 +60,30 @@ def test_greedy_is_deterministic(embedded_model):
     assert a.text == b.text
 
 
+def test_a_reply_does_not_depend_on_the_calls_before_it(embedded_model):
+    """llama.cpp reuses the cached prompt prefix of the previous call; the reply must be the
+    one a freshly loaded model gives (an audit replays requests one at a time)."""
+    long_context = "Background: " + "the warehouse ships parcels every weekday. " * 70
+    asks = [
+        ([Message(role="user", content=long_context + "When does it ship?")], {}),
+        ("What's the weather in Paris in celsius?", {"tools": [WEATHER, STOCK]}),
+        ("Name three colours.", {}),
+    ]
+    fresh = load_model("embedded:smollm2-135m")
+    expected = [fresh.complete(m, max_tokens=24, **kw) for m, kw in asks]
+    # the shared instance first serves requests sharing each prefix, then the same asks
+    embedded_model.complete([Message(role="user", content=long_context + "Who ships?")],
+                            max_tokens=8)
+    embedded_model.complete("What's the price of AAPL?", tools=[WEATHER, STOCK], max_tokens=24)
+    for (m, kw), want in zip(reversed(asks), reversed(expected), strict=True):
+        got = embedded_model.complete(m, max_tokens=24, **kw)
+        assert _reply(got) == _reply(want)
+
+
+def _reply(c):
+    return c.text, [(t.name, t.arguments) for t in c.tool_calls]
+
+
 def test_stream_deltas_join_to_the_completion(embedded_model):
     events = list(embedded_model.stream("Count from one to five.", max_tokens=20))
     deltas = [e.delta for e in events if e.delta]
