@@ -3,17 +3,15 @@ library; every slmstack error becomes one line on stderr and exit code 1, never 
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from .errors import SlmstackError, UserError
+from .console import ConfigOpt, err, friendly, out
+from .errors import UserError
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False,
@@ -22,32 +20,10 @@ app = typer.Typer(
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate models through the stack.")
 app.add_typer(eval_app, name="eval")
 
-out = Console()
-err = Console(stderr=True)
-
 ModelOpt = Annotated[
     str | None,
     typer.Option("--model", "-m", help="model URI, e.g. embedded:smollm2-135m, gguf:/p.gguf"),
 ]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="path to slmstack.toml")]
-
-
-def friendly(fn: Any) -> Any:
-    """Turn slmstack errors into a one-line message and exit code 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except SlmstackError as exc:
-            # the message is escaped: rich would take "[rag]" or "['cm']" in it for style tags
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False,
-                      soft_wrap=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
-
-
 def _model(uri: str | None, config: Path | None) -> Any:
     from .config import load_settings
     from .models.registry import load_model

@@ -6,11 +6,12 @@ Traces come from the trace store (``--store URL``) or a JSON-lines file of CallR
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from ..console import friendly
 
 app = typer.Typer(no_args_is_help=True, help="Turn recorded LLM traffic into promoted SLMs.")
 
@@ -25,18 +26,6 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="redo the stage even if 
 VerifyOpt = Annotated[bool, typer.Option(
     "--verify", help="score replies: tool calls by grounding (the right function, values from "
     "the request), text by the process verifier (rules + step classifier)")]
-
-
-def _friendly(fn: Any) -> Any:
-    """slmstack.cli.friendly, looked up at call time (slmstack.cli imports this module)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ..cli import friendly
-
-        return friendly(fn)(*args, **kwargs)
-
-    return wrapper
 
 
 def _store(url: str) -> Any:
@@ -104,7 +93,7 @@ def _show(meta: dict[str, Any]) -> None:
 
 
 @app.command("collect")
-@_friendly
+@friendly
 def collect_cmd(run: RunOpt, store: StoreOpt = None, traces: TracesOpt = None,
                 config: CfgOpt = None, force: ForceOpt = False) -> None:
     """Select model calls (time window, routes, models) from the store."""
@@ -115,7 +104,7 @@ def collect_cmd(run: RunOpt, store: StoreOpt = None, traces: TracesOpt = None,
 
 
 @app.command("curate")
-@_friendly
+@friendly
 def curate_cmd(run: RunOpt, config: CfgOpt = None, force: ForceOpt = False) -> None:
     """Redact PII, drop failed/escalated/low-integrity/duplicate calls; report what went."""
     from .curate import curate
@@ -125,7 +114,7 @@ def curate_cmd(run: RunOpt, config: CfgOpt = None, force: ForceOpt = False) -> N
 
 
 @app.command("cluster")
-@_friendly
+@friendly
 def cluster_cmd(run: RunOpt, config: CfgOpt = None, force: ForceOpt = False) -> None:
     """Embed and cluster the prompts; table + clusters.png."""
     from .cluster import cluster, load_clusters
@@ -149,7 +138,7 @@ def _cluster_table(infos: list[Any]) -> None:
 
 
 @app.command("select")
-@_friendly
+@friendly
 def select_cmd(run: RunOpt, config: CfgOpt = None, force: ForceOpt = False,
                verify: VerifyOpt = False) -> None:
     """Score candidate small models on held-out requests of each task kind."""
@@ -160,7 +149,7 @@ def select_cmd(run: RunOpt, config: CfgOpt = None, force: ForceOpt = False,
 
 
 @app.command("finetune")
-@_friendly
+@friendly
 def finetune_cmd(run: RunOpt, config: CfgOpt = None, force: ForceOpt = False) -> None:
     """LoRA-train the selected model on each target's curated examples; export merged weights."""
     from .finetune import finetune
@@ -170,7 +159,7 @@ def finetune_cmd(run: RunOpt, config: CfgOpt = None, force: ForceOpt = False) ->
 
 
 @app.command("shadow")
-@_friendly
+@friendly
 def shadow_cmd(run: RunOpt, config: CfgOpt = None, force: ForceOpt = False,
                verify: VerifyOpt = False) -> None:
     """Replay held-out requests on the students; score agreement with the incumbent."""
@@ -181,7 +170,7 @@ def shadow_cmd(run: RunOpt, config: CfgOpt = None, force: ForceOpt = False,
 
 
 @app.command("promote")
-@_friendly
+@friendly
 def promote_cmd(run: RunOpt, store: StoreOpt = None, routing: RoutingOpt = None,
                 force: ForceOpt = False) -> None:
     """Write a routing-table version sending each passing kind to its student."""
@@ -192,7 +181,7 @@ def promote_cmd(run: RunOpt, store: StoreOpt = None, routing: RoutingOpt = None,
 
 
 @app.command("rollback")
-@_friendly
+@friendly
 def rollback_cmd(store: StoreOpt = None, routing: RoutingOpt = None) -> None:
     """Restore the previous routing-table version (as a new version)."""
     from .promote import rollback
@@ -202,7 +191,7 @@ def rollback_cmd(store: StoreOpt = None, routing: RoutingOpt = None) -> None:
 
 
 @app.command("run")
-@_friendly
+@friendly
 def run_cmd(run: RunOpt, store: StoreOpt = None, traces: TracesOpt = None,
             routing: RoutingOpt = None, config: CfgOpt = None, verify: VerifyOpt = False) -> None:
     """All stages in order; finished stages are skipped, so this also resumes a run."""
@@ -214,7 +203,7 @@ def run_cmd(run: RunOpt, store: StoreOpt = None, traces: TracesOpt = None,
 
 
 @app.command("status")
-@_friendly
+@friendly
 def status_cmd(run: RunOpt) -> None:
     """Which stages finished, and where each task kind stands."""
     from .artifacts import RunDir

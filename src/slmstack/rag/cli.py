@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ..console import friendly
 from .ask import RUNNER_HELP, needs_model
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def _ingest(db: str | None, job: str, paths: list[Path] | None = None,
             precision: str | None = None) -> IngestReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from ..cli import err
+    from ..console import err
     from .ingest import Ingester
 
     kb = _kb(db, precision=precision)
@@ -75,18 +76,12 @@ def _ingest(db: str | None, job: str, paths: list[Path] | None = None,
 def _print_report(report: IngestReport) -> None:
     from rich.markup import escape
 
-    from ..cli import err, out
+    from ..console import err, out
 
     for path, reason in report.skipped:
         err.print(f"[yellow]skipped[/] {escape(f'{path}: {reason}')}", highlight=False,
                   soft_wrap=True)
     out.print(report.summary(), highlight=False)
-
-
-def _friendly(fn: Any) -> Any:
-    from ..cli import friendly
-
-    return friendly(fn)
 
 
 @app.command()
@@ -96,13 +91,13 @@ def add(
     precision: PrecisionOpt = None,
 ) -> None:
     """Index files and folders (PDF, DOCX, PPTX, XLSX, HTML, Markdown, text, code); resumable."""
-    _friendly(lambda: _print_report(_ingest(db, "indexing", paths, precision)))()
+    friendly(lambda: _print_report(_ingest(db, "indexing", paths, precision)))()
 
 
 @app.command()
 def sync(db: DbOpt = None) -> None:
     """Re-index changed files and remove deleted ones, for every folder and file indexed."""
-    _friendly(lambda: _print_report(_ingest(db, "syncing")))()
+    friendly(lambda: _print_report(_ingest(db, "syncing")))()
 
 
 @app.command()
@@ -117,14 +112,14 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Search the knowledge base; prints passages with their source:page citations."""
-    _friendly(_search)(query, db, k, mode, path, kind, since, as_json)
+    friendly(_search)(query, db, k, mode, path, kind, since, as_json)
 
 
 def _search(query: str, db: str | None, k: int, mode: str, path: str | None,
             kind: list[str] | None, since: str | None, as_json: bool) -> None:
     from rich.markup import escape
 
-    from ..cli import out
+    from ..console import out
     from ..errors import UserError
     from .records import Filters
     from .tools import Passage
@@ -157,9 +152,9 @@ def _date(text: str | None) -> float | None:
 @app.command()
 def stats(db: DbOpt = None) -> None:
     """Counts of documents, chunks, vectors and keyword rows (and any inconsistency)."""
-    from ..cli import out
+    from ..console import out
 
-    _friendly(lambda: out.print_json(json.dumps(_kb(db, True).index.stats())))()
+    friendly(lambda: out.print_json(json.dumps(_kb(db, True).index.stats())))()
 
 
 def ask(
@@ -175,7 +170,8 @@ def ask(
     """Answer from the knowledge base citing source:page for every claim, or decline."""
 
     def run() -> None:
-        from ..cli import _model, err, out
+        from ..cli import _model
+        from ..console import err, out
         from .ask import responder
 
         respond = responder(runner)
@@ -189,7 +185,7 @@ def ask(
             err.print(f"note: {result.note}", style="dim", markup=False, highlight=False,
                       soft_wrap=True)
 
-    _friendly(run)()
+    friendly(run)()
 
 
 def eval_retrieval(
@@ -202,7 +198,7 @@ def eval_retrieval(
     """nDCG@10, Recall@5/10 and MRR@10 for BM25, dense and hybrid, side by side."""
 
     def run() -> None:
-        from ..cli import err, out
+        from ..console import err, out
         from ..errors import UserError
         from ..evals import retrieval as r
 
@@ -218,7 +214,7 @@ def eval_retrieval(
         if output:
             output.write_text(json.dumps(report.to_json(), indent=2))
 
-    _friendly(run)()
+    friendly(run)()
 
 
 def eval_rag(
@@ -237,7 +233,8 @@ def eval_rag(
     """Retrieval Recall@5, citation correctness and declines on a document-QA set."""
 
     def run() -> None:
-        from ..cli import _model, err, out
+        from ..cli import _model
+        from ..console import err, out
         from ..evals.rag import load_questions, run_rag
         from .ingest import Ingester
 
@@ -252,7 +249,7 @@ def eval_rag(
         if output:
             output.write_text(json.dumps(report.to_json(), indent=2))
 
-    _friendly(run)()
+    friendly(run)()
 
 
 def register(root: typer.Typer, eval_app: typer.Typer) -> None:

@@ -3,36 +3,20 @@ explain how a prompt would be routed. Commands parse arguments and call the libr
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from ..console import ConfigOpt, StoreOpt, friendly
+
 app = typer.Typer(no_args_is_help=True, help="Route requests: routing table and classifier.")
 
-StoreOpt = Annotated[
-    str | None,
-    typer.Option("--store", help="trace store URL or SQLite path (default: store.url setting)"),
-]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="path to slmstack.toml")]
-
-
-def _friendly(fn: Any) -> Any:
-    """slmstack.cli.friendly, looked up at call time (slmstack.cli imports this module)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ..cli import friendly
-
-        return friendly(fn)(*args, **kwargs)
-
-    return wrapper
 
 
 def _console() -> Any:
-    from ..cli import err, out
+    from ..console import err, out
 
     return out, err
 
@@ -59,7 +43,7 @@ def _store(store: str | None, settings: Any, *, must_exist: bool) -> Any:
 
 
 @app.command()
-@_friendly
+@friendly
 def train(
     out_dir: Annotated[Path, typer.Option("--out", help="folder to write the classifier to")],
     examples: Annotated[Path | None, typer.Option(
@@ -96,7 +80,7 @@ def train(
 
 
 @app.command()
-@_friendly
+@friendly
 def show(store: StoreOpt = None, config: ConfigOpt = None) -> None:
     """The routing table in force (the store's current version, else the settings' table)."""
     from rich.table import Table
@@ -123,7 +107,7 @@ def show(store: StoreOpt = None, config: ConfigOpt = None) -> None:
 
 
 @app.command()
-@_friendly
+@friendly
 def save(
     table_file: Annotated[Path, typer.Argument(help="routing table as JSON (RoutingTable)")],
     note: Annotated[str, typer.Option(help="why this version")] = "",
@@ -147,7 +131,7 @@ def save(
 
 
 @app.command()
-@_friendly
+@friendly
 def rollback(store: StoreOpt = None, config: ConfigOpt = None) -> None:
     """Write a new version equal to the previous one."""
     with _store(store, _settings(config), must_exist=True) as ts:
@@ -156,7 +140,7 @@ def rollback(store: StoreOpt = None, config: ConfigOpt = None) -> None:
 
 
 @app.command()
-@_friendly
+@friendly
 def explain(
     prompt: Annotated[str, typer.Argument(help="the user message")],
     system: Annotated[str | None, typer.Option(help="system prompt")] = None,

@@ -3,28 +3,16 @@ verify-audit``. Commands parse arguments and call the library."""
 
 from __future__ import annotations
 
-import functools
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from ..console import ConfigOpt, friendly
+
 app = typer.Typer(no_args_is_help=True, help="Manage the gateway's API keys and audit log.")
 
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="path to slmstack.toml")]
-
-
-def _friendly(fn: Any) -> Any:
-    """slmstack.cli.friendly, looked up at call time (slmstack.cli imports this module)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ..cli import friendly
-
-        return friendly(fn)(*args, **kwargs)
-
-    return wrapper
 
 
 def _gateway_settings(config: Path | None) -> Any:
@@ -35,12 +23,12 @@ def _gateway_settings(config: Path | None) -> Any:
 
 
 def _console() -> Any:
-    from ..cli import out
+    from ..console import out
 
     return out
 
 
-@_friendly
+@friendly
 def serve(
     host: Annotated[str | None, typer.Option(help="address (default: gateway.host)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default: gateway.port)")] = None,
@@ -59,7 +47,7 @@ def serve(
 
 
 @app.command()
-@_friendly
+@friendly
 def create(
     name: Annotated[str, typer.Option(help="who or what the key is for")] = "",
     budget: Annotated[float | None, typer.Option(help="USD this key may spend")] = None,
@@ -79,7 +67,7 @@ def create(
 
 
 @app.command("list")
-@_friendly
+@friendly
 def list_keys(config: ConfigOpt = None) -> None:
     """Keys: id, name, created, budget, rate limit, revoked."""
     from rich.table import Table
@@ -97,7 +85,7 @@ def list_keys(config: ConfigOpt = None) -> None:
 
 
 @app.command()
-@_friendly
+@friendly
 def revoke(key_id: Annotated[str, typer.Argument(help="the key's id (see `keys list`)")],
            config: ConfigOpt = None) -> None:
     """Revoke a key; a running gateway refuses it within a second."""
@@ -111,7 +99,7 @@ def revoke(key_id: Annotated[str, typer.Argument(help="the key's id (see `keys l
 
 
 @app.command("verify-audit")
-@_friendly
+@friendly
 def verify_audit_cmd(
     path: Annotated[Path | None, typer.Argument(help="audit log (default: gateway.audit_path)")]
     = None,

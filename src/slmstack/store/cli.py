@@ -3,36 +3,20 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from ..console import ConfigOpt, StoreOpt, friendly
+
 app = typer.Typer(no_args_is_help=True, help="Manage the trace store.")
 
-StoreOpt = Annotated[
-    str | None,
-    typer.Option("--store", help="trace store URL or SQLite path (default: store.url setting)"),
-]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="path to slmstack.toml")]
 SinceOpt = Annotated[
     str | None, typer.Option("--since", help="start: 24h, 7d, 2026-01-31, unix seconds")
 ]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="end (exclusive), same forms")]
-
-
-def _friendly(fn: Any) -> Any:
-    """slmstack.cli.friendly, looked up at call time (slmstack.cli imports this module)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ..cli import friendly
-
-        return friendly(fn)(*args, **kwargs)
-
-    return wrapper
 
 
 def _settings(config: Path | None) -> Any:
@@ -67,12 +51,12 @@ def _open(store: str | None, config: Path | None, *, must_exist: bool = True) ->
 
 
 def _console() -> Any:
-    from ..cli import out
+    from ..console import out
 
     return out
 
 
-@_friendly
+@friendly
 def report(
     since: SinceOpt = "24h",
     until: UntilOpt = None,
@@ -97,7 +81,7 @@ def report(
 
 
 @app.command()
-@_friendly
+@friendly
 def migrate(store: StoreOpt = None, config: ConfigOpt = None) -> None:
     """Create the store or bring its schema up to date."""
     from .engine import make_engine
@@ -115,7 +99,7 @@ def migrate(store: StoreOpt = None, config: ConfigOpt = None) -> None:
 
 
 @app.command()
-@_friendly
+@friendly
 def info(store: StoreOpt = None, config: ConfigOpt = None) -> None:
     """Schema version, rows per table, current routing-table version."""
     from rich.table import Table
@@ -130,7 +114,7 @@ def info(store: StoreOpt = None, config: ConfigOpt = None) -> None:
 
 
 @app.command()
-@_friendly
+@friendly
 def prune(
     older_than: Annotated[
         str | None, typer.Option(help="e.g. 30d, 12h (default: store.retention_days)")
@@ -152,7 +136,7 @@ def prune(
 
 
 @app.command("export-otlp")
-@_friendly
+@friendly
 def export_otlp(
     endpoint: Annotated[str, typer.Option(help="OTLP/HTTP collector, e.g. http://127.0.0.1:4318")],
     since: SinceOpt = None,
@@ -172,7 +156,7 @@ def export_otlp(
 
 
 @app.command()
-@_friendly
+@friendly
 def routing(
     store: StoreOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print every version as JSON")] = False,

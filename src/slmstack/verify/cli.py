@@ -4,7 +4,6 @@ problems)."""
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
@@ -12,6 +11,8 @@ from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
+
+from ..console import friendly
 
 
 class _TraceFirst(TyperGroup):
@@ -36,16 +37,6 @@ ModelOpt = Annotated[Path | None, typer.Option("--model", help="classifier folde
                                                                "the bundled one)")]
 
 
-def _friendly(fn: Any) -> Any:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ..cli import friendly
-
-        return friendly(fn)(*args, **kwargs)
-
-    return wrapper
-
-
 def _read(path: str) -> list[Any]:
     from ..errors import UserError
 
@@ -61,7 +52,7 @@ def _read(path: str) -> list[Any]:
 
 
 @app.command("check")
-@_friendly
+@friendly
 def check(
     trace: Annotated[str, typer.Argument(help="TRACE.json (a trace or a list of them); - = stdin")],
     model: ModelOpt = None,
@@ -88,7 +79,7 @@ def check(
 
 
 @app.command("train")
-@_friendly
+@friendly
 def train_cmd(
     data: DataOpt = None,
     out: Annotated[Path, typer.Option("--out", help="folder for classifier + meta.json")] = Path(
@@ -108,7 +99,7 @@ def train_cmd(
 
 
 @app.command("eval")
-@_friendly
+@friendly
 def eval_cmd(
     data: DataOpt = None, model: ModelOpt = None, limit: LimitOpt = None,
     rules_only: Annotated[bool, typer.Option("--rules-only", help="no classifier")] = False,
