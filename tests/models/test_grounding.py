@@ -314,6 +314,34 @@ def test_an_optional_count_of_a_named_period_is_added() -> None:
     assert prune_ungrounded(call, tool, two, []).arguments == {"location": "Boston"}
 
 
+def test_a_choice_the_request_does_not_name_gives_way_to_the_one_it_names() -> None:
+    tool = ToolSpec(name="array_sort", parameters={
+        "type": "object",
+        "properties": {"list": {"type": "array", "items": {"type": "number"}},
+                       "order": {"type": "string", "enum": ["ascending", "descending"]}},
+        "required": ["list", "order"],
+    })
+    call = ToolCall(name="array_sort", arguments={"list": [5, 3], "order": "descending"})
+    repairs: list[str] = []
+    out = prune_ungrounded(call, tool, Evidence("Sort [5, 3] in ascending order."), repairs)
+    assert out.arguments["order"] == "ascending" and "one choice the request names" in repairs[0]
+    # both named, none named, or the named one negated: the model's choice stands
+    for text in ("Sort [5, 3] ascending, or descending if that is faster.", "Sort [5, 3].",
+                 "Sort [5, 3], not in ascending order."):
+        assert prune_ungrounded(call, tool, Evidence(text), []).arguments["order"] == (
+            "descending")
+    # with several calls, which call takes the named choice is not known here
+    out = prune_ungrounded(call, tool, Evidence("Sort [5, 3] in ascending order."), [],
+                           [{"list": [1, 2]}])
+    assert out.arguments["order"] == "descending"
+
+
+def test_a_key_or_language_written_with_a_sign_is_one_word_of_a_span() -> None:
+    spans = text_spans(["What key signature does C# major have? Compare C++ and F#."])
+    assert {"C#", "C# major", "C++", "F#"} <= set(spans)
+    assert "C" not in spans and "F" not in spans
+
+
 def test_spans_do_not_start_or_end_with_a_function_word() -> None:
     spans = text_spans(["Find a recipe for pasta carbonara in 2020 near The British Museum."])
     assert {"pasta carbonara", "The British Museum", "2020"} <= set(spans)

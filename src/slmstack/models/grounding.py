@@ -307,7 +307,8 @@ def prune_ungrounded(
     is corrected (``stated_corrections``), unless it ``varies`` (the reply's calls to this tool
     give it different values: which value each call takes is the fan-out's business); a value
     every call repeats is corrected in each. An optional parameter with fixed choices that the
-    request names is added (``named_choices``) when the reply makes this one call: with more,
+    request names is added (``named_choices``), and a choice the request does not name gives way
+    to the one it names (``named_corrections``), when the reply makes this one call: with more,
     which call takes which named choice is not known (``choices_by_record`` decides that for a
     reply of several calls). So is the length of a period the request names for an optional
     parameter that counts its units (``stated_periods``). A parameter named ``unit`` takes the
@@ -365,6 +366,8 @@ def prune_ungrounded(
               "{new!r:.60} (the request names it among the parameter's choices)")
         apply(stated_periods(tool, kept, evidence), "added optional argument {key!r} = {new!r} "
               "(the request names a period of that length)")
+        apply(named_corrections(tool, kept, evidence), "argument {key!r} = {old!r} set to "
+              "{new!r} (the one choice the request names)")
     apply(stated_units(tool, kept, evidence), "argument {key!r} set to {new!r} (the unit the "
           "request writes after the call's numbers)")
     apply(stated_frequencies(tool, kept, evidence), "argument {key!r} set to {new} (the request "
@@ -425,6 +428,29 @@ def named_choices(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
             out[key] = [c for _, c in found]
         elif len(found) == 1:
             out[key] = found[0][1]
+    return out
+
+
+def named_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
+                      ) -> dict[str, str]:
+    """String arguments with fixed choices (``enum``) given a choice the request does not name
+    while it names exactly one other in so many words ("sort ... in ascending order" for
+    ``order`` = descending, "in feet" for ``unit`` = meter): that one, under the rules of
+    ``named_choices`` (not negated, not inside another argument's value)."""
+    props = tool.parameters.get("properties") or {}
+    out: dict[str, str] = {}
+    for key, value in arguments.items():
+        schema = props.get(key)
+        options = schema.get("enum") if isinstance(schema, dict) else None
+        if not isinstance(value, str) or not isinstance(options, list) or value not in options:
+            continue
+        others = {k: v for k, v in arguments.items() if k != key}
+        taken = " ".join(_WORD.findall(" ".join(
+            str(v) for v in leaves([others]) if isinstance(v, str)).lower()))
+        found = {c for c in options if isinstance(c, str)
+                 and _named_at(c, evidence.tokens, taken) is not None}
+        if len(found) == 1 and value not in found:
+            out[key] = found.pop()
     return out
 
 
@@ -1043,9 +1069,10 @@ def _required(tool: ToolSpec) -> Sequence[str]:
 # ---- extractive arguments -------------------------------------------------------------------
 
 _FREE_KEYS = ("enum", "const", "format", "pattern", "anyOf", "oneOf", "allOf", "$ref")
-_SPAN_WORD = re.compile(r"~?/?\w+(?:(?:[.\-/:@+&]|['’](?!s\b))\w+)*")
+_SPAN_WORD = re.compile(r"~?/?\w+(?:(?:[.\-/:@+&]|['’](?!s\b))\w+)*(?:#|\+\+)?(?!\w)")
 """A word of a span: letters and digits with inner ``. - / : @ + &`` (``D.C``, ``myfMRI.nii``,
-``multi-band``), a leading ``~`` or ``/`` (paths), and an apostrophe except a possessive 's."""
+``multi-band``), a leading ``~`` or ``/`` (paths), an apostrophe except a possessive 's, and a
+trailing ``#`` or ``++`` (``C#``, ``F#``, ``C++``: a key or a language, never the bare letter)."""
 
 
 def text_spans(texts: Iterable[str], *, max_words: int = 8, max_spans: int = 1200) -> list[str]:
