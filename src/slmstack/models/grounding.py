@@ -54,7 +54,11 @@ __all__ = [
 ]
 
 _WORD = re.compile(r"[a-z0-9]+")
-_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_NUMBER = re.compile(
+    r"(?:(?<![\w.])|(?<=[a-z]\.))[-+]?(?:\d{1,3}(?:,\d{3}(?!\d))+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?",
+    re.IGNORECASE)
+"""A number; after a word and a full stop it starts after the stop ("March.11" ~ 11, "No.5"),
+and a comma groups thousands only before three digits ("Jun.20,2023" is 20 and 2023)."""
 _STOP = frozenset(
     "a an and are as at be by for from in into is it of on or the to with what which who how "
     "this that these those my your me i you we our their".split()
