@@ -72,6 +72,17 @@ def test_agent_with_a_gate_offers_no_tools_for_an_unrelated_task(gate: ToolGate)
     assert "no tools" in select.detail and "multiply=" in select.detail
 
 
+def test_what_a_request_quotes_does_not_hide_the_tool_it_asks_for(gate: ToolGate) -> None:
+    specs = [ToolSpec(name="send_email", description=TOOLS["send_email"])]
+    task = ("Send an email to Dana with the body 'The quarterly figures for the Lisbon "
+            "warehouse are attached; freight rose 4% and returns fell, see tab three.'")
+    whole = gate.scores(task, specs)["send_email"]
+    keep, scores = gate.select(task, specs)
+    assert whole < DEFAULT_THRESHOLD <= scores["send_email"] and keep == ["send_email"]
+    # a request for several calls is scored whole
+    assert gate.select(task, specs, parallel=True)[1]["send_email"] == pytest.approx(whole)
+
+
 def test_margin_keeps_near_ties_only_and_parallel_settings_apply_to_parallel_requests() -> None:
     scores = {"a": 0.62, "b": 0.55, "c": 0.41, "d": 0.25}
     specs = [ToolSpec(name=n, description=n) for n in scores]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..models.grounding import without_quotations
 from ..rag.tooldocs import GATE_THRESHOLD, GateVectors, shared_gate_vectors
 from ..types import ToolSpec
 
@@ -50,8 +51,15 @@ class ToolGate:
     def select(
         self, task: str, specs: Sequence[ToolSpec], *, parallel: bool = False
     ) -> tuple[list[str], dict[str, float]]:
-        """Names of the tools to offer, best first, and every tool's score."""
+        """Names of the tools to offer, best first, and every tool's score. A request for one
+        call is also scored with what it quotes left out (a long email body or review dilutes
+        its similarity to the tool that sends or reads it); each tool keeps the better score.
+        Not a request for several calls: one often quotes itself whole, and its wider margin
+        would drop tools when one score rises."""
         scores = self.scores(task, specs)
+        if not parallel and (bare := without_quotations(task)) != task:
+            alone = self.scores(bare, specs)
+            scores = {n: max(v, alone[n]) for n, v in scores.items()}
         floor = self.threshold
         if parallel and self.parallel_threshold is not None:
             floor = self.parallel_threshold

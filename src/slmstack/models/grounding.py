@@ -51,6 +51,7 @@ __all__ = [
     "span_texts",
     "text_spans",
     "ungrounded_required",
+    "without_quotations",
 ]
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -1123,6 +1124,12 @@ _QUOTE = re.compile(
 """A quotation: an opening quote after a space (or at the start), text, and a closing quote
 before a space or punctuation — an apostrophe inside a word ("It's") neither opens nor closes."""
 _MAX_QUOTE = 500
+
+
+def without_quotations(text: str) -> str:
+    """``text`` with what it quotes left out ("Analyze the sentiment of the review '…'"): a
+    quotation is the request's data (a message to send, a review to read), not what it asks."""
+    return _QUOTE.sub(lambda m: f"{m.group(1)}…{m.group(1)}", text)
 
 
 def _quoted(text: str) -> list[str]:
