@@ -419,8 +419,7 @@ def named_choices(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
     the one choice named (none when several are), an array every choice named, in the
     request's order. Not a choice negated ("without a patio"), nor one whose words another
     argument's value holds."""
-    taken = " ".join(_WORD.findall(" ".join(
-        str(v) for v in leaves([arguments]) if isinstance(v, str)).lower()))
+    taken = _held_words(arguments)
     out: dict[str, Any] = {}
     for key, schema in _left_out(tool, arguments):
         many = schema.get("type") == "array" and isinstance(schema.get("items"), dict)
@@ -449,9 +448,7 @@ def named_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evide
         options = schema.get("enum") if isinstance(schema, dict) else None
         if not isinstance(value, str) or not isinstance(options, list) or value not in options:
             continue
-        others = {k: v for k, v in arguments.items() if k != key}
-        taken = " ".join(_WORD.findall(" ".join(
-            str(v) for v in leaves([others]) if isinstance(v, str)).lower()))
+        taken = _held_words({k: v for k, v in arguments.items() if k != key})
         found = {c for c in options if isinstance(c, str)
                  and _named_at(c, evidence.tokens, taken) is not None}
         if len(found) == 1 and value not in found:
@@ -560,6 +557,13 @@ def _a_unit(value: str, after_numbers: set[str], schema: dict[str, Any], evidenc
         or re.search(rf"\bunits?\b[^.?!]{{0,40}}{re.escape(low)}", evidence.text) is not None
 
 
+def _held_words(values: Any) -> str:
+    """The words of the strings inside ``values`` (arguments, calls), lower case, one space
+    apart: what ``_named_at`` takes as already held by other arguments."""
+    return " ".join(_WORD.findall(" ".join(
+        str(v) for v in leaves(values) if isinstance(v, str)).lower()))
+
+
 def _named_at(choice: str, tokens: list[str], taken: str) -> int | None:
     """Where the request names ``choice`` (all its words in a row, forms of longer words
     allowed), not negated and not inside another argument's value; None if nowhere."""
@@ -608,8 +612,7 @@ def choices_by_record(tool: ToolSpec, calls: list[dict[str, Any]], evidence: Evi
         else:
             n += m.group() in _SEQUENCE
             part.append(n)
-    taken = " ".join(_WORD.findall(" ".join(
-        str(v) for v in leaves(calls) if isinstance(v, str)).lower()))
+    taken = _held_words(calls)
     left_out = [(k, s) for k, s in _left_out(tool, {}) if all(k not in c for c in calls)]
     for key, schema in left_out:
         many = schema.get("type") == "array" and isinstance(schema.get("items"), dict)
