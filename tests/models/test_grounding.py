@@ -97,6 +97,45 @@ def test_prune_keeps_required_and_stated_optionals_only() -> None:
     assert repairs and "'unit'" in repairs[0] and "not given" in repairs[0]
 
 
+def test_a_list_of_strings_loses_its_repeats_a_list_of_numbers_keeps_them() -> None:
+    tool = ToolSpec(name="market", description="Index performance.", parameters={
+        "type": "object", "required": ["indexes", "closes"], "properties": {
+            "indexes": {"type": "array", "items": {"type": "string"}},
+            "closes": {"type": "array", "items": {"type": "number"}}}})
+    ev = evidence_from([Message.user(
+        "Performance of the S&P 500 and the Dow Jones; closes were 3, 4, 3 and 4")])
+    looped = ["S&P 500", "Dow Jones", "S&P 500", "Dow Jones", "S&P 500"]
+    repairs: list[str] = []
+    call = ToolCall(name="market", arguments={"indexes": looped, "closes": [3, 4, 3, 4]})
+    pruned = prune_ungrounded(call, tool, ev, repairs)
+    assert pruned.arguments == {"indexes": ["S&P 500", "Dow Jones"], "closes": [3, 4, 3, 4]}
+    assert len(repairs) == 1 and "repeated in 'indexes'" in repairs[0]
+
+
+def test_numbered_parameters_take_the_values_in_the_order_written() -> None:
+    tool = ToolSpec(name="mix", description="Final temperature of two masses of water.",
+                    parameters={"type": "object", "required": ["mass1", "mass2", "species_1"],
+                                "properties": {"mass1": {"type": "integer"},
+                                               "mass2": {"type": "integer"},
+                                               "species_1": {"type": "string"},
+                                               "species_2": {"type": "string"}}})
+    ev = evidence_from([Message.user(
+        "20 kg of water at 30 degrees is mixed with 15 kg of water at 60 degrees; "
+        "how similar are a human and a chimp?")])
+    swapped = {"mass1": 15, "mass2": 20, "species_1": "chimp", "species_2": "human"}
+    repairs: list[str] = []
+    fixed = prune_ungrounded(ToolCall(name="mix", arguments=swapped), tool, ev, repairs)
+    assert fixed.arguments == {"mass1": 20, "mass2": 15, "species_1": "human",
+                               "species_2": "chimp"}
+    assert len(repairs) == 4 and "order" in repairs[0]
+    # already in order, or with other calls in the reply: left as it is
+    ordered = ToolCall(name="mix", arguments=fixed.arguments)
+    assert prune_ungrounded(ordered, tool, ev, []).arguments == fixed.arguments
+    other = [{"mass1": 1}]
+    assert prune_ungrounded(ToolCall(name="mix", arguments=swapped), tool, ev, [],
+                            other).arguments == swapped
+
+
 def test_required_values_missing_from_the_request_are_named() -> None:
     call = ToolCall(name="weather", arguments={"city": "Oslo", "days": 7})
     ev = evidence_from([Message.user("What is the weather in Oslo?")])
@@ -192,6 +231,9 @@ def test_spans_keep_the_text_between_their_words() -> None:
         ("3x^2 + 4x + 2 = 0 at 5 m/s^2, y**3", [(3, False), (4, False), (2, False), (0, False),
                                                  (5, False)]),
         ("starts from rest for 10 seconds", [(0, False), (10, False)]),
+        # scientific notation is one number, not a mantissa and an exponent
+        ("charges of 1e-9 and 2e-9, eps 8.854 x 10^-12, c = 3 * 10^8, 2 e-mails",
+         [(1e-9, False), (2e-9, False), (8.854e-12, False), (3e8, False), (2, False)]),
     ],
 )
 def test_number_mentions(text: str, expected: list[tuple[float, bool]]) -> None:
