@@ -34,7 +34,7 @@ from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 from ..types import Message, ToolCall, ToolSpec
-from . import dates
+from . import currencies, dates
 from .schema import enum_safe
 
 __all__ = [
@@ -257,6 +257,8 @@ def _string_grounded(value: str, evidence: Evidence) -> bool:
     if date is not None:
         return _date_grounded(date, evidence)
     if value.isalpha() and 2 <= len(value) <= 5 and value.lower() in evidence.initials:
+        return True
+    if currencies.named_in(value, evidence.text):  # "GBP" for "200 British pounds"
         return True
     return evidence.has_words(value)
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from ..errors import ToolCallError
 from ..types import ToolCall, ToolSpec
-from . import dates, places
+from . import currencies, dates, places
 from .schema import arguments_schema, validation_errors
 
 __all__ = [
@@ -1277,10 +1277,15 @@ def _coerce_enum(value: Any, enum: list[Any], co: _Coercion, path: str) -> Any:
     return hits[0]
 
 
+_PATH_NAME = re.compile(r"[A-Za-z_][\w-]*")
+
+
 def _coerce_layout(value: str, schema: dict, co: _Coercion, path: str) -> str:
     """A date written another way than the parameter asks ("March 17, 1915" for YYYY-MM-DD),
-    a US city without the state a "City, ST" parameter asks for ("Chicago" → "Chicago, IL")."""
-    new = places.conform(dates.conform(value, schema), schema)
+    a US city without the state a "City, ST" parameter asks for ("Chicago" → "Chicago, IL"),
+    a currency's name for a currency parameter ("British pounds" → "GBP")."""
+    key = names[-1] if (names := _PATH_NAME.findall(path)) else ""
+    new = currencies.conform(places.conform(dates.conform(value, schema), schema), schema, key)
     if new != value:
         co.note(path, value, new)
     return new
