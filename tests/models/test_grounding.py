@@ -26,6 +26,7 @@ from slmstack.types import Message, ToolCall, ToolSpec
         ("land area of 8.5 million km2", 8_500_000),
         ("open until 11 PM", 23),
         ("a 2 km run", 2000),
+        ("given cash_flows=[200,300,400,500]", [200, 300, 400, 500]),  # a list, not 200300…
         ("weather in new york city", "New York"),
         ("Weather in New York City", "new-york city"),
         ("find Thai restaurants", "thai"),

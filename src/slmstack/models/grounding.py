@@ -175,6 +175,10 @@ def _numbers(text: str, words: set[str]) -> list[float]:
     out = []
     for m in _NUMBER.finditer(text):
         token = m.group().replace(",", "")
+        if "," in m.group() and text[: m.start()].rstrip().endswith(("[", "(")):
+            # "[200,300,400]" is a list, not 200,300,400 (as ``number_mentions`` reads it)
+            out.extend(float(p) for p in m.group().split(",") if p.strip("+-."))
+            continue
         if token and token not in "+-." and any(c.isdigit() for c in token):
             try:
                 out.append(float(token))
