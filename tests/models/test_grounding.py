@@ -145,6 +145,19 @@ def test_required_values_missing_from_the_request_are_named() -> None:
     assert ungrounded_required(call, TOOL, ev) == []
 
 
+def test_a_compounding_count_the_request_names_as_a_frequency_is_given() -> None:
+    tool = ToolSpec(name="interest", description="Compound interest.", parameters={
+        "type": "object", "required": ["principal", "n"], "properties": {
+            "principal": {"type": "integer"},
+            "n": {"type": "integer",
+                  "description": "The number of times interest is compounded per year."}}})
+    ev = evidence_from([Message.user("Interest on $5000 for 5 years, compounded quarterly.")])
+    assert ungrounded_required(ToolCall(name="interest", arguments={"principal": 5000, "n": 4}),
+                               tool, ev) == []
+    assert ungrounded_required(ToolCall(name="interest", arguments={"principal": 5000, "n": 12}),
+                               tool, ev) == ["n"]
+
+
 def test_tool_results_are_evidence_but_the_system_prompt_is_not() -> None:
     msgs = [
         Message.system("Oslo is the default city."),

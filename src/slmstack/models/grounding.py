@@ -883,6 +883,7 @@ def ungrounded_required(
     props = tool.parameters.get("properties") or {}
     out = []
     not_own = not_own_values(call, tool, evidence)
+    named_counts = stated_frequencies(tool, {}, evidence)  # "compounded quarterly": n = 4
     for key in _required(tool):
         if key not in call.arguments:
             continue
@@ -892,6 +893,8 @@ def ungrounded_required(
             continue
         if isinstance(value, str) and value in described_values(schema):
             continue  # a value the tool's documentation offers for it, not a made-up one
+        if key in named_counts and _is_number(value) and _close(float(value), named_counts[key]):
+            continue  # the count of compoundings a year the request names as a frequency
         if key in not_own or (not is_grounded(value, evidence, key)
                               and not _period_given(value, schema, key, evidence)):
             out.append(key)
