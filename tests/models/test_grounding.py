@@ -111,6 +111,13 @@ def test_a_list_of_strings_loses_its_repeats_a_list_of_numbers_keeps_them() -> N
     pruned = prune_ungrounded(call, tool, ev, repairs)
     assert pruned.arguments == {"indexes": ["S&P 500", "Dow Jones"], "closes": [3, 4, 3, 4]}
     assert len(repairs) == 1 and "repeated in 'indexes'" in repairs[0]
+    # the token limit cut the loop short: the piece it left ("Dow J") goes with the repeats
+    call = ToolCall(name="market", arguments={"indexes": [*looped, "Dow J"], "closes": [3]})
+    pruned = prune_ungrounded(call, tool, ev, [])
+    assert pruned.arguments["indexes"] == ["S&P 500", "Dow Jones"]
+    # a last item that is a prefix of another, in a list without repeats, is a value
+    call = ToolCall(name="market", arguments={"indexes": ["S&P 500", "S&P"], "closes": [3]})
+    assert prune_ungrounded(call, tool, ev, []).arguments["indexes"] == ["S&P 500", "S&P"]
 
 
 def test_numbered_parameters_take_the_values_in_the_order_written() -> None:

@@ -335,7 +335,8 @@ def prune_ungrounded(
     for key, value in call.arguments.items():
         if isinstance(value, list) and (repeated := _repeated_texts(value)):
             repairs.append(f"{call.name}: left out {repeated!r:.60} repeated in {key!r}")
-            value = list(dict.fromkeys(value))
+            cut = repeated[-1] if repeated[-1] not in value[:-1] else None  # cut short
+            value = [v for v in dict.fromkeys(value) if v != cut]
         if isinstance(value, list) and (copied := _copied_items(key, value, call.arguments)):
             rest = [v for v in value if v not in copied]
             if rest or key not in required:
@@ -989,7 +990,8 @@ def _is_own_name(value: str, name: str) -> bool:
 
 def _repeated_texts(items: list[Any]) -> list[str]:
     """The repeats in a list of strings (each after its first time): a small model that loops
-    writes "S&P 500", "Dow Jones", "S&P 500", … until the grammar stops it. Lists of numbers
+    writes "S&P 500", "Dow Jones", "S&P 500", … until the token limit stops it — and the last
+    item, cut short there ("Str" after "Stranger Things"), is a repeat too. Lists of numbers
     may repeat a value ([3, 4, 5, 6, 4] is data), so they are left as they are."""
     if not items or not all(isinstance(i, str) for i in items):
         return []
@@ -999,6 +1001,9 @@ def _repeated_texts(items: list[Any]) -> list[str]:
         if item in seen:
             out.append(item)
         seen.add(item)
+    last = items[-1]
+    if out and last not in out and any(s != last and s.startswith(last) for s in items[:-1]):
+        out.append(last)
     return out
 
 
