@@ -82,13 +82,10 @@ def _spellings() -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
     for name, code in [*_names().items(), *_BARE.items()]:
         out.setdefault(code, []).append(name)
-    if _names():
-        from babel.numbers import get_territory_currencies
-
-        for words, territory in _territories().items():
-            found = get_territory_currencies(territory)
-            if found and len(words) > 2:  # names only: "us" is a word too
-                out.setdefault(found[0], []).append(words)
+    tender = _legal_tender()
+    for words, territory in _territories().items():
+        if territory in tender and len(words) > 2:  # names only: "us" is a word too
+            out.setdefault(tender[territory], []).append(words)
     return {code: tuple(names) for code, names in out.items()}
 
 
@@ -100,7 +97,7 @@ def _names() -> dict[str, str]:
         from babel.numbers import get_currency_name, list_currencies
     except ImportError:
         return {}
-    tender = _tender_codes()
+    tender = set(_legal_tender().values())
     out: dict[str, str] = {}
     for code in sorted(list_currencies()):
         for count in (None, 1, 2):
@@ -114,12 +111,16 @@ def _names() -> dict[str, str]:
 
 
 @cache
-def _tender_codes() -> frozenset[str]:
-    from babel import Locale
-    from babel.numbers import get_territory_currencies
-
-    return frozenset(c for t in Locale("en").territories
-                     for c in get_territory_currencies(t)[:1])
+def _legal_tender() -> dict[str, str]:
+    """Territory code → the currency that is its legal tender now (its first, where several
+    are)."""
+    try:
+        from babel import Locale
+        from babel.numbers import get_territory_currencies
+    except ImportError:
+        return {}
+    return {t: found[0] for t in Locale("en").territories
+            if (found := get_territory_currencies(t))}
 
 
 @cache
@@ -139,9 +140,4 @@ def _tender(words: str) -> str | None:
     """The legal tender of the country ``words`` (lower case) names ("us", "japan"), or
     None."""
     code = _territories().get(words)
-    if code is None:
-        return None
-    from babel.numbers import get_territory_currencies
-
-    found = get_territory_currencies(code)
-    return found[0] if found else None
+    return _legal_tender().get(code) if code else None

@@ -175,8 +175,7 @@ def _numbers(text: str, words: set[str]) -> list[float]:
     out = []
     for m in _NUMBER.finditer(text):
         token = m.group().replace(",", "")
-        if "," in m.group() and text[: m.start()].rstrip().endswith(("[", "(")):
-            # "[200,300,400]" is a list, not 200,300,400 (as ``number_mentions`` reads it)
+        if _bracketed_list(m.group(), text, m.start()):
             out.extend(float(p) for p in m.group().split(",") if p.strip("+-."))
             continue
         if token and token not in "+-." and any(c.isdigit() for c in token):
@@ -192,6 +191,12 @@ def _numbers(text: str, words: set[str]) -> list[float]:
         out.append(float(_clock_hour(m)))
     out.extend(0.0 for _ in _AT_REST.finditer(text))
     return out
+
+
+def _bracketed_list(number: str, text: str, start: int) -> bool:
+    """Whether ``number``, written at ``start``, is a list and not one number with thousands
+    separators: "[200,300,400]" is 200, 300 and 400."""
+    return "," in number and text[:start].rstrip().endswith(("[", "("))
 
 
 def _clock_hour(m: re.Match[str]) -> int:
@@ -334,9 +339,8 @@ def prune_ungrounded(
     kept = {}
     for key, value in call.arguments.items():
         if isinstance(value, list) and (repeated := _repeated_texts(value)):
-            repairs.append(f"{call.name}: left out {repeated!r:.60} repeated in {key!r}")
-            cut = repeated[-1] if repeated[-1] not in value[:-1] else None  # cut short
-            value = [v for v in dict.fromkeys(value) if v != cut]
+            repairs.append(f"{call.name}: left out {repeated[1]!r:.60} repeated in {key!r}")
+            value = repeated[0]
         if isinstance(value, list) and (copied := _copied_items(key, value, call.arguments)):
             rest = [v for v in value if v not in copied]
             if rest or key not in required:
@@ -988,23 +992,28 @@ def _is_own_name(value: str, name: str) -> bool:
     return _WORD.findall(value.lower()) == _WORD.findall(_split_name(name).lower())
 
 
-def _repeated_texts(items: list[Any]) -> list[str]:
-    """The repeats in a list of strings (each after its first time): a small model that loops
-    writes "S&P 500", "Dow Jones", "S&P 500", … until the token limit stops it — and the last
-    item, cut short there ("Str" after "Stranger Things"), is a repeat too. Lists of numbers
-    may repeat a value ([3, 4, 5, 6, 4] is data), so they are left as they are."""
+def _repeated_texts(items: list[Any]) -> tuple[list[str], list[str]] | None:
+    """A list of strings without its repeats, and the repeats left out (each after its first
+    time); None when it has none. A small model that loops writes "S&P 500", "Dow Jones",
+    "S&P 500", … until the token limit stops it — and the last item, cut short there ("Str"
+    after "Stranger Things"), goes with the repeats. Lists of numbers may repeat a value
+    ([3, 4, 5, 6, 4] is data), so they are left as they are."""
     if not items or not all(isinstance(i, str) for i in items):
-        return []
+        return None
+    kept = list(dict.fromkeys(items))
     seen: set[str] = set()
-    out = []
+    left = []
     for item in items:
         if item in seen:
-            out.append(item)
+            left.append(item)
         seen.add(item)
+    if not left:
+        return None
     last = items[-1]
-    if out and last not in out and any(s != last and s.startswith(last) for s in items[:-1]):
-        out.append(last)
-    return out
+    if last not in left and any(s != last and s.startswith(last) for s in items[:-1]):
+        kept.remove(last)
+        left.append(last)
+    return kept, left
 
 
 def _copied_items(key: str, items: list[Any], arguments: dict[str, Any]) -> list[str]:
@@ -1339,14 +1348,13 @@ def _positions(text: str) -> _Numbers:
     for m in _NUMBER_MENTION.finditer(text):
         if _exponent(text, m.start()):
             continue
-        if "," in m["num"] and text[: m.start()].rstrip().endswith(("[", "(")):
-            # "[200,300,400]" is a list, not 200,300,400
+        if _bracketed_list(m["num"], text, m.start()):
             found.extend((m.start(), m.start(), float(p), False)
                          for p in m["num"].split(","))
             continue
-        value = float(m["num"].replace(",", "")) * (-1 if m["sign"] else 1)
-        if (power := m["exp"] or m["pow"]) is not None:
-            value = float(f"{value}e{power}")  # exactly as Python reads "2e-9"
+        power = m["exp"] or m["pow"]
+        digits = m["num"].replace(",", "") + (f"e{power}" if power else "")
+        value = float(digits) * (-1 if m["sign"] else 1)  # "2e-9" exactly as Python reads it
         if m["km"]:
             value *= 1000 if m["km"] == "k" else 1e6  # "50k", "$1.2M"
         if m["scale"]:
