@@ -22,6 +22,14 @@ def test_rrf_fuses_ranks():
     assert fused[0].score == pytest.approx(1 / 63 + 1 / 61)
 
 
+def test_rrf_weights_each_ranking():
+    a = [Hit(1, "a", ""), Hit(2, "a", "")]
+    b = [Hit(2, "a", ""), Hit(1, "a", "")]
+    assert [h.chunk_id for h in rrf([a, b], 2, rrf_k=30)] == [1, 2]  # a tie: first list's order
+    assert [h.chunk_id for h in rrf([a, b], 2, rrf_k=30, weights=(0.5, 1.0))] == [2, 1]
+    assert rrf([a, b], 1, rrf_k=30, weights=(0.5, 1.0))[0].score == pytest.approx(0.5 / 32 + 1 / 31)
+
+
 def test_hybrid_beats_or_matches_each_retriever_on_pydocqa(docs_kb):
     from slmstack.evals.rag import load_questions, relevant
 

@@ -8,7 +8,14 @@ import pytest
 from slmstack.errors import UserError
 from slmstack.rag.index import open_index
 from slmstack.rag.search import KnowledgeBase
-from slmstack.rag.toolindex import ToolIndex, aspects, interleave, tool_text, tool_words
+from slmstack.rag.toolindex import (
+    MIN_PART_COSINE,
+    ToolIndex,
+    aspects,
+    interleave,
+    tool_text,
+    tool_words,
+)
 from slmstack.types import ToolSpec
 
 
@@ -71,6 +78,20 @@ def test_each_part_of_a_request_gets_a_place(tools):
     for mode in ("dense", "hybrid"):  # (no word of "euros … dollars" is in the tool's text)
         top = tools.rank(TWO_THINGS, 3, mode)
         assert top[0] == whole[0] and "currency_convert" in top[:2], mode
+
+
+def test_a_part_no_tool_matches_gets_no_place(tools, embedder):
+    # a pleasantry is a part of its own, but no tool is close to it: the tools of the task fill
+    # the places, not the nearest tool to "Can you assist me with these?"
+    request = "Can you assist me with these? Convert 100 euros into dollars."
+    polite, task = aspects(request)
+    vectors = embedder.encode([polite, task])
+    assert tools._search(polite, vectors[0], 3, "hybrid")[1] < MIN_PART_COSINE
+    assert tools._search(task, vectors[1], 3, "hybrid")[1] >= MIN_PART_COSINE
+    whole = tools.rank(request, 2, split=False)
+    nearest = tools._search(polite, vectors[0], 1, "hybrid")[0][0]
+    assert nearest not in whole
+    assert nearest not in tools.rank(request, 2)
 
 
 def test_single_request_ranks_as_before(tools, embedder):

@@ -18,13 +18,16 @@ MODES: tuple[str, ...] = ("bm25", "dense", "hybrid")
 RRF_K = 60  # the constant of Cormack et al. (2009)
 
 
-def rrf(rankings: Sequence[Sequence[Hit]], k: int, rrf_k: int = RRF_K) -> list[Hit]:
-    """Fuse ranked lists: score = Σ 1 / (rrf_k + rank). Ties keep first-list order."""
+def rrf(rankings: Sequence[Sequence[Hit]], k: int, rrf_k: int = RRF_K,
+        weights: Sequence[float] | None = None) -> list[Hit]:
+    """Fuse ranked lists: score = Σ weight / (rrf_k + rank), each list's weight 1 unless
+    ``weights`` says otherwise. Ties keep first-list order."""
     scores: dict[int, float] = {}
     hits: dict[int, Hit] = {}
-    for ranking in rankings:
+    for n, ranking in enumerate(rankings):
+        weight = 1.0 if weights is None else weights[n]
         for rank, hit in enumerate(ranking, 1):
-            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + 1.0 / (rrf_k + rank)
+            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + weight / (rrf_k + rank)
             hits.setdefault(hit.chunk_id, hit)
     best = sorted(scores, key=lambda cid: -scores[cid])[:k]
     return [replace(hits[cid], score=scores[cid]) for cid in best]
