@@ -144,6 +144,60 @@ def test_numbered_parameters_take_the_values_in_the_order_written() -> None:
                             other).arguments == swapped
 
 
+def test_a_value_the_request_names_for_another_parameter_moves_there() -> None:
+    def tool(*names: str) -> ToolSpec:
+        return ToolSpec(name="t", description="", parameters={
+            "type": "object", "required": list(names),
+            "properties": {n: {"type": "string"} for n in names}})
+
+    def fixed(args: dict, request: str, *names: str, used: list | None = None) -> dict:
+        call = ToolCall(name="t", arguments=args)
+        ev = evidence_from([Message.user(request)])
+        return prune_ungrounded(call, tool(*names), ev, [], used or []).arguments
+
+    sculpture = "Find the size of the sculpture with title 'David' by Michelangelo."
+    assert fixed({"artist": "David", "title": "Michelangelo"}, sculpture,
+                 "artist", "title") == {"artist": "Michelangelo", "title": "David"}
+    # the longer name wins: "reference sequence 'B'" is reference_sequence's, not sequence's
+    dna = "Compare the DNA sequence 'AAGT' with a reference sequence 'AAGC'."
+    assert fixed({"sequence": "AAGC", "reference_sequence": "AAGT"}, dna,
+                 "sequence", "reference_sequence") == {"sequence": "AAGT",
+                                                       "reference_sequence": "AAGC"}
+    # a value that ends with the name's word ("Santa Clara County" for county)
+    lawsuit = "Search for lawsuits filed against Apple in Santa Clara County."
+    assert fixed({"entity": "Santa Clara County", "county": "Apple"}, lawsuit,
+                 "entity", "county") == {"entity": "Apple", "county": "Santa Clara County"}
+    # right as it is; a value written twice; a reply of several calls: left alone
+    right = {"artist": "Michelangelo", "title": "David"}
+    assert fixed(right, sculpture, "artist", "title") == right
+    twice = "The sculpture with title 'David' by David."
+    assert fixed({"artist": "David", "title": "x"}, twice, "artist", "title") == {
+        "artist": "David", "title": "x"}
+    assert fixed({"artist": "David", "title": "Michelangelo"}, sculpture, "artist", "title",
+                 used=[{"artist": "Rodin"}]) == {"artist": "David", "title": "Michelangelo"}
+
+
+def test_an_array_of_choices_gets_the_other_choices_the_request_names() -> None:
+    tool = ToolSpec(name="fetch", description="Employee data.", parameters={
+        "type": "object", "required": ["fields"], "properties": {
+            "fields": {"type": "array", "items": {
+                "type": "string", "enum": ["Personal Info", "Job History", "Payroll"]}}}})
+    ev = evidence_from([Message.user("Retrieve Personal Info and Job History of employee 345.")])
+    repairs: list[str] = []
+    call = ToolCall(name="fetch", arguments={"fields": ["Job History"]})
+    assert prune_ungrounded(call, tool, ev, repairs).arguments == {
+        "fields": ["Personal Info", "Job History"]}  # in the request's order
+    assert "names those choices" in repairs[-1]
+    # every named choice there already (in any order), or several calls: left as it is
+    done = ToolCall(name="fetch", arguments={"fields": ["Job History", "Personal Info"]})
+    assert prune_ungrounded(done, tool, ev, []).arguments == done.arguments
+    assert prune_ungrounded(call, tool, ev, [], [{"fields": []}]).arguments == call.arguments
+    # a choice the call gives that the request does not name stays, after the named ones
+    odd = ToolCall(name="fetch", arguments={"fields": ["Payroll"]})
+    assert prune_ungrounded(odd, tool, ev, []).arguments == {
+        "fields": ["Personal Info", "Job History", "Payroll"]}
+
+
 def test_required_values_missing_from_the_request_are_named() -> None:
     call = ToolCall(name="weather", arguments={"city": "Oslo", "days": 7})
     ev = evidence_from([Message.user("What is the weather in Oslo?")])

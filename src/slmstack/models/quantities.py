@@ -1,0 +1,96 @@
+"""Units: which unit the request writes a number with, and which units a parameter takes.
+
+A small model given "a wall of 30 feet by 12 feet, … a brand that covers 400 square feet per
+gallon" may put 12 in ``coverage_rate`` ("The area in square feet that one gallon of paint can
+cover") and 400 in ``height`` ("… in feet"); given "$10,000 … for 10 years", 10 in ``principle``
+(the amount) and 10,000 in ``time`` ("in years"). ``unit_order`` swaps two number arguments
+when each value's written unit fits the other parameter better (and neither fits worse).
+
+Units are compared as canonical names ("ft" and "foot" are ``feet``; "$" and "dollars" are
+``dollars``); a parameter's units are those its name and description write, and a parameter
+about an amount of money (amount, price, principal, …) takes ``dollars``. Short forms that are
+also words ("in", "m", "s") count only right after the number.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any
+
+from ..types import ToolSpec
+
+__all__ = ["param_units", "unit_order", "written_units"]
+
+_FORMS = {
+    "feet": "feet foot ft", "meters": "meters meter metres metre m",
+    "km": "km kilometers kilometres kilometer", "miles": "miles mile mi",
+    "kg": "kg kilograms kilogram kilos kilo", "pounds": "pounds pound lbs lb",
+    "years": "years year yrs yr", "months": "months month", "days": "days day",
+    "hours": "hours hour hrs hr", "minutes": "minutes minute mins min",
+    "seconds": "seconds second secs sec s", "dollars": "dollars dollar usd $",
+    "percent": "percent percentage %", "gallons": "gallons gallon gal",
+    "liters": "liters liter litres litre l", "square": "square sq",
+    "celsius": "celsius", "fahrenheit": "fahrenheit", "kelvin": "kelvin k",
+    "inches": "inches inch in", "cm": "cm centimeters centimeter", "grams": "grams gram g",
+    "calories": "calories calorie kcal", "people": "people persons person members",
+    "degrees": "degrees degree",
+}
+_CANON = {form: canon for canon, forms in _FORMS.items() for form in forms.split()}
+_SHORT = frozenset("m in s l k g mi".split())  # also words: a unit only right after the number
+_MONEY = frozenset(
+    "amount investment principal principle price cost deposit loan salary payment".split())
+_TOKEN = re.compile(r"[a-z%$]+")
+_AFTER = 40  # characters after a number read for its unit
+_MOST = 4  # tokens after a number read for its unit
+_STOP = frozenset("and or with at for of to from by".split())
+
+
+def written_units(text: str, start: int, end: int, percent: bool = False) -> frozenset[str]:
+    """The units the request writes the number at ``text[start:end]`` with: the unit words
+    right after it ("400 square feet per gallon": square, feet, gallons), up to a word that
+    starts something else ("and", "for" …); "$" before it is dollars."""
+    units = set()
+    for i, token in enumerate(_TOKEN.findall(text[end:end + _AFTER].lower())[:_MOST]):
+        if token in _STOP:
+            break
+        if token in _CANON and (token not in _SHORT or i == 0):
+            units.add(_CANON[token])
+        elif i == 0 and token != "per":
+            break
+    if "$" in text[max(0, start - 2):start + 1]:
+        units.add("dollars")
+    if percent:
+        units.add("percent")
+    return frozenset(units)
+
+
+def param_units(name: str, schema: dict[str, Any]) -> frozenset[str]:
+    """The units a number parameter's name and description write (an amount of money:
+    dollars)."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ")
+    words = _TOKEN.findall(f"{spaced} {schema.get('description', '')}".lower())
+    units = {_CANON[w] for w in words if w in _CANON and w not in _SHORT}
+    if _MONEY & set(words):
+        units.add("dollars")
+    return frozenset(units)
+
+
+def unit_order(tool: ToolSpec, arguments: dict[str, Any],
+               units_of: dict[float, frozenset[str]]) -> dict[str, Any]:
+    """Pairs of number arguments swapped when each value's written unit fits the other
+    parameter better and neither fits worse (see the module's docstring). ``units_of``: the
+    units each number the request writes once is written with (``written_units``)."""
+    props = tool.parameters.get("properties") or {}
+    numbers = {k: v for k, v in arguments.items() if isinstance(v, int | float)
+               and not isinstance(v, bool) and isinstance(props.get(k), dict)}
+    out: dict[str, Any] = {}
+    for a, b in itertools.combinations(numbers, 2):
+        va, vb = units_of.get(float(numbers[a])), units_of.get(float(numbers[b]))
+        if a in out or b in out or va is None or vb is None or numbers[a] == numbers[b]:
+            continue
+        pa, pb = param_units(a, props[a]), param_units(b, props[b])
+        kept, swapped = (len(pa & va), len(pb & vb)), (len(pa & vb), len(pb & va))
+        if sum(swapped) > sum(kept) and swapped[0] >= kept[0] and swapped[1] >= kept[1]:
+            out[a], out[b] = numbers[b], numbers[a]
+    return out

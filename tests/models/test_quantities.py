@@ -1,0 +1,58 @@
+"""Units written with a request's numbers, units a parameter takes, and the swap of two number
+arguments whose units fit each other's parameter (real tool schemas, no model)."""
+
+from __future__ import annotations
+
+from slmstack.models.grounding import evidence_from, prune_ungrounded
+from slmstack.models.quantities import param_units, unit_order, written_units
+from slmstack.types import Message, ToolCall, ToolSpec
+
+PAINT = ToolSpec(name="paint", description="Paint needed for a wall.", parameters={
+    "type": "object", "required": ["coverage_rate", "length", "height"], "properties": {
+        "coverage_rate": {"type": "integer",
+                          "description": "The area in square feet one gallon of paint covers."},
+        "length": {"type": "integer", "description": "Length of the wall in feet."},
+        "height": {"type": "integer", "description": "Height of the wall in feet."}}})
+WALL = ("Paint needed for a wall of 30 feet by 12 feet, with a brand that covers 400 square "
+        "feet per gallon?")
+
+
+def test_units_written_after_a_number() -> None:
+    at = WALL.index("400")
+    assert written_units(WALL, at, at + 3) == {"square", "feet", "gallons"}
+    at = WALL.index("12")
+    assert written_units(WALL, at, at + 2) == {"feet"}  # "… by" ends nothing; "with" stops
+    text = "Invest $10,000 at 5% for 10 years in a fund"
+    assert written_units(text, 8, 14) == {"dollars"}
+    assert written_units(text, 18, 19, percent=True) == {"percent"}
+    assert written_units(text, 26, 28) == {"years"}
+    # a short form that is also a word counts only right after the number
+    assert written_units("5 tables in a row", 0, 1) == frozenset()
+    assert written_units("a 5 in nail", 2, 3) == {"inches"}
+
+
+def test_units_a_parameter_takes() -> None:
+    props = PAINT.parameters["properties"]
+    assert param_units("coverage_rate", props["coverage_rate"]) == {"square", "feet",
+                                                                    "gallons"}
+    assert param_units("principle", {"description": "The initial amount of the investment."}) \
+        == {"dollars"}
+    assert param_units("x", {"description": "A value."}) == frozenset()
+
+
+def test_numbers_whose_units_fit_each_others_parameter_are_swapped() -> None:
+    ev = evidence_from([Message.user(WALL)])
+    wrong = ToolCall(name="paint", arguments={"coverage_rate": 12, "length": 30, "height": 400})
+    repairs: list[str] = []
+    fixed = prune_ungrounded(wrong, PAINT, ev, repairs)
+    assert fixed.arguments == {"coverage_rate": 400, "length": 30, "height": 12}
+    assert any("unit the request writes" in r for r in repairs)
+    # right already, or several calls in the reply: left as it is
+    assert prune_ungrounded(fixed, PAINT, ev, []).arguments == fixed.arguments
+    assert prune_ungrounded(wrong, PAINT, ev, [], [{"length": 1}]).arguments == wrong.arguments
+    # two values with the same unit (length and height, both feet): no reason to swap
+    same = {"coverage_rate": 400, "length": 12, "height": 30}
+    assert unit_order(PAINT, same, {12.0: frozenset({"feet"}), 30.0: frozenset({"feet"}),
+                                    400.0: frozenset({"square", "feet", "gallons"})}) == {}
+    # a number written twice has no one unit: not moved
+    assert unit_order(PAINT, wrong.arguments, {30.0: frozenset({"feet"})}) == {}
