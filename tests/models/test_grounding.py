@@ -27,6 +27,7 @@ from slmstack.types import Message, ToolCall, ToolSpec
         ("open until 11 PM", 23),
         ("a 2 km run", 2000),
         ("given cash_flows=[200,300,400,500]", [200, 300, 400, 500]),  # a list, not 200300…
+        ("coordinates (33.4484 N, 112.0740 W)", [33.4484, -112.074]),
         ("weather in new york city", "New York"),
         ("Weather in New York City", "new-york city"),
         ("find Thai restaurants", "thai"),
@@ -142,6 +143,27 @@ def test_numbered_parameters_take_the_values_in_the_order_written() -> None:
     other = [{"mass1": 1}]
     assert prune_ungrounded(ToolCall(name="mix", arguments=swapped), tool, ev, [],
                             other).arguments == swapped
+
+
+def test_the_zero_of_from_rest_grounds_only_a_speed() -> None:
+    ev = evidence_from([Message.user("An object dropped from rest falls for 5 seconds.")])
+    assert is_grounded(0, ev, "initial_speed") and is_grounded(0.0, ev, "initial_velocity")
+    assert not is_grounded(0.0, ev, "gravity")
+    written = evidence_from([Message.user("From rest, at a height of 0 m, for 5 seconds.")])
+    assert is_grounded(0.0, written, "height")  # a 0 the request writes grounds any number
+
+
+def test_a_number_followed_by_the_parameters_own_name_is_the_number() -> None:
+    tool = ToolSpec(name="standings", description="", parameters={
+        "type": "object", "required": ["season"], "properties": {
+            "season": {"type": "string"}, "league": {"type": "string"}}})
+    ev = evidence_from([Message.user("Standings in the Premier League, 2022-2023 season")])
+    call = ToolCall(name="standings", arguments={"season": "2022-2023 season",
+                                                 "league": "Premier League"})
+    repairs: list[str] = []
+    assert prune_ungrounded(call, tool, ev, repairs).arguments == {
+        "season": "2022-2023", "league": "Premier League"}  # a name ending in "league" stays
+    assert "no part of it" in repairs[0]
 
 
 def test_a_value_the_request_names_for_another_parameter_moves_there() -> None:
@@ -309,6 +331,9 @@ def test_spans_keep_the_text_between_their_words() -> None:
         # scientific notation is one number, not a mantissa and an exponent
         ("charges of 1e-9 and 2e-9, eps 8.854 x 10^-12, c = 3 * 10^8, 2 e-mails",
          [(1e-9, False), (2e-9, False), (8.854e-12, False), (3e8, False), (2, False)]),
+        # a latitude-longitude pair south or west is negative; a lone "100 W" bulb is not
+        ("from (33.4484 N, 112.0740 W) to 34.05° S 18.4° E with a 100 W lamp",
+         [(33.4484, False), (-112.074, False), (-34.05, False), (18.4, False), (100, False)]),
     ],
 )
 def test_number_mentions(text: str, expected: list[tuple[float, bool]]) -> None:

@@ -103,6 +103,7 @@ _SCALED = re.compile(
     r"(\d+(?:\.\d+)?|" + "|".join(_SMALL) + r")\s*(" + "|".join(_MULTIPLIERS) + r")\b"
 )
 _AT_REST = re.compile(r"\b(?:from|at) rest\b", re.IGNORECASE)  # a speed of 0
+_SPEED = re.compile(r"speed|velocit", re.IGNORECASE)
 _CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)")
 _MONTHS = ("january february march april may june july august september october november "
            "december").split()
@@ -140,6 +141,12 @@ class Evidence:
 
     def has_number(self, value: float) -> bool:
         return any(_close(value * s, n) for n in self.numbers for s in _SCALES)
+
+    @cached_property
+    def zero_is_rest(self) -> bool:
+        """Whether the only 0 the text states is that of "from rest" (a speed)."""
+        rest = len(_AT_REST.findall(self.text))
+        return rest > 0 and self.numbers.count(0.0) == rest
 
     @cached_property
     def tokens(self) -> list[str]:
@@ -190,6 +197,9 @@ def _numbers(text: str, words: set[str]) -> list[float]:
     for m in _CLOCK.finditer(text):
         out.append(float(_clock_hour(m)))
     out.extend(0.0 for _ in _AT_REST.finditer(text))
+    south_west = _south_west(text)  # "112.07 W" is -112.07 too
+    out.extend(-float(m.group()) for m in _NUMBER.finditer(text)
+               if m.start() in south_west and m.group().replace(".", "").isdigit())
     return out
 
 
@@ -236,6 +246,8 @@ def is_grounded(value: Any, evidence: Evidence, name: str = "") -> bool:
         telling = [w for w in words if w not in _FLAG_WORDS] or words
         return any(evidence.has_word(w) for w in telling)
     if isinstance(value, int | float):
+        if value == 0 and name and not _SPEED.search(name) and evidence.zero_is_rest:
+            return False  # the 0 of "from rest" is a speed, not a gravity or a height
         return evidence.has_number(float(value))
     if isinstance(value, str):
         return _string_grounded(value, evidence)
@@ -341,6 +353,10 @@ def prune_ungrounded(
         if isinstance(value, list) and (repeated := _repeated_texts(value)):
             repairs.append(f"{call.name}: left out {repeated[1]!r:.60} repeated in {key!r}")
             value = repeated[0]
+        if (bare := _named_number(key, value)) is not None:
+            repairs.append(f"{call.name}: argument {key!r} = {value!r:.60} set to {bare!r} (the "
+                           "parameter's name after the number is no part of it)")
+            value = bare
         if isinstance(value, list) and (copied := _copied_items(key, value, call.arguments)):
             rest = [v for v in value if v not in copied]
             if rest or key not in required:
@@ -406,6 +422,21 @@ def prune_ungrounded(
     apply(stated_numbers(tool, kept, evidence, used), "added optional argument {key!r} = "
           "{new!r} (the request states it next to the parameter's name)")
     return call.model_copy(update={"arguments": kept})
+
+
+_NUMBER_THEN_WORD = re.compile(r"([\d][\d\s/.,:–-]*?)\s+([A-Za-z]+)")
+
+
+def _named_number(key: str, value: Any) -> str | None:
+    """A text value that is a number, a year or a range followed by the parameter's own name
+    ("2022-2023 season" for ``season``, "2021 season"): the number alone; None otherwise. (Over
+    BFCL's ground truth such a value is only ever accepted beside the bare number.)"""
+    if not isinstance(value, str):
+        return None
+    m = _NUMBER_THEN_WORD.fullmatch(value.strip())
+    if m is None or m.group(2).lower() not in _WORD.findall(_split_name(key).lower()):
+        return None
+    return m.group(1).strip()
 
 
 def _left_out(tool: ToolSpec, arguments: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -558,7 +589,8 @@ def named_owners(arguments: dict[str, Any], evidence: Evidence) -> dict[str, Any
         va, vb = texts[a], texts[b]
         if _named_by(vb, a, evidence) > _named_by(vb, b, evidence) \
                 and _named_by(va, a, evidence) <= _named_by(va, b, evidence):
-            out[a], out[b] = arguments[b], arguments[a]
+            # "2020-2021 season" moved to ``season`` is its number (``_named_number``)
+            out[a], out[b] = _named_number(a, vb) or vb, _named_number(b, va) or va
     return out
 
 
@@ -1449,8 +1481,27 @@ def _positions(text: str) -> _Numbers:
     for m in _CLOCK.finditer(text.lower()):
         found.append((m.start() + 1, m.end(), float(_clock_hour(m)), False))
     found.extend((m.start(), m.end(), 0.0, False) for m in _AT_REST.finditer(text))
+    south_west = _south_west(text)
+    found = [(a, b, -v if a in south_west and v > 0 else v, pct) for a, b, v, pct in found]
     found.sort(key=lambda f: f[0])
     return found
+
+
+_COORDINATES = re.compile(  # "33.4484 N, 112.0740 W", "(34.05° S 118.24° E)"
+    r"(?<![\w.])(\d{1,3}(?:\.\d+)?)\s*°?\s*([NS])\b[\s,;]*(\d{1,3}(?:\.\d+)?)\s*°?\s*([EW])\b",
+    re.IGNORECASE)
+
+
+def _south_west(text: str) -> set[int]:
+    """Where the numbers of a latitude-longitude pair that lie south or west start: written
+    with a compass letter, they are negative degrees ("112.0740 W" is -112.074)."""
+    out = set()
+    for m in _COORDINATES.finditer(text):
+        if m.group(2) in "Ss":
+            out.add(m.start(1))
+        if m.group(4) in "Ww":
+            out.add(m.start(3))
+    return out
 
 
 def _exponent(text: str, start: int) -> bool:
