@@ -153,6 +153,29 @@ def test_the_zero_of_from_rest_grounds_only_a_speed() -> None:
     assert is_grounded(0.0, written, "height")  # a 0 the request writes grounds any number
 
 
+def test_a_part_of_a_bracketed_list_is_the_whole_list() -> None:
+    tool = ToolSpec(name="npv", description="", parameters={
+        "type": "object", "required": ["cash_flows"], "properties": {
+            "cash_flows": {"type": "array", "items": {"type": "integer"}}}})
+    ev = evidence_from([Message.user("NPV of cash flows [-50000, 10000, 15000] at 8%?")])
+    part = ToolCall(name="npv", arguments={"cash_flows": [10000, 15000]})
+    repairs: list[str] = []
+    assert prune_ungrounded(part, tool, ev, repairs).arguments == {
+        "cash_flows": [-50000, 10000, 15000]}
+    assert "whole list" in repairs[0]
+    whole = ToolCall(name="npv", arguments={"cash_flows": [-50000, 10000, 15000]})
+    assert prune_ungrounded(whole, tool, ev, []).arguments == whole.arguments
+    # numbers not in a bracketed run (another order, a number of their own) stay
+    other = ToolCall(name="npv", arguments={"cash_flows": [15000, 10000]})
+    assert prune_ungrounded(other, tool, ev, []).arguments == other.arguments
+    # an optional list that copies another argument's list is left out
+    tool.parameters["properties"]["years"] = {"type": "array", "items": {"type": "integer"}}
+    copied = ToolCall(name="npv", arguments={"cash_flows": [10000, 15000],
+                                             "years": [10000, 15000]})
+    assert prune_ungrounded(copied, tool, ev, []).arguments == {
+        "cash_flows": [-50000, 10000, 15000]}
+
+
 def test_a_number_followed_by_the_parameters_own_name_is_the_number() -> None:
     tool = ToolSpec(name="standings", description="", parameters={
         "type": "object", "required": ["season"], "properties": {
