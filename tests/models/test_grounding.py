@@ -145,6 +145,18 @@ def test_numbered_parameters_take_the_values_in_the_order_written() -> None:
                             other).arguments == swapped
 
 
+def test_a_flag_named_by_a_short_form_is_asked_for_in_full_words() -> None:
+    tool = ToolSpec(name="last_match", description="", parameters={
+        "type": "object", "required": ["team"], "properties": {
+            "team": {"type": "string"}, "include_stats": {"type": "boolean"}}})
+    call = ToolCall(name="last_match", arguments={"team": "Liverpool"})
+    asked = evidence_from([Message.user("Liverpool's last game. Include its statistics.")])
+    assert prune_ungrounded(call, tool, asked, []).arguments == {"team": "Liverpool",
+                                                                 "include_stats": True}
+    plain = evidence_from([Message.user("Liverpool's last game.")])
+    assert prune_ungrounded(call, tool, plain, []).arguments == {"team": "Liverpool"}
+
+
 def test_the_zero_of_from_rest_grounds_only_a_speed() -> None:
     ev = evidence_from([Message.user("An object dropped from rest falls for 5 seconds.")])
     assert is_grounded(0, ev, "initial_speed") and is_grounded(0.0, ev, "initial_velocity")

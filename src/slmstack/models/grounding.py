@@ -242,7 +242,7 @@ def _evidence(text: str) -> Evidence:
 def is_grounded(value: Any, evidence: Evidence, name: str = "") -> bool:
     """Whether ``value`` (an argument named ``name``) can be found in the evidence."""
     if isinstance(value, bool):
-        words = _content_words(_split_name(name))
+        words = [_ABBREVIATIONS.get(w, w) for w in _content_words(_split_name(name))]
         telling = [w for w in words if w not in _FLAG_WORDS] or words
         return any(evidence.has_word(w) for w in telling)
     if isinstance(value, int | float):
@@ -488,7 +488,7 @@ def _asked_flags(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) 
     for key, schema in _left_out(tool, arguments):
         if schema.get("type") != "boolean" or schema.get("default") is True:
             continue
-        words = _content_words(_split_name(key))
+        words = [_ABBREVIATIONS.get(w, w) for w in _content_words(_split_name(key))]
         telling = [w for w in words if w not in _FLAG_WORDS] or words  # ``detailed``: itself
         if telling and all(len(w) >= 3 and evidence.has_word(w) for w in telling) and not (
             _negated(key, evidence)
@@ -943,6 +943,7 @@ _ABBREVIATIONS = {
     "init": "initial", "vel": "velocity", "accel": "acceleration", "dist": "distance",
     "prob": "probability", "pop": "population", "yr": "year", "yrs": "years", "mins": "minutes",
     "hrs": "hours", "sec": "seconds", "secs": "seconds", "max": "maximum", "min": "minimum",
+    "stats": "statistics",
 }
 """Short forms parameter names use for the words a request writes ("sample_std_dev" is stated
 as "standard deviation of 10")."""
