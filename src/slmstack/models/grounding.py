@@ -452,7 +452,8 @@ def _bracketed_whole(value: Any, evidence: Evidence) -> list[Any] | None:
         whole = [x.value for x in mentions]
         n = len(mine)
         if n < len(whole) and any(whole[i:i + n] == mine for i in range(len(whole) - n + 1)):
-            return [_plain(v) if all(isinstance(x, int) for x in value) else v for v in whole]
+            ints = all(isinstance(x, int) for x in value)
+            return [_plain(v) if ints else v for v in whole]
     return None
 
 
@@ -513,13 +514,19 @@ def named_choices(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
         options = (schema["items"] if many else schema).get("enum")
         if not isinstance(options, list):
             continue
-        found = sorted((at, c) for c in options if isinstance(c, str)
-                       and (at := _named_at(c, evidence.tokens, taken)) is not None)
+        found = sorted((at, c) for c, at in _named_options(options, evidence, taken).items())
         if many and found:
             out[key] = [c for _, c in found]
         elif len(found) == 1:
             out[key] = found[0][1]
     return out
+
+
+def _named_options(options: list[Any], evidence: Evidence, taken: str) -> dict[str, int]:
+    """The string choices of ``options`` the request names (``_named_at``), each with where,
+    in the options' order."""
+    places = {c: _named_at(c, evidence.tokens, taken) for c in options if isinstance(c, str)}
+    return {c: at for c, at in places.items() if at is not None}
 
 
 def named_more_choices(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
@@ -537,10 +544,8 @@ def named_more_choices(tool: ToolSpec, arguments: dict[str, Any], evidence: Evid
         if not isinstance(value, list) or not isinstance(options, list):
             continue
         taken = _held_words({k: v for k, v in arguments.items() if k != key})
-        places = {c: _named_at(c, evidence.tokens, taken) for c in options
-                  if isinstance(c, str)}
-        found = sorted((c for c, at in places.items() if at is not None),
-                       key=lambda c: places[c] or 0)
+        named = _named_options(options, evidence, taken)
+        found = sorted(named, key=named.__getitem__)  # the request's order (ties: the options')
         if any(c not in value for c in found):
             out[key] = found + [v for v in value if v not in found]
     return out
@@ -560,8 +565,7 @@ def named_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evide
         if not isinstance(value, str) or not isinstance(options, list) or value not in options:
             continue
         taken = _held_words({k: v for k, v in arguments.items() if k != key})
-        found = {c for c in options if isinstance(c, str)
-                 and _named_at(c, evidence.tokens, taken) is not None}
+        found = set(_named_options(options, evidence, taken))
         if len(found) == 1 and value not in found:
             out[key] = found.pop()
     return out
