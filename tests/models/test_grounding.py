@@ -155,6 +155,8 @@ def test_a_flag_named_by_a_short_form_is_asked_for_in_full_words() -> None:
                                                                  "include_stats": True}
     plain = evidence_from([Message.user("Liverpool's last game.")])
     assert prune_ungrounded(call, tool, plain, []).arguments == {"team": "Liverpool"}
+    negated = evidence_from([Message.user("Liverpool's last game, without statistics.")])
+    assert prune_ungrounded(call, tool, negated, []).arguments == {"team": "Liverpool"}
 
 
 def test_the_zero_of_from_rest_grounds_only_a_speed() -> None:

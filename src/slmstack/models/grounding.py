@@ -242,9 +242,7 @@ def _evidence(text: str) -> Evidence:
 def is_grounded(value: Any, evidence: Evidence, name: str = "") -> bool:
     """Whether ``value`` (an argument named ``name``) can be found in the evidence."""
     if isinstance(value, bool):
-        words = [_ABBREVIATIONS.get(w, w) for w in _content_words(_split_name(name))]
-        telling = [w for w in words if w not in _FLAG_WORDS] or words
-        return any(evidence.has_word(w) for w in telling)
+        return any(evidence.has_word(w) for w in _flag_words(name))
     if isinstance(value, int | float):
         if value == 0 and name and not _SPEED.search(name) and evidence.zero_is_rest:
             return False  # the 0 of "from rest" is a speed, not a gravity or a height
@@ -256,6 +254,13 @@ def is_grounded(value: Any, evidence: Evidence, name: str = "") -> bool:
     if isinstance(value, dict):
         return bool(value) and all(is_grounded(v, evidence, k) for k, v in value.items())
     return False
+
+
+def _flag_words(name: str) -> list[str]:
+    """The telling words of a flag's name, short forms written out ("include_stats":
+    statistics); a name of flag words only is its own subject (``detailed``: detailed)."""
+    words = [_ABBREVIATIONS.get(w, w) for w in _content_words(_split_name(name))]
+    return [w for w in words if w not in _FLAG_WORDS] or words
 
 
 def _period_given(value: Any, schema: Any, name: str, evidence: Evidence) -> bool:
@@ -489,8 +494,7 @@ def _asked_flags(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) 
     for key, schema in _left_out(tool, arguments):
         if schema.get("type") != "boolean" or schema.get("default") is True:
             continue
-        words = [_ABBREVIATIONS.get(w, w) for w in _content_words(_split_name(key))]
-        telling = [w for w in words if w not in _FLAG_WORDS] or words  # ``detailed``: itself
+        telling = _flag_words(key)
         if telling and all(len(w) >= 3 and evidence.has_word(w) for w in telling) and not (
             _negated(key, evidence)
         ):
@@ -1018,8 +1022,7 @@ _NEGATIONS = frozenset(
 
 def _negated(name: str, evidence: Evidence) -> bool:
     """A negation among the three words before a telling word of flag ``name`` in the text."""
-    words = _content_words(_split_name(name))
-    telling = [w for w in words if w not in _FLAG_WORDS] or words
+    telling = _flag_words(name)
     tokens = evidence.tokens
     return any(any(_same_word(token, w) for w in telling) and _negation_before(tokens, i)
                for i, token in enumerate(tokens))
