@@ -143,6 +143,16 @@ class Evidence:
         return any(_close(value * s, n) for n in self.numbers for s in _SCALES)
 
     @cached_property
+    def units_written(self) -> dict[float, frozenset[str]]:
+        """The units each number the text writes once is written with
+        (``quantities.written_units``); read once per text, for every call's ``unit_order``."""
+        seen: dict[float, list[frozenset[str]]] = {}
+        for start, end, value, percent in _positions(self.written):
+            seen.setdefault(float(value), []).append(
+                quantities.written_units(self.written, start, end, percent))
+        return {value: units[0] for value, units in seen.items() if len(units) == 1}
+
+    @cached_property
     def zero_is_rest(self) -> bool:
         """Whether the only 0 the text states is that of "from rest" (a speed)."""
         rest = len(_AT_REST.findall(self.text))
@@ -426,7 +436,7 @@ def prune_ungrounded(
               "(numbered parameters take the request's values in the order it writes them)")
         apply(named_owners(kept, evidence), "argument {key!r} = {old!r} set to {new!r} "
               "(the request names that value for this parameter)")
-        apply(quantities.unit_order(tool, kept, _units_written(evidence)), "argument {key!r} = "
+        apply(quantities.unit_order(tool, kept, evidence.units_written), "argument {key!r} = "
               "{old!r} set to {new!r} (the unit the request writes it with fits this parameter)")
     apply(stated_units(tool, kept, evidence), "argument {key!r} set to {new!r} (the unit the "
           "request writes after the call's numbers)")
@@ -596,16 +606,6 @@ def numbered_order(arguments: dict[str, Any], evidence: Evidence) -> dict[str, A
         if at_first is not None and at_second is not None and at_first > at_second:
             out[key], out[other] = second, first
     return out
-
-
-def _units_written(evidence: Evidence) -> dict[float, frozenset[str]]:
-    """The units each number the request writes once is written with
-    (``quantities.written_units``)."""
-    seen: dict[float, list[frozenset[str]]] = {}
-    for start, end, value, percent in _positions(evidence.written):
-        seen.setdefault(float(value), []).append(
-            quantities.written_units(evidence.written, start, end, percent))
-    return {value: units[0] for value, units in seen.items() if len(units) == 1}
 
 
 _NAME_LINKS = frozenset("of is named called titled the a an as".split())

@@ -84,12 +84,13 @@ def unit_order(tool: ToolSpec, arguments: dict[str, Any],
     props = tool.parameters.get("properties") or {}
     numbers = {k: v for k, v in arguments.items() if isinstance(v, int | float)
                and not isinstance(v, bool) and isinstance(props.get(k), dict)}
+    takes = {k: param_units(k, props[k]) for k in numbers}
     out: dict[str, Any] = {}
     for a, b in itertools.combinations(numbers, 2):
         va, vb = units_of.get(float(numbers[a])), units_of.get(float(numbers[b]))
         if a in out or b in out or va is None or vb is None or numbers[a] == numbers[b]:
             continue
-        pa, pb = param_units(a, props[a]), param_units(b, props[b])
+        pa, pb = takes[a], takes[b]
         kept, swapped = (len(pa & va), len(pb & vb)), (len(pa & vb), len(pb & va))
         if sum(swapped) > sum(kept) and swapped[0] >= kept[0] and swapped[1] >= kept[1]:
             out[a], out[b] = numbers[b], numbers[a]
