@@ -1061,3 +1061,31 @@ def test_a_number_written_before_the_parameters_name_is_still_stated_for_it() ->
     # correct a value: "for 6 years at 3%" keeps years 6
     args, _ = _prune(tool, "A pasta dish with less than 500 calories.", {"dish": "pasta"})
     assert args == {"dish": "pasta", "maxCalories": 500}
+
+
+def test_a_value_written_as_one_the_description_offers_becomes_it() -> None:
+    tool = ToolSpec(name="report", description="", parameters={
+        "type": "object", "required": ["site"], "properties": {
+            "site": {"type": "string"},
+            "depth": {"type": "string", "description": "Either 'brief' or 'detailed'."},
+            "scale": {"type": "string",
+                      "description": "'k' for Kelvin, 'r' for Rankine. Default is 'k'."},
+            "fuel": {"type": "string", "description": "'coal' or 'diesel'."},
+            "unit": {"type": "string", "description": "The unit, default is 'km'."}}})
+
+    def fixed(args: dict, request: str) -> dict:
+        call = ToolCall(name="report", arguments={"site": "Oslo", **args})
+        repairs: list[str] = []
+        out = prune_ungrounded(call, tool, evidence_from([Message.user(request)]), repairs)
+        assert not repairs or "description offers" in repairs[-1]
+        return {k: v for k, v in out.arguments.items() if k != "site"}
+
+    assert fixed({"depth": "detail"}, "A detail report for Oslo.") == {"depth": "detailed"}
+    assert fixed({"fuel": "diesel-fired"}, "Oslo's diesel-fired plant.") == {"fuel": "diesel"}
+    assert fixed({"scale": "temperature"}, "Oslo's temperature in rankine.") == {"scale": "r"}
+    # an offered value, a value no offered one is a form of, a short unit: left as they are
+    assert fixed({"depth": "brief"}, "A brief detail report for Oslo.") == {"depth": "brief"}
+    assert fixed({"depth": "full"}, "A full report for Oslo.") == {"depth": "full"}
+    assert fixed({"unit": "km/h"}, "Oslo's wind in km/h.") == {"unit": "km/h"}
+    # no code's word in the request: the value stays
+    assert fixed({"scale": "celsius"}, "Oslo's temperature in celsius.") == {"scale": "celsius"}

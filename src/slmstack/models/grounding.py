@@ -358,15 +358,16 @@ def prune_ungrounded(
     other order (``numbered_order``), two values the request names for each other's parameter
     (``named_owners``) or whose written units fit each other's parameter
     (``quantities.unit_order``), and an array of choices that leaves out a choice the request
-    names (``named_more_choices``). A list of numbers that is a part of a list the request
-    writes in brackets becomes the whole list (``_bracketed_whole``); a number followed by the
-    parameter's own name ("2022-2023 season") the number (``_named_number``). One call: the
-    length of a period the request names is added for an optional
-    parameter that counts its units (``stated_periods``). A parameter named ``unit`` takes the
-    one unit the request writes after the call's numbers where the call gives none or a word
-    that is no unit of the request (``stated_units``), and a count of compoundings a year the
-    one frequency the request names ("compounded quarterly": ``stated_frequencies``). Other
-    required arguments are kept as they are."""
+    names (``named_more_choices``). A string written as one of the values the parameter's
+    description offers becomes that value (``described_corrections``). A list of numbers that
+    is a part of a list the request writes in brackets becomes the whole list
+    (``_bracketed_whole``); a number followed by the parameter's own name ("2022-2023 season")
+    the number (``_named_number``). One call: the length of a period the request names is added
+    for an optional parameter that counts its units (``stated_periods``). A parameter named
+    ``unit`` takes the one unit the request writes after the call's numbers where the call gives
+    none or a word that is no unit of the request (``stated_units``), and a count of
+    compoundings a year the one frequency the request names ("compounded quarterly":
+    ``stated_frequencies``). Other required arguments are kept as they are."""
     required = set(tool.parameters.get("required") or [])
     used = list(used)
     kept = {}
@@ -438,6 +439,8 @@ def prune_ungrounded(
               "(the request names that value for this parameter)")
         apply(quantities.unit_order(tool, kept, evidence.units_written), "argument {key!r} = "
               "{old!r} set to {new!r} (the unit the request writes it with fits this parameter)")
+    apply(described_corrections(tool, kept, evidence), "argument {key!r} = {old!r} set to "
+          "{new!r} (the value the parameter's description offers for it)")
     apply(stated_units(tool, kept, evidence), "argument {key!r} set to {new!r} (the unit the "
           "request writes after the call's numbers)")
     apply(stated_frequencies(tool, kept, evidence), "argument {key!r} set to {new} (the request "
@@ -582,6 +585,44 @@ def named_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evide
         found = set(_named_options(options, evidence, taken))
         if len(found) == 1 and value not in found:
             out[key] = found.pop()
+    return out
+
+
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9]+")
+_HYPHENED = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+")
+_CODE_FOR = re.compile(
+    r"""['‘"]([^'’"]{1,12})['’"]\s+(?:for|refers\s+to|means)\s+(?:an?\s+|the\s+)?([A-Za-z]+)"""
+    r"(?=\s*(?:[,.;)]|\s(?:or|and)\b|$))")
+
+
+def described_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
+                          ) -> dict[str, str]:
+    """String arguments (no ``enum``) whose value is none of the values the parameter's own
+    description offers (``described_values``) but is written as one of them: another form of
+    exactly one offered word ("detail" or "details" for 'detailed', "globally" for 'Global',
+    "24" for '24h'), or a hyphened compound holding exactly one ("gas-powered" for 'gas'); or a
+    code the description says stands for a word the request uses ("'c' for Celsius" and "in
+    celsius"). Words under three letters are too short to tell ('km' is no form of "km/h")."""
+    props = tool.parameters.get("properties") or {}
+    out: dict[str, str] = {}
+    for key, value in arguments.items():
+        schema = props.get(key)
+        if not isinstance(value, str) or not isinstance(schema, dict) or "enum" in schema:
+            continue
+        offered = described_values(schema)
+        if not offered or value.lower() in {v.lower() for v in offered}:
+            continue
+        found = [v for v in offered if _PLAIN_WORD.fullmatch(value) and _PLAIN_WORD.fullmatch(v)
+                 and (min(len(value), len(v)) >= 3 or value.isdigit())
+                 and _same_stem(value.lower(), v.lower())]
+        if not found and _HYPHENED.fullmatch(value):
+            parts = value.lower().split("-")
+            found = [v for v in offered if _PLAIN_WORD.fullmatch(v) and v.lower() in parts]
+        if not found:
+            found = [code for code, word in _CODE_FOR.findall(schema.get("description", ""))
+                     if code in offered and evidence.has_word(word.lower())]
+        if len(found) == 1:
+            out[key] = found[0]
     return out
 
 
