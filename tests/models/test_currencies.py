@@ -23,6 +23,7 @@ FROM = {"type": "string", "description": "The currency to convert from."}
         ("dollars", "USD"), ("pounds", "GBP"), ("yen", "JPY"),  # a bare unit
         ("US", "USD"), ("U.S.", "USD"), ("Japan", "JPY"),  # a country: its legal tender
         ("United States Dollar", "USD"),
+        ("Canadian", "CAD"), ("Japanese", "JPY"),  # the first word of one currency's name
     ],
 )
 def test_currency_names_become_codes(written: str, code: str) -> None:
@@ -30,7 +31,8 @@ def test_currency_names_become_codes(written: str, code: str) -> None:
 
 
 def test_codes_and_other_words_are_left_alone() -> None:
-    for value in ("GBP", "Mars", "24 inches", "Japanese", "foo dollars", ""):
+    # "New" begins several currencies' names (New Zealand dollar, New Taiwan dollar)
+    for value in ("GBP", "Mars", "24 inches", "New", "foo dollars", ""):
         assert code_for(value) is None, value
 
 

@@ -1089,3 +1089,33 @@ def test_a_value_written_as_one_the_description_offers_becomes_it() -> None:
     assert fixed({"unit": "km/h"}, "Oslo's wind in km/h.") == {"unit": "km/h"}
     # no code's word in the request: the value stays
     assert fixed({"scale": "celsius"}, "Oslo's temperature in celsius.") == {"scale": "celsius"}
+
+
+def test_the_unit_an_amount_is_written_in_is_what_is_converted() -> None:
+    tool = ToolSpec(name="convert", description="", parameters={
+        "type": "object", "required": ["value", "from_unit", "to_unit"], "properties": {
+            "value": {"type": "number"}, "from_unit": {"type": "string"},
+            "to_unit": {"type": "string"}}})
+    ev = evidence_from([Message.user("How many cups are in 3 pints of milk?")])
+    swapped = ToolCall(name="convert", arguments={"value": 3, "from_unit": "cups",
+                                                  "to_unit": "pints"})
+    repairs: list[str] = []
+    assert prune_ungrounded(swapped, tool, ev, repairs).arguments == {
+        "value": 3, "from_unit": "pints", "to_unit": "cups"}
+    assert "what is converted" in repairs[0]
+    right = ToolCall(name="convert", arguments={"value": 3, "from_unit": "pints",
+                                                "to_unit": "cups"})
+    assert prune_ungrounded(right, tool, ev, []).arguments == right.arguments
+    # the amount written twice: which one is counted in what is not known
+    twice = evidence_from([Message.user("3 cups: how many are in 3 pints?")])
+    assert prune_ungrounded(swapped, tool, twice, []).arguments == swapped.arguments
+
+
+def test_a_currency_code_is_named_by_its_words_after_the_amount() -> None:
+    pytest.importorskip("babel", reason="the [places] extra is not installed")
+    from slmstack.models.grounding import amount_sides
+    ev = evidence_from([Message.user("How many euros do I get for 250 British pounds?")])
+    assert amount_sides({"amount": 250, "base_currency": "EUR", "target_currency": "GBP"},
+                        ev) == {"base_currency": "GBP", "target_currency": "EUR"}
+    assert amount_sides({"amount": 250, "base_currency": "GBP", "target_currency": "EUR"},
+                        ev) == {}

@@ -11,7 +11,8 @@ from."); its value becomes the code of the currency it names:
   English (``_BARE``: USD, GBP, JPY, …);
 * a country or territory, as a name or a two-letter code ("US", "Japan"): its legal tender
   (a small model often stops after the first word of "US dollars"), also before a unit
-  ("United States Dollar").
+  ("United States Dollar");
+* the first words of exactly one current currency's name ("Canadian" for "Canadian dollar").
 
 A value that is already a code, or none of those, is left as it is; so is every value when
 ``babel`` is not installed (extra ``[places]``, in ``[all]``). Over BFCL's ground truth every
@@ -64,7 +65,17 @@ def code_for(value: str) -> str | None:
     unit = unit if unit in _BARE else unit.removesuffix("s")
     if unit in _BARE:  # "dollars"; "United States dollar": the country's own, if it has one
         return _tender(" ".join(country)) if country else _BARE[unit]
-    return _tender(words)
+    return _tender(words) or _first_words(words)
+
+
+def _first_words(words: str) -> str | None:
+    """The currency of legal tender whose name alone begins with ``words`` ("canadian" →
+    "canadian dollar"), or None: a small model stops after the first word of "Canadian
+    dollars"."""
+    tender = set(_legal_tender().values())
+    found = {code for name, code in _names().items()
+             if code in tender and name.startswith(words + " ")}
+    return found.pop() if len(found) == 1 else None
 
 
 def named_in(code: str, text: str) -> bool:

@@ -359,7 +359,8 @@ def prune_ungrounded(
     (``named_owners``) or whose written units fit each other's parameter
     (``quantities.unit_order``), and an array of choices that leaves out a choice the request
     names (``named_more_choices``). A string written as one of the values the parameter's
-    description offers becomes that value (``described_corrections``). A list of numbers that
+    description offers becomes that value (``described_corrections``); a "from" and a "to"
+    value the other way round are swapped (``amount_sides``). A list of numbers that
     is a part of a list the request writes in brackets becomes the whole list
     (``_bracketed_whole``); a number followed by the parameter's own name ("2022-2023 season")
     the number (``_named_number``). One call: the length of a period the request names is added
@@ -439,6 +440,8 @@ def prune_ungrounded(
               "(the request names that value for this parameter)")
         apply(quantities.unit_order(tool, kept, evidence.units_written), "argument {key!r} = "
               "{old!r} set to {new!r} (the unit the request writes it with fits this parameter)")
+    apply(amount_sides(kept, evidence), "argument {key!r} = {old!r} set to {new!r} (the "
+          "amount is written in it: what is converted)")
     apply(described_corrections(tool, kept, evidence), "argument {key!r} = {old!r} set to "
           "{new!r} (the value the parameter's description offers for it)")
     apply(stated_units(tool, kept, evidence), "argument {key!r} set to {new!r} (the unit the "
@@ -624,6 +627,52 @@ def described_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: E
         if len(found) == 1:
             out[key] = found[0]
     return out
+
+
+_FROM_SIDE = re.compile(r"(?:from|base|source|original|input)(_?.*)")
+_TO_SIDE = re.compile(r"(?:to|target|dest|destination|output|into)(_?.*)")
+_AFTER_AMOUNT_WORDS = 3
+
+
+def amount_sides(arguments: dict[str, Any], evidence: Evidence) -> dict[str, str]:
+    """A pair of "from" and "to" strings (``from_unit``/``to_unit``,
+    ``base_currency``/``target_currency``) given the other way round: the request writes the
+    call's amount with the "to" value right after it and the "from" value elsewhere ("How many
+    teaspoons are in 2 tablespoons", "how many Canadian dollars for 500 US dollars"): what is
+    converted is what the amount is counted in. The amount is a number argument the request
+    writes once. Over BFCL's ground truth the amount's unit is the "from" value 21 times and the
+    "to" value never."""
+    amounts = [v for v in arguments.values() if _is_number(v)]
+    written = [(end, value) for _, end, value, _ in _positions(evidence.written)]
+    after = []
+    for amount in amounts:
+        ends = [end for end, value in written if _close(float(value), float(amount))]
+        if len(ends) == 1:
+            after.append(" ".join(evidence.text[ends[0]:].split()[:_AFTER_AMOUNT_WORDS]))
+    out: dict[str, str] = {}
+    for source, value in arguments.items():
+        side = _FROM_SIDE.fullmatch(source)
+        if not side or not isinstance(value, str):
+            continue
+        for target, other in arguments.items():
+            to = _TO_SIDE.fullmatch(target)
+            if not to or to.group(1) != side.group(1) or not isinstance(other, str):
+                continue
+            if any(_names_value(other, words) and not _names_value(value, words)
+                   for words in after):
+                out[source], out[target] = other, value
+    return out
+
+
+def _names_value(value: str, words: str) -> bool:
+    """Whether ``words`` (lower case) name ``value``: itself, a form of it ("tablespoons"), or
+    the currency a code stands for ("us dollars" for ``USD``)."""
+    low = value.lower()
+    if currencies.named_in(value, words) or re.search(
+            rf"(?<![a-z]){re.escape(low)}(?![a-z])", words):
+        return True
+    return " " not in low and len(low) > 3 and any(
+        _same_stem(w, low) for w in _WORD.findall(words))
 
 
 _NUMBERED = re.compile(r"(.*?)(_?)1")
