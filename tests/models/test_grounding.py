@@ -255,6 +255,13 @@ def test_an_array_of_choices_gets_the_other_choices_the_request_names() -> None:
     odd = ToolCall(name="fetch", arguments={"fields": ["Payroll"]})
     assert prune_ungrounded(odd, tool, ev, []).arguments == {
         "fields": ["Personal Info", "Job History", "Payroll"]}
+    # a choice of short parts written with a hyphen is one word ("Wi-Fi"); "in" is none
+    venue = ToolSpec(name="venue", description="", parameters={
+        "type": "object", "required": ["has"], "properties": {"has": {"type": "array", "items": {
+            "type": "string", "enum": ["Wi-Fi", "Cafe", "In"]}}}})
+    wifi = evidence_from([Message.user("A venue in Oslo with a cafe and free Wi-Fi.")])
+    assert prune_ungrounded(ToolCall(name="venue", arguments={"has": ["Cafe"]}), venue, wifi,
+                            []).arguments == {"has": ["Cafe", "Wi-Fi"]}
 
 
 def test_required_values_missing_from_the_request_are_named() -> None:

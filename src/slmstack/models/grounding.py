@@ -910,7 +910,8 @@ def _named_at(choice: str, tokens: list[str], taken: str) -> int | None:
 def _named_places(choice: str, tokens: list[str], taken: str) -> Iterator[int]:
     """Every place ``_named_at`` would take."""
     words = _WORD.findall(_split_name(choice).lower())
-    if not words or not any(len(w) >= 3 and w not in _STOP for w in words):
+    if not any(w not in _STOP for w in words) or (
+            max(len(w) for w in words) < 3 and len("".join(words)) < 4):  # "Wi-Fi" is a word
         return
     if f" {' '.join(words)} " in f" {taken} ":
         return
