@@ -157,6 +157,11 @@ def test_a_flag_named_by_a_short_form_is_asked_for_in_full_words() -> None:
     assert prune_ungrounded(call, tool, plain, []).arguments == {"team": "Liverpool"}
     negated = evidence_from([Message.user("Liverpool's last game, without statistics.")])
     assert prune_ungrounded(call, tool, negated, []).arguments == {"team": "Liverpool"}
+    # a flag the call switches on that the request says not to: off
+    on = ToolCall(name="last_match", arguments={"team": "Liverpool", "include_stats": True})
+    assert prune_ungrounded(on, tool, negated, []).arguments == {"team": "Liverpool",
+                                                               "include_stats": False}
+    assert prune_ungrounded(on, tool, asked, []).arguments == on.arguments
 
 
 def test_the_zero_of_from_rest_grounds_only_a_speed() -> None:

@@ -345,7 +345,8 @@ def prune_ungrounded(
     belong to another argument (``_misplaced``), nor the repeats in a list of strings (a small
     model's loop: ``_repeated_texts``). A flag whose subject the request asks for
     ("... including precipitation" for ``include_precipitation``, not negated) is switched on —
-    a required one only when it does not ``vary`` —, and an optional number the request
+    a required one only when it does not ``vary`` — and, in a reply of one call, one it negates
+    ("don't return full text") switched off; and an optional number the request
     states next to the parameter's name is added (``stated_numbers``; ``used``: the other calls'
     arguments). A number argument the request states otherwise right after the parameter's name
     is corrected (``stated_corrections``), unless it ``varies`` (the reply's calls to this tool
@@ -399,6 +400,9 @@ def prune_ungrounded(
                 if not rest:
                     continue
                 value = rest
+        if value is True and not used and _negated(key, evidence):  # one call: all it asks
+            repairs.append(f"{call.name}: set flag {key!r} to false (the request says not to)")
+            value = False
         if key in required:
             if value is False and key not in varies and is_grounded(value, evidence, key) \
                     and not _negated(key, evidence):
