@@ -56,3 +56,25 @@ def test_numbers_whose_units_fit_each_others_parameter_are_swapped() -> None:
                                     400.0: frozenset({"square", "feet", "gallons"})}) == {}
     # a number written twice has no one unit: not moved
     assert unit_order(PAINT, wrong.arguments, {30.0: frozenset({"feet"})}) == {}
+
+
+def test_an_optional_number_the_request_writes_in_the_parameters_unit_is_added() -> None:
+    shops = ToolSpec(name="shops", description="Shops near a place.", parameters={
+        "type": "object", "required": ["city"], "properties": {
+            "city": {"type": "string"},
+            "radius": {"type": "integer", "description": "Search radius (in miles)."},
+            "periods": {"type": "integer", "description": "Visits per year."}}})
+
+    def fixed(request: str) -> dict:
+        call = ToolCall(name="shops", arguments={"city": "Oslo"})
+        repairs: list[str] = []
+        out = prune_ungrounded(call, shops, evidence_from([Message.user(request)]), repairs)
+        assert all("in its unit" in r for r in repairs)
+        return out.arguments
+
+    assert fixed("Bakeries in Oslo within 4 miles.") == {"city": "Oslo", "radius": 4}
+    # two numbers in miles, none, or a rate "per year" given in years: nothing added
+    assert fixed("Bakeries in Oslo 4 miles or 6 miles away.") == {"city": "Oslo"}
+    assert fixed("Bakeries in Oslo open 4 days a week.") == {"city": "Oslo"}
+    assert fixed("Bakeries in Oslo open for 5 years.") == {"city": "Oslo"}
+    assert param_units("periods", shops.parameters["properties"]["periods"]) == frozenset()

@@ -358,7 +358,8 @@ def prune_ungrounded(
     reply of several calls); so are numbered parameters given the request's values in the
     other order (``numbered_order``), two values the request names for each other's parameter
     (``named_owners``) or whose written units fit each other's parameter
-    (``quantities.unit_order``), and an array of choices that leaves out a choice the request
+    (``quantities.unit_order``), an optional number the request writes in the parameter's one
+    unit (``quantities.unit_numbers``), and an array of choices that leaves out a choice the request
     names (``named_more_choices``). A string written as one of the values the parameter's
     description offers becomes that value (``described_corrections``); a "from" and a "to" value
     the other way round are swapped (``amount_sides``). A list of numbers that is a part of a
@@ -463,6 +464,9 @@ def prune_ungrounded(
           "{new!r} (the request states it right after the parameter's name)")
     apply(stated_numbers(tool, kept, evidence, used), "added optional argument {key!r} = "
           "{new!r} (the request states it next to the parameter's name)")
+    if not used:
+        apply(quantities.unit_numbers(tool, kept, evidence.units_written), "added optional "
+              "argument {key!r} = {new!r} (the one number the request writes in its unit)")
     return call.model_copy(update={"arguments": kept})
 
 

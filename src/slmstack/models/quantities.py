@@ -20,7 +20,7 @@ from typing import Any
 
 from ..types import ToolSpec
 
-__all__ = ["param_units", "unit_order", "written_units"]
+__all__ = ["param_units", "unit_numbers", "unit_order", "written_units"]
 
 _FORMS = {
     "feet": "feet foot ft", "meters": "meters meter metres metre m",
@@ -70,7 +70,8 @@ def param_units(name: str, schema: dict[str, Any]) -> frozenset[str]:
     dollars)."""
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ")
     words = _TOKEN.findall(f"{spaced} {schema.get('description', '')}".lower())
-    units = {_CANON[w] for w in words if w in _CANON and w not in _SHORT}
+    units = {_CANON[w] for i, w in enumerate(words) if w in _CANON and w not in _SHORT
+             and (i == 0 or words[i - 1] != "per")}  # "periods per year" counts no years
     if _MONEY & set(words):
         units.add("dollars")
     return frozenset(units)
@@ -94,4 +95,29 @@ def unit_order(tool: ToolSpec, arguments: dict[str, Any],
         kept, swapped = (len(pa & va), len(pb & vb)), (len(pa & vb), len(pb & va))
         if sum(swapped) > sum(kept) and swapped[0] >= kept[0] and swapped[1] >= kept[1]:
             out[a], out[b] = numbers[b], numbers[a]
+    return out
+
+
+def unit_numbers(tool: ToolSpec, arguments: dict[str, Any],
+                 units_of: dict[float, frozenset[str]]) -> dict[str, Any]:
+    """Optional number parameters the call leaves out that take one unit ("Maximum distance (in
+    miles)") while the request writes exactly one number with that unit that no other argument
+    holds ("within 10 miles"): that number. ``units_of`` as for ``unit_order``."""
+    props = tool.parameters.get("properties") or {}
+    required = set(tool.parameters.get("required") or [])
+    held = {float(n) for v in arguments.values()
+            if isinstance(v, int | float) and not isinstance(v, bool)
+            for n in (v, round(v * 100, 9))}  # a rate of 0.05 holds the "5%" the request writes
+    out: dict[str, Any] = {}
+    for key, schema in props.items():
+        if key in arguments or key in required or not isinstance(schema, dict) \
+                or schema.get("type") not in ("integer", "number"):
+            continue
+        takes = param_units(key, schema)
+        found = [v for v, units in units_of.items() if len(takes) == 1 and units & takes
+                 and v not in held and (schema["type"] == "number" or v.is_integer())]
+        if len(found) == 1:
+            value = found[0]
+            out[key] = int(value) if schema["type"] == "integer" else value
+            held.add(value)
     return out
