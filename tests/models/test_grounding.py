@@ -1152,3 +1152,19 @@ def test_a_text_that_runs_into_another_arguments_number_or_date_is_cut() -> None
     # a name with a number of its own, no connector: left whole
     assert fixed({"title": "Apollo 11", "year": 11}, "Apollo 11 records") == {
         "title": "Apollo 11", "year": 11}
+
+
+def test_long_words_take_longer_endings_as_forms() -> None:
+    from slmstack.models.grounding import _same_stem
+    assert _same_stem("standardize", "standardization")  # -ize / -ization
+    assert _same_stem("transport", "transportation") and _same_stem("available",
+                                                                     "availability")
+    assert _same_stem("detail", "detailed")
+    assert not _same_stem("standard", "standardization") and not _same_stem("cat", "catalog")
+    tool = ToolSpec(name="fit", description="", parameters={
+        "type": "object", "required": ["target"], "properties": {
+            "target": {"type": "string"}, "standardize": {"type": "boolean"}}})
+    ev = evidence_from([Message.user("Fit a model of 'Price'. Also apply standardization.")])
+    call = ToolCall(name="fit", arguments={"target": "Price"})
+    assert prune_ungrounded(call, tool, ev, []).arguments == {"target": "Price",
+                                                              "standardize": True}

@@ -174,10 +174,11 @@ def _same_stem(a: str, b: str) -> bool:
     """``a`` and ``b`` differ only by an ending (plural, -ing, -ed, ...): one is a prefix of
     the other, or both share all but their last three letters."""
     short, long = sorted((a, b), key=len)
+    most = 6 if len(short) >= 8 else 3  # "standardize" / "standardization"
     if long.startswith(short):
-        return len(long) - len(short) <= 3
+        return len(long) - len(short) <= most
     cut = max(len(short) - 2, 4)
-    return long[:cut] == short[:cut] and len(long) - cut <= 4
+    return long[:cut] == short[:cut] and len(long) - cut <= most + 1
 
 
 def _compact(text: str) -> str:
