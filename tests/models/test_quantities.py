@@ -78,3 +78,26 @@ def test_an_optional_number_the_request_writes_in_the_parameters_unit_is_added()
     assert fixed("Bakeries in Oslo open 4 days a week.") == {"city": "Oslo"}
     assert fixed("Bakeries in Oslo open for 5 years.") == {"city": "Oslo"}
     assert param_units("periods", shops.parameters["properties"]["periods"]) == frozenset()
+
+
+def test_a_number_written_in_another_unit_is_converted() -> None:
+    track = ToolSpec(name="mix", description="", parameters={
+        "type": "object", "required": ["length", "height"], "properties": {
+            "length": {"type": "integer", "description": "Length of the track in seconds."},
+            "height": {"type": "integer", "description": "Height of the singer in inches."},
+            "weight": {"type": "number", "description": "Weight in kilograms."}}})
+
+    def fixed(args: dict, request: str) -> dict:
+        call = ToolCall(name="mix", arguments=args)
+        return prune_ungrounded(call, track, evidence_from([Message.user(request)]), []).arguments
+
+    assert fixed({"length": 4, "height": 70}, "A 4 minutes track for a singer 70 inches tall") == {
+        "length": 240, "height": 70}
+    assert fixed({"length": 240, "height": 6}, "A 240 second track; the singer is 6 ft 2 in") == {
+        "length": 240, "height": 74}  # feet and inches: one length
+    assert fixed({"length": 240, "height": 70, "weight": 154},
+                 "240 seconds, 70 inches, 154 lbs") == {"length": 240, "height": 70,
+                                                         "weight": 69.853225}
+    # another dimension, or no unit written: left as they are
+    assert fixed({"length": 3, "height": 70}, "3 kg of track, 70 inches")["length"] == 3
+    assert fixed({"length": 3, "height": 70}, "3 of them, 70 inches")["length"] == 3

@@ -153,6 +153,17 @@ class Evidence:
         return {value: units[0] for value, units in seen.items() if len(units) == 1}
 
     @cached_property
+    def units_next(self) -> dict[float, tuple[float, frozenset[str]]]:
+        """For each number written once, the number written right after it with only its unit
+        between ("5ft 10in": 10 and inches after 5), with that number's units."""
+        found = _positions(self.written)
+        out = {}
+        for (_, end, value, _), (s2, e2, v2, p2) in itertools.pairwise(found):
+            if float(value) in self.units_written and _UNIT_GAP.fullmatch(self.written[end:s2]):
+                out[float(value)] = (float(v2), quantities.written_units(self.written, s2, e2, p2))
+        return out
+
+    @cached_property
     def zero_is_rest(self) -> bool:
         """Whether the only 0 the text states is that of "from rest" (a speed)."""
         rest = len(_AT_REST.findall(self.text))
@@ -371,8 +382,9 @@ def prune_ungrounded(
     optional parameter that counts its units (``stated_periods``). A parameter named ``unit``
     takes the one unit the request writes after the call's numbers where the call gives none or
     a word that is no unit of the request (``stated_units``), and a count of compoundings a year
-    the one frequency the request names ("compounded quarterly": ``stated_frequencies``). Other
-    required arguments are kept as they are."""
+    the one frequency the request names ("compounded quarterly": ``stated_frequencies``). A
+    number the request writes in another unit than its parameter's is converted
+    (``quantities.unit_conversions``). Other required arguments are kept as they are."""
     required = set(tool.parameters.get("required") or [])
     used = list(used)
     cut = {key: before for key, value in call.arguments.items()
@@ -465,6 +477,8 @@ def prune_ungrounded(
           "{new!r} (the request states it right after the parameter's name)")
     apply(stated_numbers(tool, kept, evidence, used), "added optional argument {key!r} = "
           "{new!r} (the request states it next to the parameter's name)")
+    apply(quantities.unit_conversions(tool, kept, evidence.units_written, evidence.units_next),
+          "argument {key!r} = {old!r} set to {new!r} (the request writes it in another unit)")
     if not used:
         apply(quantities.unit_numbers(tool, kept, evidence.units_written), "added optional "
               "argument {key!r} = {new!r} (the one number the request writes in its unit)")
@@ -724,6 +738,7 @@ def _names_value(value: str, words: str) -> bool:
         _same_stem(w, low) for w in _WORD.findall(words))
 
 
+_UNIT_GAP = re.compile(r"\s?[A-Za-z]{1,6}\.?\s?")
 _NUMBERED = re.compile(r"(.*?)(_?)1")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..types import ToolSpec
 
-__all__ = ["param_units", "unit_numbers", "unit_order", "written_units"]
+__all__ = ["param_units", "unit_conversions", "unit_numbers", "unit_order", "written_units"]
 
 _FORMS = {
     "feet": "feet foot ft", "meters": "meters meter metres metre m",
@@ -36,6 +36,13 @@ _FORMS = {
     "calories": "calories calorie kcal", "people": "people persons person members",
     "degrees": "degrees degree",
 }
+_SIZE = {  # how many of the dimension's base unit one of each is
+    "length": {"meters": 1.0, "km": 1000.0, "cm": 0.01, "feet": 0.3048, "inches": 0.0254,
+               "miles": 1609.344},
+    "time": {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0},
+    "mass": {"kg": 1.0, "grams": 0.001, "pounds": 0.45359237},
+}
+_DIMENSION = {unit: (dim, size) for dim, sizes in _SIZE.items() for unit, size in sizes.items()}
 _CANON = {form: canon for canon, forms in _FORMS.items() for form in forms.split()}
 _SHORT = frozenset("m in s l k g mi".split())  # also words: a unit only right after the number
 _MONEY = frozenset(
@@ -120,4 +127,43 @@ def unit_numbers(tool: ToolSpec, arguments: dict[str, Any],
             value = found[0]
             out[key] = int(value) if schema["type"] == "integer" else value
             held.add(value)
+    return out
+
+
+def unit_conversions(tool: ToolSpec, arguments: dict[str, Any],
+                     units_of: dict[float, frozenset[str]],
+                     next_of: dict[float, tuple[float, frozenset[str]]] | None = None,
+                     ) -> dict[str, Any]:
+    """Number arguments the request writes in another unit of the one unit their parameter
+    takes ("3 minutes" for "Length of the track in seconds"): converted (180), and a length
+    written in two units ("5ft 10in" for a height in inches: 70; ``next_of``: the number written
+    right after each, with its units). Length, time and mass only; a value that is no whole
+    number after the conversion into an integer parameter is left as it is."""
+    props = tool.parameters.get("properties") or {}
+    out: dict[str, Any] = {}
+    for key, value in arguments.items():
+        schema = props.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not isinstance(schema, dict):
+            continue
+        takes = param_units(key, schema) & _DIMENSION.keys()  # "of the person": no unit
+        written = units_of.get(float(value), frozenset())
+        if len(takes) != 1 or len(written) != 1 or takes == written:
+            continue
+        (want,), (have,) = takes, written
+        if want not in _DIMENSION or have not in _DIMENSION \
+                or _DIMENSION[want][0] != _DIMENSION[have][0]:
+            continue
+        total = value * _DIMENSION[have][1]
+        after = (next_of or {}).get(float(value))
+        if after and len(after[1]) == 1 and (unit := next(iter(after[1]))) in _DIMENSION \
+                and _DIMENSION[unit][0] == _DIMENSION[have][0] \
+                and _DIMENSION[unit][1] < _DIMENSION[have][1]:
+            total += after[0] * _DIMENSION[unit][1]  # "5ft 10in": a smaller unit follows
+        converted = round(total / _DIMENSION[want][1], 6)
+        if schema.get("type") == "integer":
+            if not converted.is_integer():
+                continue
+            converted = int(converted)
+        out[key] = converted
     return out
