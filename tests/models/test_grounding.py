@@ -193,6 +193,15 @@ def test_a_part_of_a_bracketed_list_is_the_whole_list() -> None:
                                              "years": [10000, 15000]})
     assert prune_ungrounded(copied, tool, ev, []).arguments == {
         "cash_flows": [-50000, 10000, 15000]}
+    # strings: some items of a bracketed list of quoted strings, in any order
+    chords = ToolSpec(name="chords", description="", parameters={
+        "type": "object", "required": ["seq"], "properties": {
+            "seq": {"type": "array", "items": {"type": "string"}}}})
+    asked = evidence_from([Message.user("chords(seq=['ii', 'V', 'I', 'vi'])")])
+    some = ToolCall(name="chords", arguments={"seq": ["I", "V", "ii"]})
+    assert prune_ungrounded(some, chords, asked, []).arguments == {"seq": ["ii", "V", "I", "vi"]}
+    other = ToolCall(name="chords", arguments={"seq": ["I", "IV"]})  # IV is not in the list
+    assert prune_ungrounded(other, chords, asked, []).arguments == other.arguments
 
 
 def test_a_number_followed_by_the_parameters_own_name_is_the_number() -> None:

@@ -26,6 +26,7 @@ the request (``extractive``), so they are copied rather than invented.
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
 import re
@@ -491,8 +492,12 @@ _BRACKETED = re.compile(r"\[([^\[\]]{1,2000})\]")
 def _bracketed_whole(value: Any, evidence: Evidence) -> list[Any] | None:
     """A list of numbers that is a run inside a list the request writes in brackets, without
     the run's first or last items ("[10000, …, 30000]" from "[-50000, 10000, …, 30000]"): the
-    whole bracketed list; None otherwise. (Over BFCL's ground truth, 61 number lists are a
-    whole bracketed list of the request and none is a part of one.)"""
+    whole bracketed list; None otherwise. So is a list of strings whose items are some of a
+    bracketed list of quoted strings ("['I', 'V', 'vi', 'IV']"), in any order. (Over BFCL's
+    ground truth, 61 number lists and 4 string lists are a whole bracketed list of the request
+    and none is a part of one.)"""
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return _quoted_whole(value, evidence)
     if not (isinstance(value, list) and value and all(_is_number(v) for v in value)):
         return None
     mine = [float(v) for v in value]
@@ -505,6 +510,20 @@ def _bracketed_whole(value: Any, evidence: Evidence) -> list[Any] | None:
         if n < len(whole) and any(whole[i:i + n] == mine for i in range(len(whole) - n + 1)):
             ints = all(isinstance(x, int) for x in value)
             return [_plain(v) if ints else v for v in whole]
+    return None
+
+
+def _quoted_whole(value: list[str], evidence: Evidence) -> list[str] | None:
+    if len(set(value)) < len(value):
+        return None
+    for m in _BRACKETED.finditer(evidence.written):
+        try:
+            whole = ast.literal_eval(m.group(0))
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue
+        if isinstance(whole, list) and all(isinstance(w, str) for w in whole) \
+                and len(value) < len(whole) and set(value) <= set(whole):
+            return whole
     return None
 
 
