@@ -1177,3 +1177,19 @@ def test_long_words_take_longer_endings_as_forms() -> None:
     call = ToolCall(name="fit", arguments={"target": "Price"})
     assert prune_ungrounded(call, tool, ev, []).arguments == {"target": "Price",
                                                               "standardize": True}
+
+
+def test_the_one_best_thing_asks_for_one_result() -> None:
+    tool = ToolSpec(name="banks", description="", parameters={
+        "type": "object", "required": ["country"], "properties": {
+            "country": {"type": "string"}, "top_n": {"type": "integer"}}})
+
+    def fixed(request: str) -> dict:
+        call = ToolCall(name="banks", arguments={"country": "Norway"})
+        return prune_ungrounded(call, tool, evidence_from([Message.user(request)]), []).arguments
+
+    assert fixed("Find the largest savings bank in Norway.") == {"country": "Norway", "top_n": 1}
+    # several, a number of them, or no superlative: nothing added
+    assert fixed("Find the largest banks in Norway.") == {"country": "Norway"}
+    assert fixed("Find the largest three banks in Norway.") == {"country": "Norway"}
+    assert fixed("Find a savings bank in Norway.") == {"country": "Norway"}

