@@ -52,6 +52,10 @@ class EmbeddedSettings(BaseModel):
     n_threads: int | None = None  # None: llama.cpp picks (all physical cores)
     n_gpu_layers: int = 0
     seed: int = 0
+    # llama.cpp evaluates only what a prompt adds to the last one; the split changes the logits
+    # slightly, so a greedy reply can depend on the calls before it. False: every call starts
+    # from an empty context (the same reply for the same request, always; slower prompts)
+    reuse_prompt: bool = True
 
 
 class HTTPSettings(BaseModel):

@@ -10,7 +10,7 @@ from slmstack.config import EmbeddedSettings, Settings
 from slmstack.errors import ModelNotFound, OutputValidationError, ToolCallError, UserError
 from slmstack.models.embedded import EmbeddedChatModel
 from slmstack.models.registry import load_model
-from slmstack.types import Message, ToolSpec
+from slmstack.types import Message, ToolCall, ToolSpec
 
 WEATHER = ToolSpec(
     name="get_weather",
@@ -302,3 +302,40 @@ def test_a_schema_llama_cpp_cannot_compile_is_a_clear_error():
         "x"]["type"][0] == "string"
     with pytest.raises(InvalidSchema, match="cannot turn this JSON Schema into a grammar"):
         gbnf_for(json.dumps({"type": "object", "properties": {"a": {"type": "frob"}}}))
+
+
+def test_call_ids_reach_the_model_numbered_in_order():
+    """Ids are random; written into the prompt they made the same transcript a new prompt on
+    every run. The model sees call_1, call_2 … with each result still paired to its call."""
+    from slmstack.models.base import numbered_call_ids
+
+    first, second = ToolCall(name="a"), ToolCall(name="b")
+    transcript = [Message.user("go"), Message.assistant(tool_calls=[first, second]),
+                  Message.tool("1", second.id), Message.tool("2", first.id)]
+    out = numbered_call_ids(transcript)
+    assert [c.id for c in out[1].tool_calls] == ["call_1", "call_2"]
+    assert [m.tool_call_id for m in out[2:]] == ["call_2", "call_1"]
+    assert transcript[1].tool_calls[0].id == first.id  # the caller's messages are not touched
+    again = numbered_call_ids([Message.user("go"), Message.assistant(tool_calls=[
+        ToolCall(name="a"), ToolCall(name="b")]), Message.tool("1", "x"), Message.tool("2", "y")])
+    assert [m.model_dump() for m in again[:2]] == [m.model_dump() for m in out[:2]]
+
+
+def test_without_prompt_reuse_every_call_evaluates_the_whole_prompt():
+    fresh = load_model("embedded:smollm2-135m",
+                       Settings(embedded=EmbeddedSettings(reuse_prompt=False)))
+    reusing = load_model("embedded:smollm2-135m")
+    for model in (fresh, reusing):
+        model.complete("Name three colours.", max_tokens=4)
+        seen: list[int] = []
+        evaluate = model.llm.eval
+        model.llm.eval = lambda t, _e=evaluate, _s=seen: (_s.append(len(t)), _e(t))[1]
+        reply = model.complete("Name three colours.", max_tokens=4)
+        model.llm.eval = evaluate
+        prompt = reply.usage.input_tokens
+        if model is fresh:
+            assert seen[0] == prompt  # from an empty context
+        else:
+            assert seen[0] < prompt  # the cached prefix is reused
+    reusing.forget_prompt()
+    assert reusing.llm.n_tokens == 0

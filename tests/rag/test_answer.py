@@ -142,6 +142,13 @@ def test_ask_replaces_an_unsupported_answer_or_none_by_a_quote(small_kb):
                  max_steps=2)
     assert result.note.startswith(NO_ANSWER) and not result.declined
     assert result.text.endswith("[memo.md:Reactor safety memo]")
+    # a short answer that only a sentence far below the best one holds is no answer: in a
+    # knowledge base this small every sentence is among the best three
+    off = Completion(text="", tool_calls=[ToolCall(
+        name="final_answer", arguments={"answer": "liquid argon", "source": 2})])
+    result = ask("When must the Zorblax pump be oiled?", small_kb, ScriptedModel([off]))
+    assert result.text == "The Zorblax pump must be oiled every month. [pumps.md:Pumps]"
+    assert result.note.startswith(UNSUPPORTED)
 
 
 def test_ask_reads_neighbours_and_cites_what_it_read(tmp_path, embedder):
@@ -153,7 +160,8 @@ def test_ask_reads_neighbours_and_cites_what_it_read(tmp_path, embedder):
     calls = [Completion(text="", tool_calls=[ToolCall(
         name="kb_neighbours", arguments={"chunk_id": start.chunk_id, "before": 0, "after": 1})]),
         Completion(text="", tool_calls=[ToolCall(
-            name="final_answer", arguments={"answer": "Turn the red key", "source": 1})])]
+            name="final_answer", arguments={"answer": "Turn the red key to stop the Quixotron",
+                                            "source": 1})])]  # long: not held to the best three
     result = ask("How do I start the machine?", kb, ScriptedModel(calls), k=1, min_score=0.0)
     assert not result.declined, result.reason
     assert result.claims[0].citation == "[m.md:Stop]"  # found through the tool, not the seed

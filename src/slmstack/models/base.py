@@ -92,6 +92,28 @@ def as_messages(messages: Sequence[Message | dict[str, Any]] | str) -> list[Mess
     return [m if isinstance(m, Message) else Message.model_validate(m) for m in messages]
 
 
+def numbered_call_ids(messages: list[Message]) -> list[Message]:
+    """``messages`` with each tool-call id replaced by ``call_<n>`` in the order the ids first
+    appear (a call and its result keep their pairing). Ids are random (``new_call_id``) and a
+    chat template writes them into the prompt, so without this the same transcript would give a
+    different prompt — and a different reply — on every run; the model needs only the pairing."""
+    ids: dict[str, str] = {}
+
+    def number(call_id: str | None) -> str | None:
+        if call_id is None:
+            return None
+        return ids.setdefault(call_id, f"call_{len(ids) + 1}")
+
+    out = []
+    for m in messages:
+        if m.tool_calls or m.tool_call_id is not None:
+            m = m.model_copy(update={
+                "tool_calls": [c.model_copy(update={"id": number(c.id)}) for c in m.tool_calls],
+                "tool_call_id": number(m.tool_call_id)})
+        out.append(m)
+    return out
+
+
 class BaseChatModel:
     """Shared request preparation and reply interpretation; subclasses implement the engine."""
 
@@ -164,7 +186,7 @@ class BaseChatModel:
         tool_specs = as_tools(tools)
         tool_choice = _check_tool_choice(tool_choice, tool_specs)
         req = Request(
-            messages=as_messages(messages),
+            messages=numbered_call_ids(as_messages(messages)),
             tools=[] if tool_choice == "none" else tool_specs,
             tool_choice=tool_choice,
             schema=check_schema(schema) if schema is not None else None,

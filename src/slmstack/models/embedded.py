@@ -97,6 +97,7 @@ class EmbeddedChatModel(BaseChatModel):
         self.profile = cat.lookup(path.stem).replace(can_constrain=True)
         self._lock = threading.Lock()  # a llama.cpp context serves one request at a time
         self.llm = self._load(path, settings)
+        self._reuse_prompt = settings.embedded.reuse_prompt
         # the context actually allocated (slmstack.toml may ask for less than the family's)
         self.profile = self.profile.replace(context_length=self.n_ctx)
         self._formatter = _chat_formatter(self.llm)
@@ -125,6 +126,20 @@ class EmbeddedChatModel(BaseChatModel):
                 "check that the file is a complete GGUF model (sha256) and not another format",
             ) from None
 
+    def forget_prompt(self) -> None:
+        """Forget the evaluated prompt kept for reuse: the next reply is the one a freshly
+        loaded model gives. llama.cpp evaluates only the part of a prompt that differs from the
+        last one, and that split changes the logits slightly (the batch differs), so without
+        this a greedy reply can depend on the calls made before it (``[embedded] reuse_prompt
+        = false`` forgets before every call)."""
+        with self._lock:
+            self.llm.reset()
+
+    def _start(self) -> None:
+        """Called under the lock before each evaluation."""
+        if not self._reuse_prompt:
+            self.llm.reset()
+
     @property
     def n_ctx(self) -> int:
         return int(self.llm.n_ctx())
@@ -147,6 +162,7 @@ class EmbeddedChatModel(BaseChatModel):
         if req.constraint is not None and req.temperature == 0 and self._formatter is not None:
             return self._generate_greedy(req)
         with self._lock, _overflow_as_user_error(self.n_ctx):
+            self._start()
             out = self.llm.create_chat_completion(**self._kwargs(req))
         choice = out["choices"][0]
         usage = out.get("usage") or {}
@@ -182,6 +198,7 @@ class EmbeddedChatModel(BaseChatModel):
         )
         gbnf = gbnf_for(json.dumps(schema))
         with self._lock, _overflow_as_user_error(self.n_ctx):
+            self._start()
             out = greedy_constrained(
                 self.llm, prompt, gbnf, max_tokens=req.max_tokens, stop=req.stop or []
             )
@@ -199,6 +216,7 @@ class EmbeddedChatModel(BaseChatModel):
             yield raw
             return
         with self._lock, _overflow_as_user_error(self.n_ctx):
+            self._start()
             pieces: list[str] = []
             finish = "stop"
             for chunk in self.llm.create_chat_completion(stream=True, **self._kwargs(req)):

@@ -34,6 +34,7 @@ LEXICAL_WEIGHT = 0.5  # evidence score = cosine(question, "heading: sentence") +
 QUOTES = 3  # sentences offered to the model when it quotes
 EVIDENCE_K = 5  # passages searched for the best evidence sentence (the model reads the first k)
 SHORT = 3  # an answer of at most this many terms must sit in one of the QUOTES best sentences
+ANSWERING_SHARE = 0.5  # a sentence scoring under this share of the best one answers nothing
 SMALL_B = 1.0  # models up to this many billion parameters: every answer is checked that way
 NOT_FOUND = "The knowledge base has no evidence for this question."
 
@@ -230,13 +231,17 @@ def small(model: ChatModel) -> bool:
 
 
 def answering_passages(result: Answer, embedder: Embedder, vector: Any = None) -> list[Hit]:
-    """The passages of the ``QUOTES`` best evidence sentences that hold the model's answer,
-    best first — empty when none does. Found somewhere in a passage, a word proves nothing
-    ("fashion" is in many sentences); it answers the question only when a sentence that answers
-    it says it."""
+    """The passages of the ``QUOTES`` best evidence sentences that hold the model's answer, best
+    first — empty when none does; a sentence scoring under ``ANSWERING_SHARE`` of the best
+    one does not count (in a small knowledge base every sentence is among the best three).
+    Found somewhere in a passage, a word proves nothing ("fashion" is in many sentences); it
+    answers the question only when a sentence that answers it says it."""
     claim = result.claims[0]
     out: list[Hit] = []
-    for e in ranked(result, embedder, vector)[:QUOTES]:
+    best = ranked(result, embedder, vector)[:QUOTES]
+    for e in best:
+        if e.score < ANSWERING_SHARE * best[0].score:
+            break  # a few passages: the third best sentence may be about something else
         hit = result.passages[e.passage]
         if support(claim.text, e.sentence) >= MIN_SUPPORT and hit not in out:
             out.append(hit)
