@@ -10,7 +10,7 @@ from slmstack.config import EmbeddedSettings, Settings
 from slmstack.errors import ModelNotFound, OutputValidationError, ToolCallError, UserError
 from slmstack.models.embedded import EmbeddedChatModel
 from slmstack.models.registry import load_model
-from slmstack.types import Message, ToolCall, ToolSpec
+from slmstack.types import Message, ToolSpec
 
 WEATHER = ToolSpec(
     name="get_weather",
@@ -304,21 +304,17 @@ def test_a_schema_llama_cpp_cannot_compile_is_a_clear_error():
         gbnf_for(json.dumps({"type": "object", "properties": {"a": {"type": "frob"}}}))
 
 
-def test_call_ids_reach_the_model_numbered_in_order():
-    """Ids are random; written into the prompt they made the same transcript a new prompt on
-    every run. The model sees call_1, call_2 … with each result still paired to its call."""
-    from slmstack.models.base import numbered_call_ids
-
-    first, second = ToolCall(name="a"), ToolCall(name="b")
-    transcript = [Message.user("go"), Message.assistant(tool_calls=[first, second]),
-                  Message.tool("1", second.id), Message.tool("2", first.id)]
-    out = numbered_call_ids(transcript)
-    assert [c.id for c in out[1].tool_calls] == ["call_1", "call_2"]
-    assert [m.tool_call_id for m in out[2:]] == ["call_2", "call_1"]
-    assert transcript[1].tool_calls[0].id == first.id  # the caller's messages are not touched
-    again = numbered_call_ids([Message.user("go"), Message.assistant(tool_calls=[
-        ToolCall(name="a"), ToolCall(name="b")]), Message.tool("1", "x"), Message.tool("2", "y")])
-    assert [m.model_dump() for m in again[:2]] == [m.model_dump() for m in out[:2]]
+def test_call_ids_are_the_same_for_the_same_request(embedded_model):
+    """Ids used to be random; a chat template writes them into the next prompt, so the same
+    conversation was a different prompt on every run. Now they follow from the request."""
+    ask = "What's the weather in Paris in celsius?"
+    a = embedded_model.complete(ask, tools=[WEATHER, STOCK], max_tokens=48)
+    b = embedded_model.complete(ask, tools=[WEATHER, STOCK], max_tokens=48)
+    assert a.tool_calls and [c.id for c in a.tool_calls] == [c.id for c in b.tool_calls]
+    later = [Message.user(ask), Message.assistant(tool_calls=a.tool_calls),
+             Message.tool("18 degrees", a.tool_calls[0].id), Message.user(ask)]
+    c = embedded_model.complete(later, tools=[WEATHER, STOCK], max_tokens=48)
+    assert c.tool_calls and c.tool_calls[0].id != a.tool_calls[0].id  # another step
 
 
 def test_without_prompt_reuse_every_call_evaluates_the_whole_prompt():

@@ -9,6 +9,7 @@ validation, usage, latency and cost.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -92,28 +93,6 @@ def as_messages(messages: Sequence[Message | dict[str, Any]] | str) -> list[Mess
     return [m if isinstance(m, Message) else Message.model_validate(m) for m in messages]
 
 
-def numbered_call_ids(messages: list[Message]) -> list[Message]:
-    """``messages`` with each tool-call id replaced by ``call_<n>`` in the order the ids first
-    appear (a call and its result keep their pairing). Ids are random (``new_call_id``) and a
-    chat template writes them into the prompt, so without this the same transcript would give a
-    different prompt — and a different reply — on every run; the model needs only the pairing."""
-    ids: dict[str, str] = {}
-
-    def number(call_id: str | None) -> str | None:
-        if call_id is None:
-            return None
-        return ids.setdefault(call_id, f"call_{len(ids) + 1}")
-
-    out = []
-    for m in messages:
-        if m.tool_calls or m.tool_call_id is not None:
-            m = m.model_copy(update={
-                "tool_calls": [c.model_copy(update={"id": number(c.id)}) for c in m.tool_calls],
-                "tool_call_id": number(m.tool_call_id)})
-        out.append(m)
-    return out
-
-
 class BaseChatModel:
     """Shared request preparation and reply interpretation; subclasses implement the engine."""
 
@@ -186,7 +165,7 @@ class BaseChatModel:
         tool_specs = as_tools(tools)
         tool_choice = _check_tool_choice(tool_choice, tool_specs)
         req = Request(
-            messages=numbered_call_ids(as_messages(messages)),
+            messages=as_messages(messages),
             tools=[] if tool_choice == "none" else tool_specs,
             tool_choice=tool_choice,
             schema=check_schema(schema) if schema is not None else None,
@@ -289,7 +268,7 @@ class BaseChatModel:
                 f"model {self.name!r} was required to call a tool but replied {raw.text!r:.200}",
                 "retry, use a model that follows tool prompts, or set tool_choice='auto'",
             )
-        comp.tool_calls = calls
+        comp.tool_calls = _stable_ids(calls, req)
         comp.text = parsed.content if not calls else (parsed.content or None)
         if calls:
             comp.finish_reason = "tool_calls"
@@ -392,3 +371,17 @@ def _check_tool_choice(choice: Any, tools: list[ToolSpec]) -> ToolChoice:
         f"tool_choice={choice!r} names no offered tool",
         f"use 'auto', 'required', 'none' or one of {[t.name for t in tools]!r}",
     )
+
+
+def _stable_ids(calls: list[ToolCall], req: Request) -> list[ToolCall]:
+    """``calls`` with ids derived from the request and each call's place in the reply. A chat
+    template writes the ids of earlier calls into the next prompt, so random ids (a parser's,
+    a server's) made the same conversation a different prompt — and possibly a different reply
+    — on every run; these are the same for the same request, and differ from step to step (each
+    request holds the results before it)."""
+    if not calls:
+        return calls
+    seed = hashlib.sha256(json.dumps([m.model_dump(mode="json") for m in req.messages],
+                                     sort_keys=True).encode()).hexdigest()
+    return [c.model_copy(update={"id": "call_" + hashlib.sha256(
+        f"{seed}:{i}".encode()).hexdigest()[:12]}) for i, c in enumerate(calls)]

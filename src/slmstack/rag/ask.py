@@ -68,7 +68,9 @@ def responder(runner: str) -> Callable[..., Answer]:
 
 def seed(question: str, hits: list[Hit]) -> list[Message]:
     """System prompt, the question, and the first search already made, as the agent sees them."""
-    call = ToolCall(name="kb_search", arguments={"query": question, "k": len(hits)})
+    # a fixed id: it is written into every prompt of the run (a random one made each run's
+    # prompts, and so the replies, differ)
+    call = ToolCall(id="call_0", name="kb_search", arguments={"query": question, "k": len(hits)})
     found = "\n\n".join(quote(h, i) for i, h in enumerate(hits, 1))
     return [Message.system(template("rag_agent_system").strip()),
             Message.user(template("rag_agent_user").format(question=question).strip()),
