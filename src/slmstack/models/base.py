@@ -268,7 +268,8 @@ class BaseChatModel:
                 f"model {self.name!r} was required to call a tool but replied {raw.text!r:.200}",
                 "retry, use a model that follows tool prompts, or set tool_choice='auto'",
             )
-        comp.tool_calls = _stable_ids(calls, req)
+        # ids a server gave are its own (some templates check their form: Mistral's 9 letters)
+        comp.tool_calls = calls if raw.tool_calls is not None else _stable_ids(calls, req)
         comp.text = parsed.content if not calls else (parsed.content or None)
         if calls:
             comp.finish_reason = "tool_calls"
@@ -375,10 +376,10 @@ def _check_tool_choice(choice: Any, tools: list[ToolSpec]) -> ToolChoice:
 
 def _stable_ids(calls: list[ToolCall], req: Request) -> list[ToolCall]:
     """``calls`` with ids derived from the request and each call's place in the reply. A chat
-    template writes the ids of earlier calls into the next prompt, so random ids (a parser's,
-    a server's) made the same conversation a different prompt — and possibly a different reply
-    — on every run; these are the same for the same request, and differ from step to step (each
-    request holds the results before it)."""
+    template writes the ids of earlier calls into the next prompt, so random ids (made up when
+    parsing a model's text) made the same conversation a different prompt — and possibly a
+    different reply — on every run; these are the same for the same request, and differ from
+    step to step (each request holds the results before it)."""
     if not calls:
         return calls
     seed = hashlib.sha256(json.dumps([m.model_dump(mode="json") for m in req.messages],
