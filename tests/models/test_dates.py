@@ -74,3 +74,21 @@ def test_written_dates_are_found_in_text() -> None:
             "2022 and 2022-05-01.")
     assert [text[a:b] for a, b in written_dates(text)] == [
         "July 10, 2022", "10/07/2022", "3rd of June 2021", "Jun.20,2023", "2022-05-01"]
+
+
+def test_a_last_day_equal_to_the_first_becomes_the_day_named_or_counted() -> None:
+    from slmstack.models.dates import stay_ends
+
+    same = {"check_in": "2024-03-02", "check_out": "2024-03-02"}
+    assert stay_ends(same, "A room in Oslo from 2024 March 2nd to March 6th") == {
+        "check_out": "2024-03-06"}
+    assert stay_ends({"start_date": "03-22-2024", "end_date": "03-22-2024"},
+                     "Two nights from March 22, 2024") == {"end_date": "03-24-2024"}
+    assert stay_ends({"start_date": "2024-12-30", "end_date": "2024-12-30"},
+                     "From December 30, 2024 until January 2") == {"end_date": "2025-01-02"}
+    # one day, two counts, or two other days: not known; other days than the first: left
+    assert stay_ends(same, "A room in Oslo on March 2nd, 2024") == {}
+    assert stay_ends(same, "2 nights or 3 nights from March 2nd, 2024") == {}
+    assert stay_ends(same, "March 2nd, 2024 to March 5th or March 6th") == {}
+    assert stay_ends({"check_in": "2024-03-02", "check_out": "2024-03-04"},
+                     "From March 2nd, 2024 to March 6th") == {}

@@ -107,3 +107,53 @@ def conform(value: str, schema: dict[str, Any]) -> str:
         return value
     date = parse_date(value)
     return value if date is None else date.strftime(layout)
+
+
+_FIRST_DAY = re.compile(r"start|begin|from|check_?in|arriv", re.IGNORECASE)
+_LAST_DAY = re.compile(r"end|until|check_?out|depart|leav|(?:^|_)to(?:_|$)", re.IGNORECASE)
+_LAYOUTS = ("%Y-%m-%d", "%m-%d-%Y", "%d-%m-%Y", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y")
+_DAY_MONTH = re.compile(rf"\b(?:{_MONTH}\s*{_DAY}|{_DAY}(?:\s+of)?\s+{_MONTH})\b", re.IGNORECASE)
+_STAY = re.compile(r"\b(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
+                   r"(nights?|days?)\b", re.IGNORECASE)
+_COUNT = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten".split())}
+
+
+def stay_ends(arguments: dict[str, Any], text: str) -> dict[str, str]:
+    """A last-day argument (``end_date``, ``check_out_date``) given the same date as its
+    first-day one: the one other day the request names ("from 2023 April 4th to April 8th",
+    in the first day's year), or else the first day plus the one stay it states ("for 3 nights
+    starting from 1st June 2022"), written in the argument's own layout. A stay of a single day
+    is written so ("on May 5"), with no second day and no count of nights."""
+    out: dict[str, str] = {}
+    for first, start in arguments.items():
+        if not (isinstance(start, str) and _FIRST_DAY.search(first)):
+            continue
+        day = parse_date(start)
+        for last, end in arguments.items():
+            if last == first or not (isinstance(end, str) and _LAST_DAY.search(last)) \
+                    or day is None or parse_date(end) != day:
+                continue
+            layout = next((f for f in _LAYOUTS if day.strftime(f) == end.strip()), None)
+            found = _later_day(day, text)
+            if found is None:
+                stays = {_COUNT.get(m.group(1).lower()) or int(m.group(1))
+                         for m in _STAY.finditer(text) if m.group(1).lower() in _COUNT
+                         or m.group(1).isdigit()}
+                found = day + dt.timedelta(days=stays.pop()) if len(stays) == 1 else None
+            if layout is not None and found is not None and found > day:
+                out[last] = found.strftime(layout)
+    return out
+
+
+def _later_day(day: dt.date, text: str) -> dt.date | None:
+    """The one day other than ``day`` that ``text`` names by month and day, in ``day``'s year
+    (the next one when it would come first), or None."""
+    found = set()
+    for m in _DAY_MONTH.finditer(text):
+        month, number = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        named = _date(day.year, _MONTHS[month[:3].lower()], int(number))
+        if named is not None and named != day:
+            found.add(named if named > day else _date(day.year + 1, named.month, named.day))
+    found.discard(None)
+    return found.pop() if len(found) == 1 else None

@@ -376,7 +376,8 @@ def prune_ungrounded(
     (``one_best``), and an array of choices that leaves out a choice the request
     names (``named_more_choices``). A string written as one of the values the parameter's
     description offers becomes that value (``described_corrections``); a "from" and a "to" value
-    the other way round are swapped (``amount_sides``). A list of numbers that is a part of a
+    the other way round are swapped (``amount_sides``); a last day equal to the first becomes the
+    day the request names or counts (``dates.stay_ends``). A list of numbers that is a part of a
     list the request writes in brackets becomes the whole list (``_bracketed_whole``); a number
     followed by the parameter's own name ("2022-2023 season") the number (``_named_number``); a
     text that runs on into another argument's number or date what comes before it
@@ -469,6 +470,8 @@ def prune_ungrounded(
               "{old!r} set to {new!r} (the unit the request writes it with fits this parameter)")
     apply(amount_sides(kept, evidence), "argument {key!r} = {old!r} set to {new!r} (the "
           "amount is written in it: what is converted)")
+    apply(dates.stay_ends(kept, evidence.written), "argument {key!r} = {old!r} set to {new!r} "
+          "(the last day the request names or counts, not the first)")
     apply(described_corrections(tool, kept, evidence), "argument {key!r} = {old!r} set to "
           "{new!r} (the value the parameter's description offers for it)")
     apply(stated_units(tool, kept, evidence), "argument {key!r} set to {new!r} (the unit the "
