@@ -101,3 +101,17 @@ def test_a_number_written_in_another_unit_is_converted() -> None:
     # another dimension, or no unit written: left as they are
     assert fixed({"length": 3, "height": 70}, "3 kg of track, 70 inches")["length"] == 3
     assert fixed({"length": 3, "height": 70}, "3 of them, 70 inches")["length"] == 3
+
+
+def test_a_unit_names_its_system() -> None:
+    from slmstack.models.quantities import unit_system
+    assert unit_system("cm") == unit_system("kilograms") == "metric"
+    assert unit_system("lbs") == unit_system("Feet") == "imperial"
+    assert unit_system("pixels") is None and unit_system("percent") is None
+    bmi = ToolSpec(name="bmi", description="", parameters={
+        "type": "object", "required": ["weight"], "properties": {
+            "weight": {"type": "integer"},
+            "system": {"type": "string", "description": "Units: 'metric' or 'imperial'."}}})
+    call = ToolCall(name="bmi", arguments={"weight": 70, "system": "kg"})
+    ev = evidence_from([Message.user("BMI for 70 kg?")])
+    assert prune_ungrounded(call, bmi, ev, []).arguments == {"weight": 70, "system": "metric"}

@@ -693,7 +693,8 @@ def described_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: E
     exactly one offered word ("detail" or "details" for 'detailed', "globally" for 'Global',
     "24" for '24h'), or a hyphened compound holding exactly one ("gas-powered" for 'gas'); or a
     code the description says stands for a word the request uses ("'c' for Celsius" and "in
-    celsius"). Words under three letters are too short to tell ('km' is no form of "km/h")."""
+    celsius"), or the system of a unit ("cm" for 'metric' of 'metric' or 'imperial'). Words
+    under three letters are too short to tell ('km' is no form of "km/h")."""
     props = tool.parameters.get("properties") or {}
     out: dict[str, str] = {}
     for key, value in arguments.items():
@@ -712,6 +713,8 @@ def described_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: E
         if not found:
             found = [code for code, word in _CODE_FOR.findall(schema.get("description", ""))
                      if code in offered and evidence.has_word(word.lower())]
+        if not found and (system := quantities.unit_system(value)) is not None:
+            found = [v for v in offered if v.lower() == system]  # "cm" for 'metric'/'imperial'
         if len(found) == 1:
             out[key] = found[0]
     return out

@@ -20,7 +20,8 @@ from typing import Any
 
 from ..types import ToolSpec
 
-__all__ = ["param_units", "unit_conversions", "unit_numbers", "unit_order", "written_units"]
+__all__ = ["param_units", "unit_conversions", "unit_numbers", "unit_order", "unit_system",
+           "written_units"]
 
 _FORMS = {
     "feet": "feet foot ft", "meters": "meters meter metres metre m",
@@ -167,3 +168,13 @@ def unit_conversions(tool: ToolSpec, arguments: dict[str, Any],
             converted = int(converted)
         out[key] = converted
     return out
+
+
+_SYSTEMS = {"metric": frozenset("meters km cm kg grams liters celsius".split()),
+            "imperial": frozenset("feet inches miles pounds gallons fahrenheit".split())}
+
+
+def unit_system(unit: str) -> str | None:
+    """"metric" or "imperial" for a unit written in words or symbols ("cm", "lbs"), else None."""
+    canon = _CANON.get(unit.strip().lower().rstrip("."))
+    return next((name for name, units in _SYSTEMS.items() if canon in units), None)
