@@ -215,6 +215,14 @@ def test_a_number_followed_by_the_parameters_own_name_is_the_number() -> None:
     assert prune_ungrounded(call, tool, ev, repairs).arguments == {
         "season": "2022-2023", "league": "Premier League"}  # a name ending in "league" stays
     assert "no part of it" in repairs[0]
+    # "gas-fueled" for fuel_type: the fuel is gas; a compound of other words stays
+    truck = ToolSpec(name="truck", description="", parameters={
+        "type": "object", "required": ["fuel_type"], "properties": {
+            "fuel_type": {"type": "string"}}})
+    ev = evidence_from([Message.user("Emissions of a gas-fueled, long-haul truck")])
+    for value, kept in (("gas-fueled", "gas"), ("long-haul", "long-haul")):
+        call = ToolCall(name="truck", arguments={"fuel_type": value})
+        assert prune_ungrounded(call, truck, ev, []).arguments == {"fuel_type": kept}
 
 
 def test_a_value_the_request_names_for_another_parameter_moves_there() -> None:

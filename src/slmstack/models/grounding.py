@@ -379,7 +379,8 @@ def prune_ungrounded(
     the other way round are swapped (``amount_sides``); a last day equal to the first becomes the
     day the request names or counts (``dates.stay_ends``). A list of numbers that is a part of a
     list the request writes in brackets becomes the whole list (``_bracketed_whole``); a number
-    followed by the parameter's own name ("2022-2023 season") the number (``_named_number``); a
+    followed by the parameter's own name ("2022-2023 season") the number (``_named_number``), and
+    "gas-fueled" for ``fuel_type`` "gas" (``_compound_of_own_name``); a
     text that runs on into another argument's number or date what comes before it
     (``_runs_into_another``). One call: the length of a period the request names is added for an
     optional parameter that counts its units (``stated_periods``). A parameter named ``unit``
@@ -405,6 +406,10 @@ def prune_ungrounded(
             repairs.append(f"{call.name}: argument {key!r} = {value!r:.60} set to {whole!r:.60} "
                            "(the whole list the request writes in brackets)")
             value = whole
+        if (head := _compound_of_own_name(key, value)) is not None:
+            repairs.append(f"{call.name}: argument {key!r} = {value!r:.60} set to {head!r} (the "
+                           "parameter's own name after the hyphen is no part of it)")
+            value = head
         if (bare := _named_number(key, value)) is not None:
             repairs.append(f"{call.name}: argument {key!r} = {value!r:.60} set to {bare!r} (the "
                            "parameter's name after the number is no part of it)")
@@ -534,6 +539,17 @@ def _quoted_whole(value: list[str], evidence: Evidence) -> list[str] | None:
 
 
 _NUMBER_THEN_WORD = re.compile(r"([\d][\d\s/.,:–-]*?)\s+([A-Za-z]+)")
+
+
+def _compound_of_own_name(key: str, value: Any) -> str | None:
+    """A hyphened value whose last part is a form of the parameter's own name ("gas-fueled"
+    for ``fuel_type``, "diesel-powered" for ``power_source``): the part before it; None
+    otherwise."""
+    if not isinstance(value, str) or not _HYPHENED.fullmatch(value.strip()):
+        return None
+    head, _, last = value.strip().rpartition("-")
+    own = [w for w in _WORD.findall(_split_name(key).lower()) if len(w) >= 4]
+    return head if any(_same_stem(last.lower(), w) for w in own) else None
 
 
 def _named_number(key: str, value: Any) -> str | None:
