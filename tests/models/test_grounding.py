@@ -1201,3 +1201,13 @@ def test_the_one_best_thing_asks_for_one_result() -> None:
     assert fixed("Find the largest banks in Norway.") == {"country": "Norway"}
     assert fixed("Find the largest three banks in Norway.") == {"country": "Norway"}
     assert fixed("Find a savings bank in Norway.") == {"country": "Norway"}
+
+
+def test_a_bare_ordinal_takes_the_century_the_request_writes() -> None:
+    tool = ToolSpec(name="art", description="", parameters={
+        "type": "object", "required": ["era"], "properties": {"era": {"type": "string"}}})
+    ev = evidence_from([Message.user("Paintings of the 17th century, on the 3rd floor")])
+    for value, kept in (("17th", "17th century"), ("3rd", "3rd"), ("17th century",
+                                                                   "17th century")):
+        call = ToolCall(name="art", arguments={"era": value})
+        assert prune_ungrounded(call, tool, ev, []).arguments == {"era": kept}

@@ -380,7 +380,8 @@ def prune_ungrounded(
     day the request names or counts (``dates.stay_ends``). A list of numbers that is a part of a
     list the request writes in brackets becomes the whole list (``_bracketed_whole``); a number
     followed by the parameter's own name ("2022-2023 season") the number (``_named_number``), and
-    "gas-fueled" for ``fuel_type`` "gas" (``_compound_of_own_name``); a
+    "gas-fueled" for ``fuel_type`` "gas" (``_compound_of_own_name``), "19th" of "the 19th
+    century" the century (``_ordinal_century``); a
     text that runs on into another argument's number or date what comes before it
     (``_runs_into_another``). One call: the length of a period the request names is added for an
     optional parameter that counts its units (``stated_periods``). A parameter named ``unit``
@@ -406,6 +407,10 @@ def prune_ungrounded(
             repairs.append(f"{call.name}: argument {key!r} = {value!r:.60} set to {whole!r:.60} "
                            "(the whole list the request writes in brackets)")
             value = whole
+        if (period := _ordinal_century(value, evidence)) is not None:
+            repairs.append(f"{call.name}: argument {key!r} = {value!r} set to {period!r} (the "
+                           "request's period)")
+            value = period
         if (head := _compound_of_own_name(key, value)) is not None:
             repairs.append(f"{call.name}: argument {key!r} = {value!r:.60} set to {head!r} (the "
                            "parameter's own name after the hyphen is no part of it)")
@@ -539,6 +544,20 @@ def _quoted_whole(value: list[str], evidence: Evidence) -> list[str] | None:
 
 
 _NUMBER_THEN_WORD = re.compile(r"([\d][\d\s/.,:–-]*?)\s+([A-Za-z]+)")
+
+
+_ORDINAL = re.compile(r"\d{1,2}(?:st|nd|rd|th)", re.IGNORECASE)
+
+
+def _ordinal_century(value: Any, evidence: Evidence) -> str | None:
+    """A bare ordinal the request writes before "century" or "millennium" ("19th" of "made in
+    the 19th century"): the ordinal with its word; None otherwise — "19th" alone names no
+    time."""
+    if not isinstance(value, str) or not _ORDINAL.fullmatch(value.strip()):
+        return None
+    found = re.search(rf"\b{re.escape(value.strip())}[\s-]+(century|millennium)\b",
+                      evidence.written, re.IGNORECASE)
+    return f"{value.strip()} {found.group(1)}" if found else None
 
 
 def _compound_of_own_name(key: str, value: Any) -> str | None:
