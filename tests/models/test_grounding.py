@@ -1211,3 +1211,19 @@ def test_a_bare_ordinal_takes_the_century_the_request_writes() -> None:
                                                                    "17th century")):
         call = ToolCall(name="art", arguments={"era": value})
         assert prune_ungrounded(call, tool, ev, []).arguments == {"era": kept}
+
+
+def test_a_name_takes_the_kind_of_place_the_request_writes_after_it() -> None:
+    tool = ToolSpec(name="visit", description="", parameters={
+        "type": "object", "required": ["place"], "properties": {"place": {"type": "string"}}})
+
+    def fixed(value: str, request: str) -> str:
+        call = ToolCall(name="visit", arguments={"place": value})
+        ev = evidence_from([Message.user(request)])
+        return prune_ungrounded(call, tool, ev, []).arguments["place"]
+
+    assert fixed("Prado", "Opening hours of the Prado Museum?") == "Prado Museum"
+    assert fixed("Danube", "Boats on the Danube river") == "Danube river"
+    # a building in lower case is no part of the name; a name that goes on is left
+    assert fixed("Madrid", "Find a Madrid museum") == "Madrid"
+    assert fixed("Madrid", "The Madrid Museum of Art") == "Madrid"

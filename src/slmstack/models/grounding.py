@@ -381,7 +381,8 @@ def prune_ungrounded(
     list the request writes in brackets becomes the whole list (``_bracketed_whole``); a number
     followed by the parameter's own name ("2022-2023 season") the number (``_named_number``), and
     "gas-fueled" for ``fuel_type`` "gas" (``_compound_of_own_name``), "19th" of "the 19th
-    century" the century (``_ordinal_century``); a
+    century" the century (``_ordinal_century``), "Louvre" of "the Louvre Museum" the whole
+    name (``_named_feature``); a
     text that runs on into another argument's number or date what comes before it
     (``_runs_into_another``). One call: the length of a period the request names is added for an
     optional parameter that counts its units (``stated_periods``). A parameter named ``unit``
@@ -407,6 +408,10 @@ def prune_ungrounded(
             repairs.append(f"{call.name}: argument {key!r} = {value!r:.60} set to {whole!r:.60} "
                            "(the whole list the request writes in brackets)")
             value = whole
+        if (place := _named_feature(value, evidence)) is not None:
+            repairs.append(f"{call.name}: argument {key!r} = {value!r} set to {place!r} (the "
+                           "request names the place so)")
+            value = place
         if (period := _ordinal_century(value, evidence)) is not None:
             repairs.append(f"{call.name}: argument {key!r} = {value!r} set to {period!r} (the "
                            "request's period)")
@@ -558,6 +563,22 @@ def _ordinal_century(value: Any, evidence: Evidence) -> str | None:
     found = re.search(rf"\b{re.escape(value.strip())}[\s-]+(century|millennium)\b",
                       evidence.written, re.IGNORECASE)
     return f"{value.strip()} {found.group(1)}" if found else None
+
+
+_LAND_WORDS = "river|lake|sea|ocean|bay|gulf|mountains?|island|islands|valley|desert|canyon"
+_PLACE_WORDS = "Museum|University|Park|Gallery|Cathedral|Palace|Bridge|Tower|Stadium|Library"
+
+
+def _named_feature(value: Any, evidence: Evidence) -> str | None:
+    """A name the request follows with the kind of place it names ("the Mississippi river",
+    "the Louvre Museum"): the name with that word, as written; None otherwise. Land and water
+    count in any case; a building only capitalised, as part of the name ("a New York museum"
+    is a museum in New York)."""
+    if not isinstance(value, str) or not value[:1].isupper() or len(value) > 60:
+        return None
+    found = re.search(rf"\b{re.escape(value)}\s+(?:(?i:{_LAND_WORDS})|(?:{_PLACE_WORDS}))\b"
+                      r"(?!\s+(?i:of|for)\b)", evidence.written)  # "… Museum of Art": longer
+    return found.group(0) if found else None
 
 
 def _compound_of_own_name(key: str, value: Any) -> str | None:
