@@ -656,7 +656,7 @@ def test_a_required_flag_the_request_asks_for_is_switched_on() -> None:
     text = "the biography and main contributions of Pope Innocent III, from 1198 like new"
     args, repairs = _prune(tool, text, {"name": "Innocent III", "include_contributions": False,
                                         "condition": "Like New"})
-    assert args == {"name": "Innocent III", "include_contributions": True,
+    assert args == {"name": "Pope Innocent III", "include_contributions": True,  # _name_start
                     "condition": "Like New"}  # an offered choice is never another's unit
     assert "set flag 'include_contributions' to true" in repairs[0]
     for said in ("without his contributions", "few contributions"):
@@ -1227,3 +1227,24 @@ def test_a_name_takes_the_kind_of_place_the_request_writes_after_it() -> None:
     # a building in lower case is no part of the name; a name that goes on is left
     assert fixed("Madrid", "Find a Madrid museum") == "Madrid"
     assert fixed("Madrid", "The Madrid Museum of Art") == "Madrid"
+
+
+def test_a_name_started_late_takes_the_capitalised_words_before_it() -> None:
+    tool = ToolSpec(name="museum.hours", description="", parameters={
+        "type": "object", "required": ["museum_name"], "properties": {
+            "museum_name": {"type": "string"}, "brand": {"type": "string"}}})
+
+    def fixed(args: dict, request: str) -> dict:
+        call = ToolCall(name="museum.hours", arguments=args)
+        return prune_ungrounded(call, tool, evidence_from([Message.user(request)]), []).arguments
+
+    assert fixed({"museum_name": "Museum of Nature"}, "Hours of the Royal Ontario Museum of "
+                 "Nature today?") == {"museum_name": "Royal Ontario Museum of Nature"}
+    # a sentence's first word, another argument's value, the tool's own words: no part of it
+    assert fixed({"museum_name": "Nature Hall"}, "Nature Hall hours?") == {
+        "museum_name": "Nature Hall"}
+    assert fixed({"museum_name": "Stratocaster", "brand": "Fender"},
+                 "Is the Fender Stratocaster on show?") == {"museum_name": "Stratocaster",
+                                                            "brand": "Fender"}
+    assert fixed({"museum_name": "Louvre"}, "Get Museum Louvre hours") == {
+        "museum_name": "Louvre"}

@@ -382,7 +382,8 @@ def prune_ungrounded(
     followed by the parameter's own name ("2022-2023 season") the number (``_named_number``), and
     "gas-fueled" for ``fuel_type`` "gas" (``_compound_of_own_name``), "19th" of "the 19th
     century" the century (``_ordinal_century``), "Louvre" of "the Louvre Museum" the whole
-    name (``_named_feature``); a
+    name (``_named_feature``), "Museum of Art" of "the Metropolitan Museum of Art" too
+    (``_name_start``); a
     text that runs on into another argument's number or date what comes before it
     (``_runs_into_another``). One call: the length of a period the request names is added for an
     optional parameter that counts its units (``stated_periods``). A parameter named ``unit``
@@ -407,6 +408,10 @@ def prune_ungrounded(
         if (whole := _bracketed_whole(value, evidence)) is not None:
             repairs.append(f"{call.name}: argument {key!r} = {value!r:.60} set to {whole!r:.60} "
                            "(the whole list the request writes in brackets)")
+            value = whole
+        if (whole := _name_start(key, value, call.arguments, tool, evidence)) is not None:
+            repairs.append(f"{call.name}: argument {key!r} = {value!r} set to {whole!r} (the "
+                           "name starts before it)")
             value = whole
         if (place := _named_feature(value, evidence)) is not None:
             repairs.append(f"{call.name}: argument {key!r} = {value!r} set to {place!r} (the "
@@ -579,6 +584,37 @@ def _named_feature(value: Any, evidence: Evidence) -> str | None:
     found = re.search(rf"\b{re.escape(value)}\s+(?:(?i:{_LAND_WORDS})|(?:{_PLACE_WORDS}))\b"
                       r"(?!\s+(?i:of|for)\b)", evidence.written)  # "… Museum of Art": longer
     return found.group(0) if found else None
+
+
+_CAPITALISED_BEFORE = re.compile(r"(?<![.!?]\s)(?<!^)\b((?:[A-Z][\w'.&-]*\s+){1,2})$")
+_NOT_NAME_START = frozenset(
+    "The A An In On At Of For From To With By And Or Find Get Show Give".split())
+
+
+def _name_start(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
+                evidence: Evidence) -> str | None:
+    """A capitalised value the request writes once, right after capitalised words of the same
+    name ("Museum of Art" of "the Metropolitan Museum of Art", "Liga" of "La Liga"): the whole
+    name; None otherwise. A sentence's first word and "The" start no name, and neither do
+    words of another argument ("Fender" of brand before "Stratocaster"), of the parameter's
+    or the tool's name ("Id B1004", "Lawyer John Doe" for ``lawyer.find``)."""
+    if not isinstance(value, str) or not value[:1].isupper() or len(value) > 60:
+        return None
+    taken = set(_WORD.findall(" ".join(
+        [_held_words({k: v for k, v in arguments.items() if k != key}),
+         _split_name(key), _split_name(tool.name.replace(".", " "))]).lower()))
+    places = [m.start() for m in re.finditer(rf"\b{re.escape(value)}\b", evidence.written)]
+    if len(places) != 1:
+        return None
+    before = _CAPITALISED_BEFORE.search(evidence.written[:places[0]])
+    if before is None:
+        return None
+    words = before.group(1).split()
+    while words and words[0] in _NOT_NAME_START:
+        words = words[1:]
+    if any(set(_WORD.findall(w.lower())) & taken for w in words):
+        return None
+    return " ".join([*words, value]) if words else None
 
 
 def _compound_of_own_name(key: str, value: Any) -> str | None:
