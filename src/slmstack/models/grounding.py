@@ -405,30 +405,10 @@ def prune_ungrounded(
         if isinstance(value, list) and (repeated := _repeated_texts(value)):
             repairs.append(f"{call.name}: left out {repeated[1]!r:.60} repeated in {key!r}")
             value = repeated[0]
-        if (whole := _bracketed_whole(value, evidence)) is not None:
-            repairs.append(f"{call.name}: argument {key!r} = {value!r:.60} set to {whole!r:.60} "
-                           "(the whole list the request writes in brackets)")
-            value = whole
-        if (whole := _name_start(key, value, call.arguments, tool, evidence)) is not None:
-            repairs.append(f"{call.name}: argument {key!r} = {value!r} set to {whole!r} (the "
-                           "name starts before it)")
-            value = whole
-        if (place := _named_feature(value, evidence)) is not None:
-            repairs.append(f"{call.name}: argument {key!r} = {value!r} set to {place!r} (the "
-                           "request names the place so)")
-            value = place
-        if (period := _ordinal_century(value, evidence)) is not None:
-            repairs.append(f"{call.name}: argument {key!r} = {value!r} set to {period!r} (the "
-                           "request's period)")
-            value = period
-        if (head := _compound_of_own_name(key, value)) is not None:
-            repairs.append(f"{call.name}: argument {key!r} = {value!r:.60} set to {head!r} (the "
-                           "parameter's own name after the hyphen is no part of it)")
-            value = head
-        if (bare := _named_number(key, value)) is not None:
-            repairs.append(f"{call.name}: argument {key!r} = {value!r:.60} set to {bare!r} (the "
-                           "parameter's name after the number is no part of it)")
-            value = bare
+        for old, new, why in _rewrites(key, value, call.arguments, tool, evidence):
+            repairs.append(f"{call.name}: argument {key!r} = {old!r:.60} set to {new!r:.60} "
+                           f"({why})")
+            value = new
         if isinstance(value, list) and (copied := _copied_items(key, value, call.arguments)):
             rest = [v for v in value if v not in copied]
             if rest or key not in required:
@@ -510,6 +490,30 @@ def prune_ungrounded(
         apply(one_best(tool, kept, evidence), "added optional argument {key!r} = 1 (the "
               "request asks for the one best)")
     return call.model_copy(update={"arguments": kept})
+
+
+def _rewrites(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
+              evidence: Evidence) -> list[tuple[Any, Any, str]]:
+    """The rewrites of one argument's value, in order, each as (old, new, why): the whole
+    bracketed list, the name started late or followed by its kind of place, the century of a
+    bare ordinal, the value without the parameter's own name after a hyphen or a number."""
+    steps: list[tuple[str, Callable[[Any], Any]]] = [
+        ("the whole list the request writes in brackets",
+         lambda v: _bracketed_whole(v, evidence)),
+        ("the name starts before it", lambda v: _name_start(key, v, arguments, tool, evidence)),
+        ("the request names the place so", lambda v: _named_feature(v, evidence)),
+        ("the request's period", lambda v: _ordinal_century(v, evidence)),
+        ("the parameter's own name after the hyphen is no part of it",
+         lambda v: _compound_of_own_name(key, v)),
+        ("the parameter's name after the number is no part of it",
+         lambda v: _named_number(key, v)),
+    ]
+    out = []
+    for why, rewrite in steps:
+        if (new := rewrite(value)) is not None:
+            out.append((value, new, why))
+            value = new
+    return out
 
 
 _BRACKETED = re.compile(r"\[([^\[\]]{1,2000})\]")
