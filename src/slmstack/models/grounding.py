@@ -144,11 +144,16 @@ class Evidence:
         return any(_close(value * s, n) for n in self.numbers for s in _SCALES)
 
     @cached_property
+    def positions(self) -> _Numbers:
+        """The numbers the text writes with where they are (``_positions``), read once."""
+        return _positions(self.written)
+
+    @cached_property
     def units_written(self) -> dict[float, frozenset[str]]:
         """The units each number the text writes once is written with
         (``quantities.written_units``); read once per text, for every call's ``unit_order``."""
         seen: dict[float, list[frozenset[str]]] = {}
-        for start, end, value, percent in _positions(self.written):
+        for start, end, value, percent in self.positions:
             seen.setdefault(float(value), []).append(
                 quantities.written_units(self.written, start, end, percent))
         return {value: units[0] for value, units in seen.items() if len(units) == 1}
@@ -157,7 +162,7 @@ class Evidence:
     def units_next(self) -> dict[float, tuple[float, frozenset[str]]]:
         """For each number written once, the number written right after it with only its unit
         between ("5ft 10in": 10 and inches after 5), with that number's units."""
-        found = _positions(self.written)
+        found = self.positions
         out = {}
         for (_, end, value, _), (s2, e2, v2, p2) in itertools.pairwise(found):
             if float(value) in self.units_written and _UNIT_GAP.fullmatch(self.written[end:s2]):
@@ -604,9 +609,6 @@ def _name_start(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
     or the tool's name ("Id B1004", "Lawyer John Doe" for ``lawyer.find``)."""
     if not isinstance(value, str) or not value[:1].isupper() or len(value) > 60:
         return None
-    taken = set(_WORD.findall(" ".join(
-        [_held_words({k: v for k, v in arguments.items() if k != key}),
-         _split_name(key), _split_name(tool.name.replace(".", " "))]).lower()))
     places = [m.start() for m in re.finditer(rf"\b{re.escape(value)}\b", evidence.written)]
     if len(places) != 1:
         return None
@@ -616,9 +618,12 @@ def _name_start(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
     words = before.group(1).split()
     while words and words[0] in _NOT_NAME_START:
         words = words[1:]
-    if any(set(_WORD.findall(w.lower())) & taken for w in words):
+    taken = set(_WORD.findall(" ".join(
+        [_held_words({k: v for k, v in arguments.items() if k != key}),
+         _split_name(key), _split_name(tool.name.replace(".", " "))]).lower()))
+    if not words or any(set(_WORD.findall(w.lower())) & taken for w in words):
         return None
-    return " ".join([*words, value]) if words else None
+    return " ".join([*words, value])
 
 
 def _compound_of_own_name(key: str, value: Any) -> str | None:
@@ -830,7 +835,7 @@ def amount_sides(arguments: dict[str, Any], evidence: Evidence) -> dict[str, str
     writes once. Over BFCL's ground truth the amount's unit is the "from" value 21 times and the
     "to" value never."""
     amounts = [v for v in arguments.values() if _is_number(v)]
-    written = [(end, value) for _, end, value, _ in _positions(evidence.written)]
+    written = [(end, value) for _, end, value, _ in evidence.positions]
     after = []
     for amount in amounts:
         ends = [end for end, value in written if _close(float(value), float(amount))]
@@ -963,7 +968,7 @@ def _written_at(value: Any, evidence: Evidence) -> int | None:
     """Where the request first writes ``value`` (a number as ``number_mentions`` reads it, a
     string ignoring case); None for other values or one it does not write."""
     if _is_number(value):
-        return next((start for start, _, v, _ in _positions(evidence.written)
+        return next((start for start, _, v, _ in evidence.positions
                      if _close(v, float(value))), None)
     if isinstance(value, str) and value.strip():
         at = evidence.text.find(value.strip().lower())

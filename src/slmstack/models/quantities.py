@@ -122,7 +122,9 @@ def unit_numbers(tool: ToolSpec, arguments: dict[str, Any],
                 or schema.get("type") not in ("integer", "number"):
             continue
         takes = param_units(key, schema)
-        found = [v for v, units in units_of.items() if len(takes) == 1 and units & takes
+        if len(takes) != 1:
+            continue
+        found = [v for v, units in units_of.items() if units & takes
                  and v not in held and (schema["type"] == "number" or v.is_integer())]
         if len(found) == 1:
             value = found[0]
@@ -152,8 +154,7 @@ def unit_conversions(tool: ToolSpec, arguments: dict[str, Any],
         if len(takes) != 1 or len(written) != 1 or takes == written:
             continue
         (want,), (have,) = takes, written
-        if want not in _DIMENSION or have not in _DIMENSION \
-                or _DIMENSION[want][0] != _DIMENSION[have][0]:
+        if have not in _DIMENSION or _DIMENSION[want][0] != _DIMENSION[have][0]:
             continue
         total = value * _DIMENSION[have][1]
         after = (next_of or {}).get(float(value))
