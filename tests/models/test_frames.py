@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slmstack.models.frames import choices, following, records
+from slmstack.models.frames import choices, following, records, zip_choices
 from slmstack.types import ToolCall
 
 
@@ -284,3 +284,20 @@ def test_a_units_exponent_is_no_value_left_unread() -> None:
     call = ToolCall(name="v", arguments={"acceleration": 5, "distance": 100})
     assert [c.arguments for c in records(call, text)] == [
         {"acceleration": 5, "distance": 100}, {"acceleration": 10, "distance": 200}]
+
+
+def test_records_take_the_choice_named_in_their_own_part() -> None:
+    params = {"properties": {"mode": {"type": "string", "enum": ["driving", "transit", "walking"]},
+                             "start": {"type": "string"}, "end": {"type": "string"}}}
+    text = ("Go from Oslo to Bergen by driving, then from Bergen to Voss by transit, "
+            "and from Voss to Oslo walking.")
+    legs = [("Oslo", "Bergen"), ("Bergen", "Voss"), ("Voss", "Oslo")]
+    calls = [ToolCall(name="route", arguments={"start": a, "end": b, "mode": "driving"})
+             for a, b in legs]
+    assert [c.arguments["mode"] for c in zip_choices(calls, params, text)] == [
+        "driving", "transit", "walking"]
+    # choices named together, before the records: every record wants each (no pairing)
+    together = "By driving and by transit: from Oslo to Bergen and from Bergen to Voss."
+    assert zip_choices(calls[:2], params, together) == []
+    # as many choices as records, or nothing
+    assert zip_choices(calls, params, text.replace(", and from Voss to Oslo walking", "")) == []

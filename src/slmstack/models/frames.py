@@ -45,7 +45,7 @@ from ..types import ToolCall
 from .fanout import name_words, used
 from .grounding import leaves
 
-__all__ = ["both_ways", "choices", "following", "records"]
+__all__ = ["both_ways", "choices", "following", "records", "zip_choices"]
 
 _TOKEN = re.compile(
     r"(?P<num>(?<![\w.^])-?[$€£¥]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
@@ -602,6 +602,78 @@ def both_ways(call: ToolCall, parameters: dict[str, Any], text: str) -> list[Too
     key = found[0]
     return [ToolCall(name=call.name, arguments={**call.arguments, key: flag})
             for flag in (True, False)]
+
+
+def zip_choices(calls: Sequence[ToolCall], parameters: dict[str, Any], text: str
+                ) -> list[ToolCall]:
+    """Records (``calls``: one tool's calls read by ``records`` or ``following``) with an
+    ``enum`` argument the request names once per record, inside each record's part ("stage 7
+    in easy mode and stage 3 in hard mode"): the k-th record takes the k-th choice named. []
+    unless exactly one such argument names as many choices as there are records and the
+    choices and the records alternate in the text; choices named together before or after the
+    records ("the status and trial date for case XY1234 … and GH5678") are no such case."""
+    if len(calls) < 2:
+        return []
+    props = parameters.get("properties") or {}
+    text = text[:_MAX_TEXT]
+    starts = _record_starts(calls, text)
+    if starts is None:
+        return []
+    found = []
+    for key, value in calls[0].arguments.items():
+        enum = (props.get(key) or {}).get("enum")
+        if not isinstance(enum, list) or isinstance(value, bool) or any(
+                c.arguments.get(key) != value for c in calls):
+            continue
+        named = _choice_spans([c for c in enum if isinstance(c, str)], text)
+        if len(named) == len(calls) and _alternate(starts, [at for at, _ in named]):
+            found.append((key, [c for _, c in named]))
+    if len(found) != 1:
+        return []
+    key, chosen = found[0]
+    return [ToolCall(name=c.name, arguments={**c.arguments, key: chosen[i]})
+            for i, c in enumerate(calls)]
+
+
+def _record_starts(calls: Sequence[ToolCall], text: str) -> list[int] | None:
+    """Where each record's first own value is written, each after the values of the one
+    before; None when one is not found."""
+    varied = [k for k in calls[0].arguments
+              if any(c.arguments.get(k) != calls[0].arguments[k] for c in calls)]
+    toks = _tokens(text)
+    starts: list[int] = []
+    pos = 0
+    for c in calls:
+        at = []
+        after = [t for t in toks if t.start >= pos]
+        for k in varied:
+            loc = _locate(after, c.arguments.get(k))
+            if loc is not None:
+                at.append(after[loc[0]].start)
+        if not at:
+            return None
+        starts.append(min(at))
+        pos = max(at) + 1
+    return starts
+
+
+def _alternate(a: list[int], b: list[int]) -> bool:
+    """Whether the positions ``a`` and ``b`` (as many of each) alternate in the text."""
+    merged = [k for _, k in sorted([(p, 0) for p in a] + [(p, 1) for p in b])]
+    return all(x != y for x, y in pairwise(merged))
+
+
+def _choice_spans(enum: list[str], text: str) -> list[tuple[int, str]]:
+    """The choices ``_named_choices`` finds, each with where it is first written."""
+    named = _named_choices(enum, text)
+    low = text.lower()
+    out = []
+    for c in named:
+        m = re.search(r"(?<![\w-])" + re.escape(c.replace("_", " ").lower()) + r"(?![\w-])", low)
+        if m is None:
+            return []
+        out.append((m.start(), c))
+    return sorted(out)
 
 
 def _named_choices(enum: list[str], text: str) -> list[str]:

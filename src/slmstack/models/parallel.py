@@ -109,15 +109,24 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
     def others(call: ToolCall) -> list[ToolCall]:
         return [c for c in calls if c.name != call.name]
 
-    # (reader, whether its calls replace as many of the model's: records read from repeating
-    # frames are more often right than a small model's second call, the others are not)
-    readers = ((lambda call, spec: frames.records(call, text, others(call)), True),  # "weighs …"
-               (lambda call, spec: frames.choices(call, spec.parameters, text), False),  # "easy"
-               (lambda call, spec: frames.both_ways(call, spec.parameters, text), False),  # "not"
-               # "… $15000 … California and $20000 … Florida": with one tool only, for with
-               # several the values further on may be another tool's
-               (lambda call, spec: frames.following(call, text) if len(req.tools) == 1 else [],
-                False))
+    def record_calls(call: ToolCall) -> list[ToolCall]:
+        found = frames.records(call, text, others(call))
+        if not found and len(req.tools) == 1:
+            found = frames.following(call, text)
+        return found
+
+    # (reader, whether its calls replace as many of the model's: records read from the
+    # request are more often right than a small model's second call, the others are not)
+    readers = (
+        # records with a choice named once in each ("stage 7 in easy mode and 3 in hard")
+        (lambda call, spec: frames.zip_choices(record_calls(call), spec.parameters, text),
+         True),
+        (lambda call, spec: frames.records(call, text, others(call)), True),  # "weighs 85 kg"
+        (lambda call, spec: frames.choices(call, spec.parameters, text), False),  # "easy … hard"
+        (lambda call, spec: frames.both_ways(call, spec.parameters, text), False),  # "not …"
+        # "… $15000 … California and $20000 … Florida": with one tool only, for with several
+        # the values further on may be another tool's
+        (lambda call, spec: frames.following(call, text) if len(req.tools) == 1 else [], False))
     for read, ties in readers if read_records else ():
         for spec in [t for t in req.tools if t.name not in done]:
             mine = [c for c in calls if c.name == spec.name]
