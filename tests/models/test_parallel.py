@@ -505,3 +505,27 @@ def test_no_part_asks_for_a_tool_in_a_request_of_one_part_or_one_tool() -> None:
     # a part no tool is like asks for none ("Thank you so much for the help today.")
     ask = "Find the slope of x^3 at x=1. Then tell me a joke about penguins and ice."
     assert [t.name for t in _asked_for(ask, [DERIVATIVE, INTEGRAL])] == ["derivative"]
+
+
+FUTURE = ToolSpec(
+    name="future_value",
+    description="Future value of an investment.",
+    parameters={"type": "object", "properties": {
+        "present_value": {"type": "number"},
+        "annual_interest_rate": {"type": "number",
+                                 "description": "The annual interest rate as a decimal."},
+        "number_of_years": {"type": "integer"}},
+        "required": ["present_value", "annual_interest_rate", "number_of_years"]},
+)
+
+
+def test_lists_start_from_the_calls_grounded_values() -> None:
+    ask = "The future value of $1000 at an annual interest rate of 5% for 1, 5 and 10 years."
+    # the model writes the rate as 5: as written, 5 is another argument's value and no list
+    # item; grounded first (0.05), the years' list is read
+    first = json.dumps({"name": "future_value", "arguments": {
+        "present_value": 1000, "annual_interest_rate": 5, "number_of_years": 1}})
+    c = Continuing('{"tool_calls": [' + first + "]}", None).complete(
+        ask, tools=[FUTURE], parallel_tool_calls=True)
+    assert [(t.arguments["annual_interest_rate"], t.arguments["number_of_years"])
+            for t in c.tool_calls] == [(0.05, 1), (0.05, 5), (0.05, 10)]

@@ -57,6 +57,10 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     asked = _asked_for(text, offered)
     asked_names = {t.name for t in asked}
     named += [t for t in asked if t not in named]
+    seeded = _seed(model, req, calls, evidence)
+    if seeded is not calls:  # the values the reply will end with: lists start from those
+        calls = seeded
+        head = head[:head.index("[") + 1] + " " + ", ".join(_body(c) for c in calls)
     head, grown = _fan_out(req, calls, head, text, read_records=not pending)
     one_call = _one_call_schema(offered)
     values = _values(req)
@@ -91,6 +95,21 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
         return raw
     return type(raw)(text=head + "]}", usage=usage, finish_reason=raw.finish_reason,
                      repairs=raw.repairs)
+
+
+def _seed(model: BaseChatModel, req: Request, calls: list[ToolCall],
+          evidence: grounding.Evidence) -> list[ToolCall]:
+    """The model's one call with its arguments grounded as the finished reply's will be
+    (``grounding.prune_ungrounded``: "5%" given as 5 is 0.05, a value the request does not
+    write is dropped): fan-out and records start from its values. ``calls`` itself when there
+    are several or nothing changes."""
+    if len(calls) != 1 or not model.prune_ungrounded_optional:
+        return calls
+    spec = next(t for t in req.tools if t.name == calls[0].name)
+    pruned = _checked(grounding.prune_ungrounded(calls[0], spec, evidence, []), req)
+    if pruned is None or pruned.arguments == calls[0].arguments:
+        return calls
+    return [pruned]
 
 
 def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
