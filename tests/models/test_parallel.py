@@ -31,6 +31,7 @@ class Continuing(BaseChatModel):
         self.first, self.more = first, more
         self.prefixes: list[str] = []
         self.schemas: list[dict[str, Any]] = []
+        self.asks: list[str | None] = []  # the request each continuation was asked with
 
     def _generate(self, req: Request) -> RawOutput:
         return RawOutput(self.first, Usage(input_tokens=10, output_tokens=10))
@@ -40,6 +41,7 @@ class Continuing(BaseChatModel):
             return None
         self.prefixes.append(prefix)
         self.schemas.append(schema)
+        self.asks.append(req.messages[-1].content)
         text = self.more.pop(0) if self.more else call("Paris")
         return RawOutput(text, Usage(input_tokens=12, output_tokens=5))
 
@@ -486,7 +488,7 @@ def test_a_tool_a_part_of_the_request_asks_for_gets_a_continuation_of_its_own() 
     from slmstack.models.parallel import _asked_for
     from slmstack.models.schema import call_schema
 
-    assert [t.name for t in _asked_for(CURVE_ASK, [DERIVATIVE, INTEGRAL])] == [
+    assert [t.name for t in _asked_for(CURVE_ASK, [DERIVATIVE, INTEGRAL])[0]] == [
         "integral", "derivative"]
     first = '{"tool_calls": [' + json.dumps(
         {"name": "derivative", "arguments": {"function": "x^3", "x": 1}}) + "]}"
@@ -495,16 +497,25 @@ def test_a_tool_a_part_of_the_request_asks_for_gets_a_continuation_of_its_own() 
     c = model.complete(CURVE_ASK, tools=[DERIVATIVE, INTEGRAL], parallel_tool_calls=True)
     assert [t.name for t in c.tool_calls] == ["derivative", "integral"]
     assert model.schemas[0] == call_schema(INTEGRAL)
+    # asked with the part that asks for it alone, as a new reply
+    assert model.asks[0] == "Work out the area under the curve of x^3 between 0 and 2."
+    assert model.prefixes[0] == '{"tool_calls": ['
+    # a call the part alone does not give is asked again with the whole request
+    wrong = json.dumps({"name": "integral", "arguments": {"function": "x^3", "a": 7, "b": 9}})
+    model = Continuing(first, [wrong, more])
+    c = model.complete(CURVE_ASK, tools=[DERIVATIVE, INTEGRAL], parallel_tool_calls=True)
+    assert [t.arguments for t in c.tool_calls][1] == {"function": "x^3", "a": 0, "b": 2}
+    assert model.asks[1] == CURVE_ASK and model.prefixes[1].endswith(", ")
 
 
 def test_no_part_asks_for_a_tool_in_a_request_of_one_part_or_one_tool() -> None:
     from slmstack.models.parallel import _asked_for
 
-    assert _asked_for("Find the slope of x^3 at x=1.", [DERIVATIVE, INTEGRAL]) == []
-    assert _asked_for(CURVE_ASK, [DERIVATIVE]) == []
+    assert _asked_for("Find the slope of x^3 at x=1.", [DERIVATIVE, INTEGRAL]) == ([], {})
+    assert _asked_for(CURVE_ASK, [DERIVATIVE]) == ([], {})
     # a part no tool is like asks for none ("Thank you so much for the help today.")
     ask = "Find the slope of x^3 at x=1. Then tell me a joke about penguins and ice."
-    assert [t.name for t in _asked_for(ask, [DERIVATIVE, INTEGRAL])] == ["derivative"]
+    assert [t.name for t in _asked_for(ask, [DERIVATIVE, INTEGRAL])[0]] == ["derivative"]
 
 
 FUTURE = ToolSpec(

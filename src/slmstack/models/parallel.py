@@ -28,10 +28,11 @@ closed where it was (a named tool's call that fails: the next named tool is trie
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..errors import SlmstackError, ToolCallError
-from ..types import ToolCall
+from ..types import Message, ToolCall
 from . import fanout, frames, grounding, toolcalls
 from .schema import MAX_PARALLEL_CALLS, call_schema
 
@@ -54,7 +55,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     named = [t for t in offered if _named(t.name, evidence)]
     pending = any(t.name in _uncalled(offered, calls) for t in named)
     text = _user_text(req)
-    asked = _asked_for(text, offered)
+    asked, parts = _asked_for(text, offered)
     asked_names = {t.name for t in asked}
     named += [t for t in asked if t not in named]
     seeded = _seed(model, req, calls, evidence)
@@ -75,11 +76,19 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
         if target is not None:  # a tool the request names and no call uses: ask for its call
             tried.add(target.name)
         schema = call_schema(target) if target is not None else one_call
-        more = model._continue(req, head + ", ", schema)
-        if more is None:
-            break
-        usage = usage + more.usage
-        new = _new_call(more.text, req, evidence, calls, values, open_values, asked_names)
+        new = None
+        if target is not None and target.name in parts:  # first from its part of the request
+            more = _continue_part(model, req, parts[target.name], schema)
+            if more is not None:
+                usage = usage + more.usage
+                new = _new_call(more.text, req, evidence, calls, values, open_values,
+                                asked_names)
+        if new is None:
+            more = model._continue(req, head + ", ", schema)
+            if more is None:
+                break
+            usage = usage + more.usage
+            new = _new_call(more.text, req, evidence, calls, values, open_values, asked_names)
         if new is None:
             if target is not None:
                 continue  # not one the request gives the values for: try the next named tool
@@ -304,18 +313,19 @@ def _named(name: str, evidence: grounding.Evidence) -> bool:
                if len(w) >= 3 and w not in _GENERIC)
 
 
-def _asked_for(text: str, tools: list) -> list:
+def _asked_for(text: str, tools: list) -> tuple[list, dict[str, str]]:
     """The offered tools a part of the request asks for, in the order of the parts: each part
     (``tooldocs.aspects``: its sentences, and clauses after "then", "also" …) is compared with
     every tool by the bundled MiniLM, and the most similar tool counts when its similarity
     clears the tool gate's threshold ("Calculate the area under the curve … And find the
-    derivative at x=3": ``integral``, then ``derivative``). [] for a request of one part, one
-    tool, or without the embedder installed."""
+    derivative at x=3": ``integral``, then ``derivative``), and for each the first part that
+    asks for it. Nothing for a request of one part, one tool, or without the embedder
+    installed."""
     from ..rag.tooldocs import GATE_THRESHOLD, aspects, gate_text
 
     parts = aspects(text)
     if not parts or len(tools) < 2:
-        return []
+        return [], {}
     try:
         from ..rag.embed import Embedder
 
@@ -324,14 +334,30 @@ def _asked_for(text: str, tools: list) -> list:
         # gets — and, through the model's history, later replies of the same model instance
         rows = Embedder().encode(parts + [gate_text(t) for t in tools])
     except (ImportError, SlmstackError):
-        return []
+        return [], {}
     sims = rows[: len(parts)] @ rows[len(parts):].T
     out: list = []
     for row in sims:
         best = int(row.argmax())
         if row[best] >= GATE_THRESHOLD and tools[best] not in out:
             out.append(tools[best])
-    return out
+    own: dict[str, str] = {}
+    for part, row in zip(parts, sims, strict=True):
+        best = int(row.argmax())
+        if row[best] >= GATE_THRESHOLD:
+            own.setdefault(tools[best].name, part)
+    return out, own
+
+
+def _continue_part(model: BaseChatModel, req: Request, part: str, schema: dict
+                   ) -> RawOutput | None:
+    """One call written for ``part`` of the request alone (the part that asks for the tool
+    ``schema`` calls: "… Also find the product of the first five prime numbers."), as if it
+    were the whole request: the model reads its values there, not in the other parts."""
+    messages = list(req.messages)
+    last = max(i for i, m in enumerate(messages) if m.role == "user")
+    messages[last] = Message(role="user", content=part)
+    return model._continue(replace(req, messages=messages), '{"tool_calls": [', schema)
 
 
 def _uncalled(tools: list, calls: list[ToolCall]) -> list[str]:
