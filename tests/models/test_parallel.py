@@ -540,3 +540,21 @@ def test_lists_start_from_the_calls_grounded_values() -> None:
         ask, tools=[FUTURE], parallel_tool_calls=True)
     assert [(t.arguments["annual_interest_rate"], t.arguments["number_of_years"])
             for t in c.tool_calls] == [(0.05, 1), (0.05, 5), (0.05, 10)]
+
+
+def test_the_first_call_is_grounded_as_one_of_several() -> None:
+    tool = ToolSpec(name="lawsuit_lookup", description="Lawsuits against a company.",
+                    parameters={"type": "object", "properties": {
+                        "company_name": {"type": "string"}, "year": {"type": "integer"}},
+                        "required": ["company_name", "year"]})
+
+    def case(year: int) -> str:
+        return json.dumps({"name": "lawsuit_lookup",
+                           "arguments": {"company_name": "Dara Inc", "year": year}})
+
+    ask = ("List all cases against a company named 'Dara Inc' filed in 2019. Also list cases "
+           "filed in the year 2018 against the same company.")
+    # as a reply of one call, "the year 2018" would correct the first call's 2019
+    c = Continuing('{"tool_calls": [' + case(2019) + "]}", [case(2018)]).complete(
+        ask, tools=[tool], parallel_tool_calls=True)
+    assert [t.arguments["year"] for t in c.tool_calls] == [2019, 2018]

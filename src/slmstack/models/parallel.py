@@ -83,6 +83,8 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
                 usage = usage + more.usage
                 new = _new_call(more.text, req, evidence, calls, values, open_values,
                                 asked_names)
+                if new is not None and not _within(new, parts[target.name]):
+                    new = None
         if new is None:
             more = model._continue(req, head + ", ", schema)
             if more is None:
@@ -110,12 +112,16 @@ def _seed(model: BaseChatModel, req: Request, calls: list[ToolCall],
           evidence: grounding.Evidence) -> list[ToolCall]:
     """The model's one call with its arguments grounded as the finished reply's will be
     (``grounding.prune_ungrounded``: "5%" given as 5 is 0.05, a value the request does not
-    write is dropped): fan-out and records start from its values. ``calls`` itself when there
-    are several or nothing changes."""
+    write is dropped): fan-out and records start from its values. Grounded as one call of
+    several, its arguments varying: the rules that read the whole request as one call's
+    ("filed in 2019 … also in 2018" would make the year 2018; every amenity the request names
+    would join one call's list) are for a reply of one call. ``calls`` itself when there are
+    several or nothing changes."""
     if len(calls) != 1 or not model.prune_ungrounded_optional:
         return calls
     spec = next(t for t in req.tools if t.name == calls[0].name)
-    pruned = _checked(grounding.prune_ungrounded(calls[0], spec, evidence, []), req)
+    pruned = _checked(grounding.prune_ungrounded(calls[0], spec, evidence, [], [{}],
+                                                 varies=set(calls[0].arguments)), req)
     if pruned is None or pruned.arguments == calls[0].arguments:
         return calls
     return [pruned]
@@ -318,9 +324,10 @@ def _asked_for(text: str, tools: list) -> tuple[list, dict[str, str]]:
     (``tooldocs.aspects``: its sentences, and clauses after "then", "also" …) is compared with
     every tool by the bundled MiniLM, and the most similar tool counts when its similarity
     clears the tool gate's threshold ("Calculate the area under the curve … And find the
-    derivative at x=3": ``integral``, then ``derivative``), and for each the first part that
-    asks for it. Nothing for a request of one part, one tool, or without the embedder
-    installed."""
+    derivative at x=3": ``integral``, then ``derivative``), and for each its section of the
+    request: the first part that asks for it and the parts after it that ask for no other tool
+    ("Lastly, I'm curious about a historical event. When did the Battle of Waterloo happen?").
+    Nothing for a request of one part, one tool, or without the embedder installed."""
     from ..rag.tooldocs import GATE_THRESHOLD, aspects, gate_text
 
     parts = aspects(text)
@@ -341,12 +348,24 @@ def _asked_for(text: str, tools: list) -> tuple[list, dict[str, str]]:
         best = int(row.argmax())
         if row[best] >= GATE_THRESHOLD and tools[best] not in out:
             out.append(tools[best])
-    own: dict[str, str] = {}
+    own: dict[str, list[str]] = {}
+    current: list[str] | None = None  # the section being read: a tool's parts
     for part, row in zip(parts, sims, strict=True):
         best = int(row.argmax())
         if row[best] >= GATE_THRESHOLD:
-            own.setdefault(tools[best].name, part)
-    return out, own
+            name = tools[best].name
+            current = own.setdefault(name, []) if name not in own or current is own[name] \
+                else None
+        if current is not None:
+            current.append(part)
+    return out, {name: " ".join(section) for name, section in own.items()}
+
+
+def _within(call: ToolCall, part: str) -> bool:
+    """Whether every value of ``call`` (flags aside) is written in ``part``."""
+    evidence = grounding.Evidence(part)
+    return all(grounding.is_grounded(v, evidence, k) for k, v in call.arguments.items()
+               if not isinstance(v, bool))
 
 
 def _continue_part(model: BaseChatModel, req: Request, part: str, schema: dict
