@@ -1,14 +1,16 @@
 """More calls for a request that needs several: fan a call out over the list it starts, then
 continue the reply while it leaves values unused.
 
-First, when an argument of a call is the first item of a list the request writes
-("the factorial of 5, 10 and 15"), the calls for the other items are written without the model
-(``fanout``); for a tool no list grew, when the request describes several records in the same
-words ("weighs 85 kilograms … weighs 60 kilograms"), names several choices of an enum argument,
-or names a flag both plainly and negated ("isothermal … not isothermal"), or — when only one
-tool is offered — writes after the call's values more numbers and names of the same kinds
-("$15000 … California and $20000 … Florida"), one call per record, choice or truth value
-replaces the model's (``frames``). Then:
+First the model's one call is grounded as one call of several (``_seed``). Then, when an
+argument of a call is the first item of a list the request writes ("the factorial of 5, 10 and
+15"), the calls for the other items are written without the model (``fanout``); for a tool no
+list grew, when the request describes several records in the same words ("weighs 85 kilograms …
+weighs 60 kilograms"; with a choice named once in each record's part, ``frames.zip_choices``),
+names several choices of an enum argument, or names a flag both plainly and negated
+("isothermal … not isothermal"), or — when only one tool is offered — writes after the call's
+values more numbers and names of the same kinds ("$15000 … California and $20000 … Florida"),
+one call per record, choice or truth value replaces the model's (``frames``; records replace
+as many model calls too, when they differ). Then:
 
 Asked for "the weather in Paris and in Rome", a small model often writes one call and closes the
 list. When parallel calls are allowed and the engine can continue a reply (``_continue``), the
@@ -18,7 +20,8 @@ Asked for two things ("the sum of the multiples of 3 … Also the product of the
 primes"), it often calls the tool for one of them only: each offered tool that the request names
 (``_named``), or that a part of the request asks for (``_asked_for``: the tool most like the
 part by MiniLM similarity), and no call uses yet gets one continuation constrained to that
-tool's call.
+tool's call — first as a new reply to its section of the request alone (``_continue_part``;
+kept only when the section writes every value the call uses), then after the reply so far.
 A new call is kept only when it is valid, not a repeat, and uses at least one of those values (a
 call to another tool: gives every required argument from the request) — otherwise the list is
 closed where it was (a named tool's call that fails: the next named tool is tried). At most
