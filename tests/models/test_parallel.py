@@ -558,3 +558,24 @@ def test_the_first_call_is_grounded_as_one_of_several() -> None:
     c = Continuing('{"tool_calls": [' + case(2019) + "]}", [case(2018)]).complete(
         ask, tools=[tool], parallel_tool_calls=True)
     assert [t.arguments["year"] for t in c.tool_calls] == [2019, 2018]
+
+
+def test_a_first_call_with_a_value_from_another_part_is_asked_again_from_its_own() -> None:
+    ask = ("Work out the area under the curve of x^3 between 0 and 2. And find the slope of "
+           "x^3 at x=1.")
+    # the model's first call takes its point from the other part (2, not 1)
+    first = '{"tool_calls": [' + json.dumps(
+        {"name": "derivative", "arguments": {"function": "x^3", "x": 2}}) + "]}"
+    again = json.dumps({"name": "derivative", "arguments": {"function": "x^3", "x": 1}})
+    more = json.dumps({"name": "integral", "arguments": {"function": "x^3", "a": 0, "b": 2}})
+    model = Continuing(first, [again, more])
+    c = model.complete(ask, tools=[DERIVATIVE, INTEGRAL], parallel_tool_calls=True)
+    assert [(t.name, t.arguments) for t in c.tool_calls] == [
+        ("derivative", {"function": "x^3", "x": 1}),
+        ("integral", {"function": "x^3", "a": 0, "b": 2})]
+    assert model.asks[0] == "And find the slope of x^3 at x=1."
+    # an answer from the section that is no better (a value it does not write) is not taken
+    wrong = json.dumps({"name": "derivative", "arguments": {"function": "x^3", "x": 5}})
+    c = Continuing(first, [wrong, more]).complete(ask, tools=[DERIVATIVE, INTEGRAL],
+                                                  parallel_tool_calls=True)
+    assert c.tool_calls[0].arguments == {"function": "x^3", "x": 2}

@@ -61,7 +61,20 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     asked, parts = _asked_for(text, offered)
     asked_names = {t.name for t in asked}
     named += [t for t in asked if t not in named]
+    usage = raw.usage
+    asked_again = False
     seeded = _seed(model, req, calls, evidence)
+    if len(seeded) == 1 and seeded[0].name in parts and not _within(seeded[0],
+                                                                    parts[seeded[0].name]):
+        # a value from another part of the request: the call asked again from its own section
+        spec = next(t for t in offered if t.name == seeded[0].name)
+        more = _continue_part(model, req, parts[spec.name], call_schema(spec))
+        if more is not None:
+            usage = usage + more.usage
+            again = _valid_calls('{"tool_calls": [' + more.text + "]}", req)
+            if len(again) == 1 and again[0].name == spec.name and _within(again[0],
+                                                                           parts[spec.name]):
+                seeded, asked_again = _seed(model, req, again, evidence), True
     if seeded is not calls:  # the values the reply will end with: lists start from those
         calls = seeded
         head = head[:head.index("[") + 1] + " " + ", ".join(_body(c) for c in calls)
@@ -69,7 +82,6 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     one_call = _one_call_schema(offered)
     values = _values(req)
     tried: set[str] = set()
-    usage = raw.usage
     while len(calls) < MAX_PARALLEL_CALLS:
         open_values = [v for v in values if not grounding.covered(v, calls)]
         uncalled = _uncalled(offered, calls)
@@ -104,7 +116,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
         head += "".join(f", {_body(c)}" for c in listed)
     shared = _shared_lists(req, calls, text)
     head += "".join(f", {_body(c)}" for c in shared)
-    grown = grown or bool(shared)
+    grown = grown or bool(shared) or asked_again
     if not grown:
         return raw
     return type(raw)(text=head + "]}", usage=usage, finish_reason=raw.finish_reason,
