@@ -35,7 +35,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..errors import SlmstackError, ToolCallError
-from ..types import Message, ToolCall
+from ..types import Message, ToolCall, ToolSpec
 from . import fanout, frames, grounding, toolcalls
 from .schema import MAX_PARALLEL_CALLS, call_schema
 
@@ -62,19 +62,15 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     asked_names = {t.name for t in asked}
     named += [t for t in asked if t not in named]
     usage = raw.usage
-    asked_again = False
     seeded = _seed(model, req, calls, evidence)
-    if len(seeded) == 1 and seeded[0].name in parts and not _within(seeded[0],
-                                                                    parts[seeded[0].name]):
-        # a value from another part of the request: the call asked again from its own section
+    asked_again = None
+    if len(seeded) == 1 and seeded[0].name in parts:
         spec = next(t for t in offered if t.name == seeded[0].name)
-        more = _continue_part(model, req, parts[spec.name], call_schema(spec))
+        asked_again, more = _from_section(model, req, seeded[0], spec, parts[spec.name])
         if more is not None:
             usage = usage + more.usage
-            again = _valid_calls('{"tool_calls": [' + more.text + "]}", req)
-            if len(again) == 1 and again[0].name == spec.name and _within(again[0],
-                                                                           parts[spec.name]):
-                seeded, asked_again = _seed(model, req, again, evidence), True
+        if asked_again is not None:
+            seeded = _seed(model, req, [asked_again], evidence)
     if seeded is not calls:  # the values the reply will end with: lists start from those
         calls = seeded
         head = head[:head.index("[") + 1] + " " + ", ".join(_body(c) for c in calls)
@@ -116,7 +112,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
         head += "".join(f", {_body(c)}" for c in listed)
     shared = _shared_lists(req, calls, text)
     head += "".join(f", {_body(c)}" for c in shared)
-    grown = grown or bool(shared) or asked_again
+    grown = grown or bool(shared) or asked_again is not None
     if not grown:
         return raw
     return type(raw)(text=head + "]}", usage=usage, finish_reason=raw.finish_reason,
@@ -140,6 +136,23 @@ def _seed(model: BaseChatModel, req: Request, calls: list[ToolCall],
     if pruned is None or pruned.arguments == calls[0].arguments:
         return calls
     return [pruned]
+
+
+def _from_section(model: BaseChatModel, req: Request, call: ToolCall, spec: ToolSpec,
+                  section: str) -> tuple[ToolCall | None, RawOutput | None]:
+    """With several tools, ``call`` (to the offered tool ``spec``) asked again from its own
+    ``section`` of the request when it takes a value from another part: the new call where the
+    section writes every value it uses (else None), and the reply it came from (None: not
+    asked)."""
+    if _within(call, section):
+        return None, None
+    more = _continue_part(model, req, section, call_schema(spec))
+    if more is None:
+        return None, None
+    again = _valid_calls('{"tool_calls": [' + more.text + "]}", req)
+    if len(again) == 1 and again[0].name == call.name and _within(again[0], section):
+        return again[0], more
+    return None, more
 
 
 def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
