@@ -64,7 +64,6 @@ _ASKS = frozenset(
 compare it to …")."""
 _QUALIFIER = re.compile(r"[A-Z]{2,3}")
 """A state or country code ("WA", "USA") after a bare comma qualifies the item before it."""
-_QUALIFIED = re.compile(r",\s*[A-Z]{2,3}$")
 _MAX_EXTRA_WORDS = 3
 _MAX_ITEMS = 8
 
@@ -361,7 +360,7 @@ def _items_from(text: str, end: int, value: str, size: int, exclude: Sequence[An
         item = _item_at(text, sep.end(), size + _MAX_EXTRA_WORDS)
         if item is None or (item[0] in _NUMBER_START and not _HAS_DIGIT.search(value)):
             break  # "… in New York and 4000 sq ft": a number is no item of a list of names
-        if _proper(value) and item[:1].islower():
+        if _proper(value.split()) and item[:1].islower():
             break  # "the Los Angeles County Court, and case number …": no name, no item
         item = _head_noun_cut(item, size)
         if used(item, exclude) or item.lower() in (i.lower() for i in items):
@@ -396,9 +395,8 @@ def _head_noun_cut(item: str, size: int) -> str:
     return " ".join(words)
 
 
-def _proper(value: str) -> bool:
-    """Whether ``value`` is a name: every word capitalised ("Los Angeles County Court")."""
-    words = value.split()
+def _proper(words: Sequence[str]) -> bool:
+    """Whether ``words`` are a name: every one capitalised ("Los Angeles County Court")."""
     return bool(words) and all(w[:1].isupper() for w in words)
 
 
@@ -413,8 +411,6 @@ def _qualifies(item: str, before: str) -> bool:
 
 def _qualified(value: str) -> bool:
     """Whether ``value`` ends with a qualifier ("Seattle, WA", "Chicago, Illinois")."""
-    if _QUALIFIED.search(value):
-        return True
     parts = value.rsplit(",", 1)
     return len(parts) == 2 and _qualifies(parts[1].strip(), parts[0])
 
@@ -429,8 +425,7 @@ def _item_at(text: str, pos: int, max_words: int) -> str | None:
         if not words and gap.strip():
             return None
         word = m.group()
-        if words and word.islower() and word.endswith("ing") and all(w[:1].isupper()
-                                                                     for w in words):
+        if words and word.islower() and word.endswith("ing") and _proper(words):
             break  # "Paris happening next Friday"
         if word.lower() in _STOPS or (not words and re.split(r"['’]", word.lower())[0] in _ASKS):
             break  # "Nikola Tesla and what his discovery was": "what" starts no item

@@ -663,22 +663,15 @@ def _alternate(a: list[int], b: list[int]) -> bool:
     return all(x != y for x, y in pairwise(merged))
 
 
-def _choice_spans(enum: list[str], text: str) -> list[tuple[int, str]]:
-    """The choices ``_named_choices`` finds, each with where it is first written."""
-    named = _named_choices(enum, text)
-    low = text.lower()
-    out = []
-    for c in named:
-        m = re.search(r"(?<![\w-])" + re.escape(c.replace("_", " ").lower()) + r"(?![\w-])", low)
-        if m is None:
-            return []
-        out.append((m.start(), c))
-    return sorted(out)
-
-
 def _named_choices(enum: list[str], text: str) -> list[str]:
     """The choices ``text`` writes as words ("six_months" as "six months"), first written first;
     a choice written only inside a longer one ("New" in "Like New") does not count."""
+    return [c for _, c in _choice_spans(enum, text)]
+
+
+def _choice_spans(enum: list[str], text: str) -> list[tuple[int, str]]:
+    """The choices ``_named_choices`` finds, each with where it is first written, in that
+    order."""
     exact = len({c.lower() for c in enum}) < len(enum)
     spans: list[tuple[int, int, str]] = []
     for choice in enum:
@@ -691,4 +684,7 @@ def _named_choices(enum: list[str], text: str) -> list[str]:
     kept = [s for s in spans
             if not any(o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0]
                        for o in spans)]
-    return list(dict.fromkeys(c for _, _, c in sorted(kept)))
+    firsts: dict[str, int] = {}
+    for start, _, choice in sorted(kept):
+        firsts.setdefault(choice, start)
+    return [(at, c) for c, at in firsts.items()]

