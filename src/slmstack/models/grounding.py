@@ -35,7 +35,7 @@ from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 from ..types import Message, ToolCall, ToolSpec
-from . import currencies, dates, quantities
+from . import currencies, dates, places, quantities
 from .schema import enum_safe
 
 __all__ = [
@@ -512,6 +512,7 @@ def _rewrites(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
          lambda v: _compound_of_own_name(key, v)),
         ("the parameter's name after the number is no part of it",
          lambda v: _named_number(key, v)),
+        ("the state of the city the call names", lambda v: _city_state(key, v, arguments, tool)),
     ]
     out = []
     for why, rewrite in steps:
@@ -519,6 +520,17 @@ def _rewrites(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
             out.append((value, new, why))
             value = new
     return out
+
+
+def _city_state(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec) -> str | None:
+    """For a parameter named ``state`` given a text that is no US state ("Francisco in 2020",
+    a copy of the city), the state of the US city another argument names
+    (``places.city_state``); None otherwise. (Over BFCL's ground truth, every state that
+    goes with a US city is that city's state, and no accepted state value changes.)"""
+    if not isinstance(value, str) or places.is_us_state(value):
+        return None
+    new = places.city_state(key, arguments, (tool.parameters.get("properties") or {}).get(key))
+    return new if new != value else None
 
 
 _BRACKETED = re.compile(r"\[([^\[\]]{1,2000})\]")
@@ -1366,6 +1378,8 @@ def ungrounded_required(
             continue
         if isinstance(value, str) and value in described_values(schema):
             continue  # a value the tool's documentation offers for it, not a made-up one
+        if isinstance(value, str) and value == places.city_state(key, call.arguments, schema):
+            continue  # the state of the US city the call names ("San Francisco": California)
         if key in named_counts and _is_number(value) and _close(float(value), named_counts[key]):
             continue  # the count of compoundings a year the request names as a frequency
         if key in not_own or (not is_grounded(value, evidence, key)

