@@ -579,3 +579,25 @@ def test_a_first_call_with_a_value_from_another_part_is_asked_again_from_its_own
     c = Continuing(first, [wrong, more]).complete(ask, tools=[DERIVATIVE, INTEGRAL],
                                                   parallel_tool_calls=True)
     assert c.tool_calls[0].arguments == {"function": "x^3", "x": 2}
+
+
+def test_a_copied_value_in_a_parts_call_is_decoded_again_from_that_part() -> None:
+    class Extractive(Continuing):  # an engine that continues and copies the request's values
+        extractive_strings = True
+
+        def _continues(self, req: Request) -> bool:
+            return True
+
+    first = '{"tool_calls": [' + json.dumps(
+        {"name": "derivative", "arguments": {"function": "x^3", "x": 1}}) + "]}"
+    # from its part alone the model copies the lower bound into the upper one ("between 0
+    # and 2": a = 0, b = 0); the bound is decoded again there, from the part's other values
+    copied = json.dumps({"name": "integral", "arguments": {"function": "x^3", "a": 0, "b": 0}})
+    model = Extractive(first, [copied, "2"])
+    c = model.complete(CURVE_ASK, tools=[DERIVATIVE, INTEGRAL], parallel_tool_calls=True)
+    assert [(t.name, t.arguments) for t in c.tool_calls] == [
+        ("derivative", {"function": "x^3", "x": 1}),
+        ("integral", {"function": "x^3", "a": 0, "b": 2})]
+    assert model.asks[:2] == ["Work out the area under the curve of x^3 between 0 and 2."] * 2
+    assert model.prefixes[1].endswith('"a": 0, "b": ')  # reopened just before the copy
+    assert 0 not in model.schemas[1]["enum"]

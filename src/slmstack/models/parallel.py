@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import SlmstackError, ToolCallError
 from ..types import Message, ToolCall, ToolSpec
-from . import fanout, frames, grounding, toolcalls
+from . import fanout, frames, grounding, redecode, toolcalls
 from .schema import MAX_PARALLEL_CALLS, call_schema
 
 if TYPE_CHECKING:
@@ -394,15 +394,31 @@ def _within(call: ToolCall, part: str) -> bool:
                if not isinstance(v, bool))
 
 
+_OPEN = '{"tool_calls": ['
+
+
 def _continue_part(model: BaseChatModel, req: Request, part: str, schema: dict
                    ) -> RawOutput | None:
     """One call written for ``part`` of the request alone (the part that asks for the tool
     ``schema`` calls: "… Also find the product of the first five prime numbers."), as if it
-    were the whole request: the model reads its values there, not in the other parts."""
+    were the whole request: the model reads its values there, not in the other parts. A
+    required value that is no value of its own in the part (a number copied from another
+    argument: "from x=1 to x=5" read as a = 1, b = 1) is decoded again there, as a reply of
+    one call is (``redecode``)."""
     messages = list(req.messages)
     last = max(i for i, m in enumerate(messages) if m.role == "user")
     messages[last] = Message(role="user", content=part)
-    return model._continue(replace(req, messages=messages), '{"tool_calls": [', schema)
+    alone = replace(req, messages=messages)
+    more = model._continue(alone, _OPEN, schema)
+    if more is None:
+        return None
+    reply = type(more)(text=f"{_OPEN}{more.text.rstrip()}]}}", usage=more.usage,
+                       finish_reason=more.finish_reason, repairs=more.repairs)
+    fixed = redecode.redecode(model, alone, reply)
+    if fixed is reply:
+        return more
+    return type(more)(text=fixed.text[len(_OPEN):-2], usage=fixed.usage,
+                      finish_reason=more.finish_reason, repairs=fixed.repairs)
 
 
 def _uncalled(tools: list, calls: list[ToolCall]) -> list[str]:
