@@ -511,8 +511,8 @@ def test_a_tool_a_part_of_the_request_asks_for_gets_a_continuation_of_its_own() 
 def test_no_part_asks_for_a_tool_in_a_request_of_one_part_or_one_tool() -> None:
     from slmstack.models.parallel import _asked_for
 
-    assert _asked_for("Find the slope of x^3 at x=1.", [DERIVATIVE, INTEGRAL]) == ([], {})
-    assert _asked_for(CURVE_ASK, [DERIVATIVE]) == ([], {})
+    assert _asked_for("Find the slope of x^3 at x=1.", [DERIVATIVE, INTEGRAL]) == ([], {}, [])
+    assert _asked_for(CURVE_ASK, [DERIVATIVE]) == ([], {}, [])
     # a part no tool is like asks for none ("Thank you so much for the help today.")
     ask = "Find the slope of x^3 at x=1. Then tell me a joke about penguins and ice."
     assert [t.name for t in _asked_for(ask, [DERIVATIVE, INTEGRAL])[0]] == ["derivative"]
@@ -601,3 +601,49 @@ def test_a_copied_value_in_a_parts_call_is_decoded_again_from_that_part() -> Non
     assert model.asks[:2] == ["Work out the area under the curve of x^3 between 0 and 2."] * 2
     assert model.prefixes[1].endswith('"a": 0, "b": ')  # reopened just before the copy
     assert 0 not in model.schemas[1]["enum"]
+
+
+DIVIDENDS = ToolSpec(
+    name="dividend_data",
+    description="Historical dividend data of a company.",
+    parameters={"type": "object", "properties": {
+        "company": {"type": "string"}, "years": {"type": "integer"},
+        "frequency": {"type": "string", "enum": ["quarterly", "annually"]}},
+        "required": ["company", "years"]},
+)
+PRICES = ToolSpec(
+    name="stock_market_data",
+    description="Stock market price data of a company for a number of days.",
+    parameters={"type": "object", "properties": {
+        "company": {"type": "string"}, "days": {"type": "integer"}},
+        "required": ["company", "days"]},
+)
+
+
+def test_a_tool_asked_for_again_after_another_gets_a_call_from_that_part() -> None:
+    from slmstack.models.parallel import _asked_for
+
+    ask = ("Get the dividend data of Microsoft for the past 5 years quarterly. Then fetch the "
+           "stock market prices of Microsoft for the past 60 days. Finally get the dividend "
+           "data again for the past 3 years.")
+    asked, parts, again = _asked_for(ask, [DIVIDENDS, PRICES])
+    assert [t.name for t in asked] == ["dividend_data", "stock_market_data"]
+    assert again == [("dividend_data", "Finally get the dividend data again for the past 3 "
+                                       "years.")]
+
+    def dividends(years: int) -> str:
+        return json.dumps({"name": "dividend_data", "arguments": {
+            "company": "Microsoft", "years": years, "frequency": "quarterly"}})
+
+    prices = json.dumps({"name": "stock_market_data",
+                         "arguments": {"company": "Microsoft", "days": 60}})
+    model = Continuing('{"tool_calls": [' + dividends(5) + "]}", [prices, dividends(3)])
+    c = model.complete(ask, tools=[DIVIDENDS, PRICES], parallel_tool_calls=True)
+    assert [(t.name, t.arguments.get("years") or t.arguments.get("days"))
+            for t in c.tool_calls] == [("dividend_data", 5), ("stock_market_data", 60),
+                                       ("dividend_data", 3)]
+    assert model.asks[1] == again[0][1]  # asked from that part alone
+    # a call for that part whose new value the part does not write is not taken
+    model = Continuing('{"tool_calls": [' + dividends(5) + "]}", [prices, dividends(7)])
+    c = model.complete(ask, tools=[DIVIDENDS, PRICES], parallel_tool_calls=True)
+    assert [t.name for t in c.tool_calls] == ["dividend_data", "stock_market_data"]

@@ -58,7 +58,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     named = [t for t in offered if _named(t.name, evidence)]
     pending = any(t.name in _uncalled(offered, calls) for t in named)
     text = _user_text(req)
-    asked, parts = _asked_for(text, offered)
+    asked, parts, again = _asked_for(text, offered)
     asked_names = {t.name for t in asked}
     named += [t for t in asked if t not in named]
     usage = raw.usage
@@ -82,6 +82,18 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
         open_values = [v for v in values if not grounding.covered(v, calls)]
         uncalled = _uncalled(offered, calls)
         target = next((t for t in named if t.name in uncalled and t.name not in tried), None)
+        if target is None and again:  # a tool asked for again later: a call from that part
+            name, section = again.pop(0)
+            spec = next(t for t in offered if t.name == name)
+            more = _continue_part(model, req, section, call_schema(spec))
+            if more is None:
+                continue
+            usage = usage + more.usage
+            new = _again_call(more.text, req, evidence, calls, section)
+            if new is not None:
+                calls.append(new)
+                head, grown = f"{head}, {_body(new)}", True
+            continue
         if target is None and not open_values and not uncalled:
             break
         if target is not None:  # a tool the request names and no call uses: ask for its call
@@ -347,7 +359,7 @@ def _named(name: str, evidence: grounding.Evidence) -> bool:
                if len(w) >= 3 and w not in _GENERIC)
 
 
-def _asked_for(text: str, tools: list) -> tuple[list, dict[str, str]]:
+def _asked_for(text: str, tools: list) -> tuple[list, dict[str, str], list[tuple[str, str]]]:
     """The offered tools a part of the request asks for, in the order of the parts: each part
     (``tooldocs.aspects``: its sentences, and clauses after "then", "also" …) is compared with
     every tool by the bundled MiniLM, and the most similar tool counts when its similarity
@@ -355,12 +367,15 @@ def _asked_for(text: str, tools: list) -> tuple[list, dict[str, str]]:
     derivative at x=3": ``integral``, then ``derivative``), and for each its section of the
     request: the first part that asks for it and the parts after it that ask for no other tool
     ("Lastly, I'm curious about a historical event. When did the Battle of Waterloo happen?").
-    Nothing for a request of one part, one tool, or without the embedder installed."""
+    Third, the later sections of a tool asked for again after another one ("the dividend data
+    for Microsoft …, then the stock market data …, then the dividend data on an annual basis"):
+    (tool name, section), in the order of the request. Nothing for a request of one part, one
+    tool, or without the embedder installed."""
     from ..rag.tooldocs import GATE_THRESHOLD, aspects, gate_text
 
     parts = aspects(text)
     if not parts or len(tools) < 2:
-        return [], {}
+        return [], {}, []
     try:
         from ..rag.embed import Embedder
 
@@ -369,22 +384,55 @@ def _asked_for(text: str, tools: list) -> tuple[list, dict[str, str]]:
         # gets — and, through the model's history, later replies of the same model instance
         rows = Embedder().encode(parts + [gate_text(t) for t in tools])
     except (ImportError, SlmstackError):
-        return [], {}
+        return [], {}, []
     sims = rows[: len(parts)] @ rows[len(parts):].T
     own: dict[str, list[str]] = {}  # the tools asked for, first asked first: their sections
+    again: list[tuple[str, list[str]]] = []  # later sections of a tool asked for again
     current: list[str] | None = None  # the section being read
+    last: str | None = None  # the tool it is for
     for part, row in zip(parts, sims, strict=True):
         best = int(row.argmax())
-        if row[best] >= GATE_THRESHOLD:
-            name = tools[best].name
-            if name not in own:
-                current = own[name] = []
-            elif current is not own[name]:
-                current = None  # asked for again later: that part is no section of its own
+        if row[best] >= GATE_THRESHOLD and tools[best].name != last:
+            last = tools[best].name
+            if last not in own:
+                current = own[last] = []
+            else:  # asked for again after another tool: a section of its own, read later
+                again.append((last, []))
+                current = again[-1][1]
         if current is not None:
             current.append(part)
     by_name = {t.name: t for t in tools}
-    return [by_name[n] for n in own], {n: " ".join(section) for n, section in own.items()}
+    return ([by_name[n] for n in own], {n: " ".join(section) for n, section in own.items()},
+            [(n, " ".join(section)) for n, section in again])
+
+
+def _again_call(text: str, req: Request, evidence: grounding.Evidence, calls: list[ToolCall],
+                section: str) -> ToolCall | None:
+    """The call in ``text`` written for a later ``section`` that asks for a tool again, when it
+    is one the request asks for: its required values are the request's, the values that
+    differ from the tool's last call are all written in the section, and one of them is used
+    by no call yet (the record this section adds: "then the same data but on an annual basis";
+    what it does not restate is the last call's)."""
+    found = _valid_calls(text, req)
+    if len(found) != 1:
+        return None
+    new = found[0]
+    spec = next(t for t in req.tools if t.name == new.name)
+    if grounding.ungrounded_required(new, spec, evidence):
+        return None
+    same = [c for c in calls if c.name == new.name]
+    if any(c.arguments == new.arguments for c in same):
+        return None
+    last = same[-1].arguments if same else {}
+    here = grounding.Evidence(section)
+    changed = {k: v for k, v in new.arguments.items() if k not in last or last[k] != v}
+    fresh = [leaf for v in changed.values() for leaf in grounding.leaves(v)
+             if not isinstance(leaf, bool) and isinstance(leaf, str | int | float)
+             and not grounding.covered(leaf if isinstance(leaf, str) else float(leaf), calls)]
+    if not fresh:
+        return None  # a flag, or values other calls use already: no record of its own
+    return new if all(isinstance(v, bool) or grounding.is_grounded(v, here, k)
+                      for k, v in changed.items()) else None
 
 
 def _within(call: ToolCall, part: str) -> bool:
