@@ -14,6 +14,8 @@ import datetime as dt
 import re
 from typing import Any
 
+from .numwords import CARDINALS
+
 __all__ = ["asked_format", "conform", "parse_date", "written_dates"]
 
 _LAYOUT = re.compile(
@@ -115,8 +117,7 @@ _LAYOUTS = ("%Y-%m-%d", "%m-%d-%Y", "%d-%m-%Y", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%
 _DAY_MONTH = re.compile(rf"\b(?:{_MONTH}\s*{_DAY}|{_DAY}(?:\s+of)?\s+{_MONTH})\b", re.IGNORECASE)
 _STAY = re.compile(r"\b(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
                    r"(nights?|days?)\b", re.IGNORECASE)
-_COUNT = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten".split())}
+_COUNT = {w: n for w, n in CARDINALS.items() if n <= 10}
 
 
 def stay_ends(arguments: dict[str, Any], text: str) -> dict[str, str]:

@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 
 from ..types import Message, ToolCall, ToolSpec
 from . import currencies, dates, places, quantities
+from .numwords import CARDINALS
 from .schema import enum_safe
 
 __all__ = [
@@ -87,12 +88,7 @@ _FLAG_WORDS = frozenset(
 )
 """Words of a flag's name that say nothing about what it switches on (include_..., show_...)."""
 _SMALL = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
-    "million": 1_000_000, "billion": 1_000_000_000, "dozen": 12, "half": 0.5, "quarter": 0.25,
+    **CARDINALS, "dozen": 12, "half": 0.5, "quarter": 0.25,
     "once": 1, "twice": 2, "thrice": 3, "single": 1, "double": 2, "triple": 3,
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..models.grounding import Evidence, implied_numbers, is_grounded
+from ..models.numwords import CARDINALS
 from ..store.records import CallRecord
 from ..types import Completion, ToolSpec
 
@@ -37,12 +38,8 @@ _STOP = frozenset(
     "it its into about what which who how when where get set find give me my i you your we our "
     "please can could would will do does using use value values number given".split()
 )
-_WORDS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty".split())}
-_WORDS |= {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-           "ninety": 90, "hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9,
-           "dozen": 12, "half": 0.5, "quarter": 0.25, "twice": 2, "once": 1, "double": 2}
+_WORDS = {**CARDINALS, "dozen": 12, "half": 0.5, "quarter": 0.25, "twice": 2, "once": 1,
+          "double": 2}
 
 
 @dataclass
