@@ -115,9 +115,9 @@ _FIRST_DAY = re.compile(r"start|begin|from|check_?in|arriv", re.IGNORECASE)
 _LAST_DAY = re.compile(r"end|until|check_?out|depart|leav|(?:^|_)to(?:_|$)", re.IGNORECASE)
 _LAYOUTS = ("%Y-%m-%d", "%m-%d-%Y", "%d-%m-%Y", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y")
 _DAY_MONTH = re.compile(rf"\b(?:{_MONTH}\s*{_DAY}|{_DAY}(?:\s+of)?\s+{_MONTH})\b", re.IGNORECASE)
-_STAY = re.compile(r"\b(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
-                   r"(nights?|days?)\b", re.IGNORECASE)
 _COUNT = {w: n for w, n in CARDINALS.items() if n <= 10}
+_STAY = re.compile(r"\b(\d{1,3}|" + "|".join(w for w, n in _COUNT.items() if n)
+                   + r")\s+(nights?|days?)\b", re.IGNORECASE)
 
 
 def stay_ends(arguments: dict[str, Any], text: str) -> dict[str, str]:

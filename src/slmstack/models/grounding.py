@@ -523,10 +523,10 @@ def _city_state(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec)
     a copy of the city), the state of the US city another argument names
     (``places.city_state``); None otherwise. (Over BFCL's ground truth, every state that
     goes with a US city is that city's state, and no accepted state value changes.)"""
-    if not isinstance(value, str) or places.is_us_state(value):
+    if not isinstance(value, str):
         return None
     new = places.city_state(key, arguments, (tool.parameters.get("properties") or {}).get(key))
-    return new if new != value else None
+    return None if new is None or new == value or places.is_us_state(value) else new
 
 
 _BRACKETED = re.compile(r"\[([^\[\]]{1,2000})\]")

@@ -161,9 +161,9 @@ def _from_section(model: BaseChatModel, req: Request, call: ToolCall, spec: Tool
     more = _continue_part(model, req, section, call_schema(spec))
     if more is None:
         return None, None
-    again = _valid_calls('{"tool_calls": [' + more.text + "]}", req)
-    if len(again) == 1 and again[0].name == call.name and _within(again[0], section):
-        return again[0], more
+    again = _one_call(_OPEN + more.text + "]}", req)
+    if again is not None and again.name == call.name and _within(again, section):
+        return again, more
     return None, more
 
 
@@ -304,6 +304,12 @@ def _valid_calls(text: str, req: Request) -> list[ToolCall]:
     return [call for call in found if call is not None]
 
 
+def _one_call(text: str, req: Request) -> ToolCall | None:
+    """The valid call in ``text`` when there is exactly one, else None."""
+    found = _valid_calls(text, req)
+    return found[0] if len(found) == 1 else None
+
+
 def _one_call_schema(tools: list) -> dict:
     calls = [call_schema(t) for t in tools]
     return calls[0] if len(calls) == 1 else {"anyOf": calls}
@@ -328,10 +334,9 @@ def _new_call(
     open_values: list[str | float],
     asked: set[str] | None = None,
 ) -> ToolCall | None:
-    found = _valid_calls(text, req)
-    if len(found) != 1:
+    new = _one_call(text, req)
+    if new is None:
         return None
-    new = found[0]
     key = json.dumps([new.name, new.arguments], sort_keys=True, default=str)
     if any(json.dumps([c.name, c.arguments], sort_keys=True, default=str) == key for c in calls):
         return None
@@ -413,10 +418,9 @@ def _again_call(text: str, req: Request, evidence: grounding.Evidence, calls: li
     differ from the tool's last call are all written in the section, and one of them is used
     by no call yet (the record this section adds: "then the same data but on an annual basis";
     what it does not restate is the last call's)."""
-    found = _valid_calls(text, req)
-    if len(found) != 1:
+    new = _one_call(text, req)
+    if new is None:
         return None
-    new = found[0]
     spec = next(t for t in req.tools if t.name == new.name)
     if grounding.ungrounded_required(new, spec, evidence):
         return None

@@ -80,8 +80,7 @@ def city_state(key: str, arguments: dict[str, Any], schema: Any) -> str | None:
 def is_us_state(value: str) -> bool:
     """Whether ``value`` is a US state's name or two-letter code (any case)."""
     text = value.strip()
-    return text.upper() in _states() or text.lower() in {n.lower() for n in
-                                                         _state_names().values()}
+    return text.upper() in _states() or text.lower() in _state_names_lower()
 
 
 def _state_in(value: str) -> str | None:
@@ -124,6 +123,11 @@ def _regions() -> frozenset[str]:
 @cache
 def _states() -> frozenset[str]:
     return frozenset(_state_names())
+
+
+@cache
+def _state_names_lower() -> frozenset[str]:
+    return frozenset(n.lower() for n in _state_names().values())
 
 
 @cache
