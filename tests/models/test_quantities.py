@@ -4,7 +4,7 @@ arguments whose units fit each other's parameter (real tool schemas, no model)."
 from __future__ import annotations
 
 from slmstack.models.grounding import evidence_from, prune_ungrounded
-from slmstack.models.quantities import param_units, unit_order, written_units
+from slmstack.models.quantities import param_units, unit_order, unit_replacements, written_units
 from slmstack.types import Message, ToolCall, ToolSpec
 
 PAINT = ToolSpec(name="paint", description="Paint needed for a wall.", parameters={
@@ -28,7 +28,26 @@ def test_units_written_after_a_number() -> None:
     assert written_units(text, 26, 28) == {"years"}
     # a short form that is also a word counts only right after the number
     assert written_units("5 tables in a row", 0, 1) == frozenset()
-    assert written_units("a 5 in nail", 2, 3) == {"inches"}
+    assert written_units("a 5in nail", 2, 3) == written_units("a 5 in. nail", 2, 3) == {"inches"}
+    # "in" before more words is the preposition: "revenue of 2019 in Paris"
+    assert written_units("sales of 2019 in Paris", 9, 13) == frozenset()
+    # the units stop at the next number or clause: they are that number's
+    text = "He weighs 180 lbs, is 70 inches tall"
+    assert written_units(text, 10, 13) == {"pounds"}
+    assert written_units("5 meters in 20 seconds", 0, 1) == {"meters"}
+    # what is counted per something is read unless asked not to
+    assert written_units("$1000 per year", 0, 5) == {"dollars", "years"}
+    assert written_units("$1000 per year", 0, 5, per=False) == {"dollars"}
+
+
+def test_a_list_shares_the_unit_its_last_item_writes() -> None:
+    ev = evidence_from([Message.user("Paying $1000 per year for 10, 20 and 30 years")])
+    assert [(v, set(u)) for _, v, u in ev.units_found] == [
+        (1000.0, {"dollars"}), (10.0, {"years"}), (20.0, {"years"}), (30.0, {"years"})]
+    assert ev.units_written[1000.0] == {"dollars", "years"}  # "per year" read for unit_order
+    # a "$" is the next number's own: "$1M in 2019 and $1.2M" gives 2019 no unit
+    ev = evidence_from([Message.user("Revenue of $1M in 2019 and $1.2M in 2020")])
+    assert dict((v, u) for _, v, u in ev.units_found)[2019.0] == frozenset()
 
 
 def test_units_a_parameter_takes() -> None:
@@ -49,7 +68,8 @@ def test_numbers_whose_units_fit_each_others_parameter_are_swapped() -> None:
     assert any("unit the request writes" in r for r in repairs)
     # right already, or several calls in the reply: left as it is
     assert prune_ungrounded(fixed, PAINT, ev, []).arguments == fixed.arguments
-    assert prune_ungrounded(wrong, PAINT, ev, [], [{"length": 1}]).arguments == wrong.arguments
+    # one call of several: its values are its own record's, swapped the same way
+    assert prune_ungrounded(wrong, PAINT, ev, [], [{"length": 1}]).arguments == fixed.arguments
     # two values with the same unit (length and height, both feet): no reason to swap
     same = {"coverage_rate": 400, "length": 12, "height": 30}
     assert unit_order(PAINT, same, {12.0: frozenset({"feet"}), 30.0: frozenset({"feet"}),
@@ -115,3 +135,38 @@ def test_a_unit_names_its_system() -> None:
     call = ToolCall(name="bmi", arguments={"weight": 70, "system": "kg"})
     ev = evidence_from([Message.user("BMI for 70 kg?")])
     assert prune_ungrounded(call, bmi, ev, []).arguments == {"weight": 70, "system": "metric"}
+
+
+PERSON = ToolSpec(name="risk", description="Diabetes risk.", parameters={
+    "type": "object", "required": ["weight", "height"], "properties": {
+        "weight": {"type": "integer", "description": "Weight of the person in lbs."},
+        "height": {"type": "integer", "description": "Height of the person in inches."}}})
+
+
+def test_a_number_in_a_unit_of_another_kind_gives_way_to_one_in_the_parameters() -> None:
+    def fixed(args: dict, request: str, used: list) -> dict:
+        call = ToolCall(name="risk", arguments=args)
+        repairs: list[str] = []
+        out = prune_ungrounded(call, PERSON, evidence_from([Message.user(request)]), repairs,
+                               used, varies=set(args))
+        assert all("in a unit of another kind" in r for r in repairs)
+        return out.arguments
+
+    one = "A man of 40 years weighs 180 lbs and is 70 inches tall."
+    assert fixed({"weight": 180, "height": 180}, one, []) == {"weight": 180, "height": 70}
+    assert fixed({"weight": 180, "height": 40}, one, []) == {"weight": 180, "height": 70}
+    # one record of several: the number nearest the call's other values
+    two = ("The first person weighs 180 lbs, is 70 inches tall. The second weighs 200 lbs, is "
+           "65 inches tall.")
+    assert fixed({"weight": 180, "height": 200}, two, [{}]) == {"weight": 180, "height": 70}
+    assert fixed({"weight": 200, "height": 180}, two, [{}]) == {"weight": 200, "height": 65}
+    # one call, two numbers in inches: which one is not known
+    assert fixed({"weight": 180, "height": 200}, two, []) == {"weight": 180, "height": 200}
+    # no unit written, a percentage, or a unit of the same kind (converted instead): kept
+    assert fixed({"weight": 180, "height": 3}, "3 of them weigh 180 lbs, 70 inches", []) == {
+        "weight": 180, "height": 3}
+    assert fixed({"weight": 180, "height": 5}, "5% weigh 180 lbs, 70 inches", []) == {
+        "weight": 180, "height": 5}
+    assert unit_replacements(PERSON, {"height": 2}, [(0, 2.0, frozenset({"feet"})),
+                                                     (9, 70.0, frozenset({"inches"}))],
+                             True) == {}

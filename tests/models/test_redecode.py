@@ -21,6 +21,8 @@ FUTURE = ToolSpec(
     },
 )
 ASK = "What will $1000 be worth after 10 years?"
+# 1000 written with no unit: a copy the unit rules cannot put right (grounding.unit_replacements)
+PLAIN = "What will 1000 coins be worth after 10 years?"
 
 
 def reply(years: int) -> str:
@@ -64,13 +66,13 @@ def test_a_copied_number_is_decoded_again_from_the_other_choices() -> None:
 
 
 def test_each_rejected_value_is_left_out_of_the_next_try_and_tries_are_bounded() -> None:
-    ask = "Invest $1000 for 1000 days or 10 years, with $1000 more later?"  # 1000 written 3 times
+    ask = "Invest $1000 for 1000 years or 10 years, with $1000 more later?"  # 1000 written 3 times
     model = Redecoding(reply(1000), [])
     c = model.complete(ask, tools=[FUTURE], parallel_tool_calls=False)
     assert model.prefixes == [] and c.tool_calls[0].arguments["years"] == 1000  # not a copy
 
     still = Redecoding(reply(1000), [1000] * (MAX_TRIES + 3))
-    c = still.complete(ASK, tools=[FUTURE], parallel_tool_calls=False)
+    c = still.complete(PLAIN, tools=[FUTURE], parallel_tool_calls=False)
     assert len(still.prefixes) == MAX_TRIES  # an engine that ignores the choices: given up
     assert c.tool_calls[0].arguments["years"] == 1000
 
@@ -80,7 +82,7 @@ def test_an_accepted_call_or_an_engine_that_cannot_continue_is_left_alone() -> N
     c = model.complete(ASK, tools=[FUTURE], parallel_tool_calls=False)
     assert model.prefixes == [] and c.tool_calls[0].arguments["years"] == 10
     model = Redecoding(reply(1000), [10], continues=False)
-    c = model.complete(ASK, tools=[FUTURE], parallel_tool_calls=False)
+    c = model.complete(PLAIN, tools=[FUTURE], parallel_tool_calls=False)
     assert model.prefixes == [] and c.tool_calls[0].arguments["years"] == 1000
 
 

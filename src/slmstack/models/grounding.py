@@ -149,10 +149,29 @@ class Evidence:
         """The units each number the text writes once is written with
         (``quantities.written_units``); read once per text, for every call's ``unit_order``."""
         seen: dict[float, list[frozenset[str]]] = {}
-        for start, end, value, percent in self.positions:
-            seen.setdefault(float(value), []).append(
-                quantities.written_units(self.written, start, end, percent))
+        for _, value, units in self._units(per=True):
+            seen.setdefault(value, []).append(units)
         return {value: units[0] for value, units in seen.items() if len(units) == 1}
+
+    @cached_property
+    def units_found(self) -> list[tuple[int, float, frozenset[str]]]:
+        """Every number the text writes as (position, value, units), the units after "per" not
+        read: for ``quantities.unit_replacements``."""
+        return self._units(per=False)
+
+    def _units(self, per: bool) -> list[tuple[int, float, frozenset[str]]]:
+        """(position, value, units) of each number written; a number in a list whose last item
+        alone writes a unit ("10, 20 and 30 years") takes that unit."""
+        found = self.positions
+        units = [quantities.written_units(self.written, start, end, percent, per)
+                 for start, end, _, percent in found]
+        for i in range(len(found) - 2, -1, -1):
+            if not units[i] and units[i + 1] and self.written[found[i + 1][0]] != "$" \
+                    and _LIST_GAP.fullmatch(
+                    self.written[found[i][1]:found[i + 1][0]]):
+                units[i] = units[i + 1]
+        return [(start, float(value), u) for (start, _, value, _), u in zip(found, units,
+                                                                            strict=True)]
 
     @cached_property
     def units_next(self) -> dict[float, tuple[float, frozenset[str]]]:
@@ -467,8 +486,11 @@ def prune_ungrounded(
               "(numbered parameters take the request's values in the order it writes them)")
         apply(named_owners(kept, evidence), "argument {key!r} = {old!r} set to {new!r} "
               "(the request names that value for this parameter)")
-        apply(quantities.unit_order(tool, kept, evidence.units_written), "argument {key!r} = "
-              "{old!r} set to {new!r} (the unit the request writes it with fits this parameter)")
+    apply(quantities.unit_order(tool, kept, evidence.units_written), "argument {key!r} = "
+          "{old!r} set to {new!r} (the unit the request writes it with fits this parameter)")
+    apply(quantities.unit_replacements(tool, kept, evidence.units_found, not used),
+          "argument {key!r} = {old!r} set to {new!r} (the request writes it in a unit of "
+          "another kind; this one in the parameter's)")
     apply(amount_sides(kept, evidence), "argument {key!r} = {old!r} set to {new!r} (the "
           "amount is written in it: what is converted)")
     apply(dates.stay_ends(kept, evidence.written), "argument {key!r} = {old!r} set to {new!r} "
@@ -875,6 +897,7 @@ def _names_value(value: str, words: str) -> bool:
         _same_stem(w, low) for w in _WORD.findall(words))
 
 
+_LIST_GAP = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or|to)\s|-|–)\s*")
 _UNIT_GAP = re.compile(r"\s?[A-Za-z]{1,6}\.?\s?")
 _SUPERLATIVES = ("highest best top largest biggest greatest lowest smallest cheapest fastest "
                  "nearest closest richest oldest youngest tallest").split()

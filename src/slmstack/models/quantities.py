@@ -20,8 +20,8 @@ from typing import Any
 
 from ..types import ToolSpec
 
-__all__ = ["param_units", "unit_conversions", "unit_numbers", "unit_order", "unit_system",
-           "written_units"]
+__all__ = ["param_units", "unit_conversions", "unit_numbers", "unit_order", "unit_replacements",
+           "unit_system", "written_units"]
 
 _FORMS = {
     "feet": "feet foot ft", "meters": "meters meter metres metre m",
@@ -51,17 +51,25 @@ _MONEY = frozenset(
 _TOKEN = re.compile(r"[a-z%$]+")
 _AFTER = 40  # characters after a number read for its unit
 _MOST = 4  # tokens after a number read for its unit
+_NEXT = re.compile(r"[0-9,;]|\.\s")  # the next number, clause or sentence: another's unit
+_INCHES = re.compile(r"in\b|\s*in(?:\.|\s*$|\s*[,;)])", re.I)
 _STOP = frozenset("and or with at for of to from by".split())
 
 
-def written_units(text: str, start: int, end: int, percent: bool = False) -> frozenset[str]:
+def written_units(text: str, start: int, end: int, percent: bool = False, per: bool = True
+                  ) -> frozenset[str]:
     """The units the request writes the number at ``text[start:end]`` with: the unit words
     right after it ("400 square feet per gallon": square, feet, gallons), up to a word that
-    starts something else ("and", "for" …); "$" before it is dollars."""
+    starts something else ("and", "for" …), the next number or a comma ("180 lbs, is 70
+    inches": pounds only); "$" before it is dollars. ``per=False``: the units after "per" are
+    not read ("$1000 per year": dollars)."""
     units = set()
-    for i, token in enumerate(_TOKEN.findall(text[end:end + _AFTER].lower())[:_MOST]):
-        if token in _STOP:
+    after = _NEXT.split(text[end:end + _AFTER].lower(), maxsplit=1)[0]
+    for i, token in enumerate(_TOKEN.findall(after)[:_MOST]):
+        if token in _STOP or (token == "per" and not per):
             break
+        if token == "in" and i == 0 and not _INCHES.match(text[end:end + _AFTER]):
+            break  # "2019 in Paris": a preposition; "10in", "10 in." are inches
         if token in _CANON and (token not in _SHORT or i == 0):
             units.add(_CANON[token])
         elif i == 0 and token != "per":
@@ -130,6 +138,51 @@ def unit_numbers(tool: ToolSpec, arguments: dict[str, Any],
             value = found[0]
             out[key] = int(value) if schema["type"] == "integer" else value
             held.add(value)
+    return out
+
+
+def unit_replacements(tool: ToolSpec, arguments: dict[str, Any],
+                      found: list[tuple[int, float, frozenset[str]]], one_call: bool
+                      ) -> dict[str, Any]:
+    """Number arguments written with a unit of another kind than their parameter's ("200 lbs"
+    for "Height of the person in inches"): the number the request writes with the parameter's
+    unit that no other argument holds. ``found``: every number the request writes, as
+    (position, value, units). In a reply of one call there must be one such number; in a call
+    of several (one record of many, "weighs 180 lbs, is 70 inches tall … weighs 200 lbs, is
+    65 inches tall"), the one written nearest the call's other numbers. A number written as a
+    percentage, or in no unit, is left alone, and so is one that ``unit_conversions`` can
+    convert."""
+    props = tool.parameters.get("properties") or {}
+    numbers = {k: float(v) for k, v in arguments.items() if isinstance(v, int | float)
+               and not isinstance(v, bool) and isinstance(props.get(k), dict)}
+    out: dict[str, Any] = {}
+    for key, value in numbers.items():
+        takes = param_units(key, props[key])
+        written = [units for _, v, units in found if v == value]
+        if not takes or not written or any(
+                not units or "percent" in units or units & takes
+                or {_DIMENSION[u][0] for u in units & _DIMENSION.keys()}
+                & {_DIMENSION[u][0] for u in takes & _DIMENSION.keys()} for units in written):
+            continue
+        held = {v for k, v in numbers.items() if k != key}
+        integer = props[key].get("type") == "integer"
+        fits = [(pos, v) for pos, v, units in found if units & takes and v not in held
+                and v != value and (not integer or v.is_integer())]
+        if not fits:
+            continue
+        if one_call:
+            if len({v for _, v in fits}) != 1:
+                continue
+            new = fits[0][1]
+        else:
+            near = [pos for pos, v, _ in found if v in held]
+            if not near:
+                continue
+            ranked = sorted((min(abs(pos - p) for p in near), v) for pos, v in fits)
+            if len(ranked) > 1 and ranked[0][0] == ranked[1][0] and ranked[0][1] != ranked[1][1]:
+                continue
+            new = ranked[0][1]
+        out[key] = int(new) if integer else new
     return out
 
 
