@@ -117,7 +117,9 @@ _NEXT = re.compile(  # words that start another request inside a sentence
 _AND_ASKS = re.compile(  # "… 500 calories and how much water …", "… a beat and make a melody"
     r",?\s+and\s+(?=(?:what|which|who|how|why|when|where|find|get|give|compare|tell|show|"
     r"provide|calculate|compute|determine|check|list|search|fetch|retrieve|look|locate|estimate|"
-    r"predict|make|create|generate|book|plot|identify)\b)", re.IGNORECASE)
+    r"predict|make|create|generate|book|plot|identify|suggest|recommend|fit|return|withdraw|"
+    r"deposit|display|translate|analy[sz]e|assess|solve|mix|convert|buy|order|send|play|update|"
+    r"invest|sell|schedule|reserve|cancel|remove|delete|draw|sort)\b)", re.IGNORECASE)
 
 
 def aspects(request: str) -> list[str]:
