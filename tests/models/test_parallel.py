@@ -340,6 +340,23 @@ def test_records_replace_as_many_model_calls_that_mix_two_records() -> None:
     assert [t.arguments for t in c.tool_calls] == [{"kg": 58, "m": 1.62}, {"kg": 81, "m": 1.84}]
 
 
+ROOTS = ToolSpec(
+    name="roots",
+    description="Roots of a quadratic equation.",
+    parameters={"type": "object", "properties": {k: {"type": "integer"} for k in "abc"},
+                "required": ["a", "b", "c"]},
+)
+
+
+def test_each_equation_the_request_writes_gets_a_call_without_the_model() -> None:
+    ask = "Find the roots of 3x^2 + 4x + 2 = 0. Then those of 5x^2 - 7x + 3 = 0."
+    first = '{"tool_calls": [' + json.dumps({"name": "roots", "arguments": {
+        "a": 3, "b": 4, "c": 2}}) + "]}"
+    c = Continuing(first, None).complete(ask, tools=[ROOTS, WEATHER], parallel_tool_calls=True)
+    assert [t.arguments for t in c.tool_calls] == [{"a": 3, "b": 4, "c": 2},
+                                                   {"a": 5, "b": -7, "c": 3}]
+
+
 GAME = ToolSpec(
     name="game.start",
     description="Start a game.",

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import SlmstackError, ToolCallError
 from ..types import Message, ToolCall, ToolSpec
-from . import fanout, frames, grounding, redecode, toolcalls
+from . import fanout, frames, grounding, polynomials, redecode, toolcalls
 from .schema import MAX_PARALLEL_CALLS, call_schema
 
 if TYPE_CHECKING:
@@ -171,7 +171,9 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
              read_records: bool = True) -> tuple[str, bool]:
     """Calls for the other items of the lists the model's calls' arguments start
     (``fanout``), appended to ``calls`` and ``head``; then, for a tool whose calls no list
-    grew, one call per record the request describes in repeating frames, or else per choice of
+    grew, one call per equation the request writes when the call's numbers are one's
+    coefficients (``polynomials``), per record the request describes in repeating frames, or
+    else per choice of
     an enum argument it names (``frames``), in place of the model's calls to that tool when
     there are more of them — not while the request names another offered tool no call uses
     (``read_records`` False): a frame that repeats may be that tool's ("the gcd of 96 and 128,
@@ -192,6 +194,8 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
     # (reader, whether its calls replace as many of the model's: records read from the
     # request are more often right than a small model's second call, the others are not)
     readers = (
+        # equations: "3x^2 + 4x + 2 = 0 … 5x^2 - 7x + 3 = 0" for a, b, c
+        (lambda call, spec: polynomials.records(call, text), True),
         # records with a choice named once in each ("stage 7 in easy mode and 3 in hard")
         (lambda call, spec: frames.zip_choices(record_calls(call), spec.parameters, text),
          True),
