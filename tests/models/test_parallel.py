@@ -198,6 +198,16 @@ def test_list_items_are_read_from_the_request_words() -> None:
     # a number that ends a list gives the items before it ("1,5 and 10 years" with 10 first)
     assert list_after("at 5% for 1,5 and 10 years.", 10, [0.05]) == [10, 1, 5]
     assert list_after("two side lengths: 3 and 4, 5 and 12.", 12, [5]) == []
+    assert list_after("at 5% for 1,5 and 10 years.", 10, [0.05], in_order=True) == [1, 5, 10]
+    # an item may start with "the" when the first one does — not in a pair "between" two, nor
+    # when the item is cut off at its own "the" ("the signing of the Treaty")
+    text = "growth in the Amazon Rainforest and the Boreal Forests of Canada over 10 years"
+    assert list_after(text, "Amazon Rainforest") == ["Amazon Rainforest",
+                                                     "Boreal Forests of Canada"]
+    assert list_after("the game between the Lakers and the Warriors", "Lakers") == []
+    assert list_after("about the Battle of Waterloo and the signing of the Treaty of Tordesillas",
+                      "Battle of Waterloo") == []
+
     assert list_after("two side lengths: 3 and 4, 5 and 12.", 4, [3]) == []
     # a state or country code after a bare comma qualifies the item before it
     assert list_after("the same for San Francisco, CA and Seattle, WA?", "Seattle") == []
@@ -251,6 +261,18 @@ def test_list_items_are_read_from_the_request_words() -> None:
     sides = ToolCall(name="p", arguments={"base": 10, "height": 5})
     assert [tuple(c.arguments.values()) for c in fan_out(
         sides, "Triangles with bases of 10 and 15 and heights of 5 and 7.")] == [(10, 5), (15, 7)]
+
+
+def test_lists_paired_respectively_are_paired_in_the_order_written() -> None:
+    from slmstack.models.fanout import fan_out
+
+    text = ("Forest growth in the Amazon Rainforest and the Boreal Forests of Canada over the "
+            "next 10 years and 20 years, respectively?")
+    # the model paired the first place with the last number
+    model = ToolCall(name="grow", arguments={"location": "Amazon Rainforest", "years": 20})
+    assert [c.arguments for c in fan_out(model, text)] == [
+        {"location": "Amazon Rainforest", "years": 10},
+        {"location": "Boreal Forests of Canada", "years": 20}]
 
 
 TIME = one_arg_tool("get_local_time", "Local time in a city.", "city")

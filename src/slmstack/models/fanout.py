@@ -8,7 +8,10 @@ that call with the argument set to each other item — no model needed. Several 
 each start a list of the same length vary together
 ("Taylor Swift and Maroon 5 … 20 minutes and 15 minutes respectively", "bases of 10 and 15 and
 heights of 5 and 7"); a list of names combined with another list asks for every combination
-("the Lakers and the Bulls in 2018 and 2020": four calls).
+("the Lakers and the Bulls in 2018 and 2020": four calls). Lists paired "respectively" pair
+their items in the order written, whichever item the model's call took ("the Amazon and the
+Boreal Forests … 10 years and 20 years, respectively" with the Amazon and 20: the Amazon gets
+10).
 
 The lists are read from the request's words only: an item follows the one before after a comma,
 "and", "or" or "&" (the unit of the first number may repeat: "10 years and 20 years"); a text
@@ -17,9 +20,11 @@ a few words longer than the first item. A list stops at an item another argument
 already uses, and a number inside a list starts none ("sides 3 and 4, 5 and 12": 4 is ``b``,
 not a second ``a``, and ``b`` = 4 is not the head of "4, 5 and 12"). Quoted items run to their
 closing quote ("'The Office' and 'Stranger Things'"); a code after a bare comma qualifies the
-item before it ("Seattle, WA": kept with it when the first value has one too); an item that
-says a word of another argument's name is an instruction, not a value ("the Magna Carta and
-calculate how many years ago").
+item before it ("Seattle, WA": kept with it when the first value has one too); an item may
+start with "the" when the first one does ("the Amazon Rainforest and the Boreal Forests", not
+"between the Lakers and the Warriors", a pair); an item that says a word of another
+argument's name is an instruction, not a value ("the Magna Carta and calculate how many years
+ago").
 
 ``shared`` carries a list from one tool's calls to another's: asked for "the life expectancy
 in 1900 and 1950, and the GDP in these years", both tools get both years.
@@ -64,28 +69,32 @@ _ASKS = frozenset(
 compare it to …")."""
 _QUALIFIER = re.compile(r"[A-Z]{2,3}")
 """A state or country code ("WA", "USA") after a bare comma qualifies the item before it."""
+_DANGLING = frozenset("of for to with by from on in at about".split())
+_RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
 _MAX_EXTRA_WORDS = 3
 _MAX_ITEMS = 8
 
 
-def list_after(text: str, value: Any, exclude: Sequence[Any] = ()) -> list[Any]:
+def list_after(text: str, value: Any, exclude: Sequence[Any] = (), in_order: bool = False
+               ) -> list[Any]:
     """The items of the list ``value`` starts in ``text`` (a number: or ends), ``value`` first
-    ([] when ``value`` is not written there or no list follows or ends with it). Numbers give
-    numbers (a percentage given as a fraction, 0.05 for "5%", gives fractions); text gives text
-    as written."""
+    — or, ``in_order``, in the order written — ([] when ``value`` is not written there or no
+    list follows or ends with it). Numbers give numbers (a percentage given as a fraction, 0.05
+    for "5%", gives fractions); text gives text as written."""
     if isinstance(value, bool):
         return []
     if isinstance(value, int | float):
-        items: list[Any] = _numbers_after(text, float(value), exclude)
+        items: list[Any] = _numbers_after(text, float(value), exclude, in_order)
         if items and all(float(i).is_integer() for i in items) and isinstance(value, int):
             items = [int(i) for i in items]
         return items
     if isinstance(value, str) and value.strip():
         as_number = _NUM.fullmatch(value.strip())
         if as_number and not as_number.group(3):  # a number written as text: "case 28473"
-            numbers = _numbers_after(text, _number(as_number), exclude)
+            numbers = _numbers_after(text, _number(as_number), exclude, in_order)
             if numbers:
-                return [value.strip(), *(_plain(n) for n in numbers[1:])]
+                own = _number(as_number)
+                return [value.strip() if _same(n, own) else _plain(n) for n in numbers]
         return _texts_after(text, value.strip(), exclude)
     return []
 
@@ -109,6 +118,10 @@ def fan_out(call: ToolCall, text: str) -> list[ToolCall]:
         return [ToolCall(name=call.name, arguments={**call.arguments, **dict(zip(keys, combo,
                                                                                 strict=True))})
                 for combo in combos]
+    if len(lists) >= 2 and _RESPECTIVELY.search(text):  # item k of each list together
+        lists = {key: list_after(text, call.arguments[key],
+                                 [v for k, v in call.arguments.items() if k != key], True)
+                 for key in lists}
     lengths = {len(items) for items in lists.values()}
     if len(lengths) != 1:
         return []
@@ -139,7 +152,7 @@ def _combined(lists: dict[str, list[Any]], text: str) -> bool:
     Bulls in 2018 and 2020") rather than pairs ("bases of 10 and 15 and heights of 5 and 7",
     "Taylor Swift and Maroon 5 for 20 and 15 minutes respectively"): not when the request says
     "respectively", nor when every list is of numbers (measurements of several records)."""
-    if re.search(r"\brespectively\b", text, re.IGNORECASE):
+    if _RESPECTIVELY.search(text):
         return False
     return not all(isinstance(v, int | float) for items in lists.values() for v in items)
 
@@ -230,7 +243,8 @@ def _occurrences(low: str, want: str) -> Iterator[tuple[int, int]]:
         start = low.find(want, start + 1)
 
 
-def _numbers_after(text: str, value: float, exclude: Sequence[Any]) -> list[float]:
+def _numbers_after(text: str, value: float, exclude: Sequence[Any], in_order: bool = False
+                   ) -> list[float]:
     found = [(m, _number(m)) for m in _NUM.finditer(text)]
     for i, (m, number) in enumerate(found):
         scale = _scale_to(value, number, bool(m.group(3)))
@@ -239,7 +253,7 @@ def _numbers_after(text: str, value: float, exclude: Sequence[Any]) -> list[floa
         if i and _GAP.fullmatch(text, found[i - 1][0].end(), m.start()):
             ending = _list_ending(text, found, i, scale, exclude)
             if ending:
-                return [value, *ending]
+                return [*ending, value] if in_order else [value, *ending]
             continue  # an item inside a list ("3 and 4, 5 and 12": 4)
         items, end = [value], m.end()
         for m2, n2 in found[i + 1 :]:
@@ -314,7 +328,10 @@ def _texts_after(text: str, value: str, exclude: Sequence[Any]) -> list[str]:
         if value.islower() and text[start].isupper() and _NAME_BEFORE.search(text, 0, start):
             continue  # "city" in "New York City": a word of a name, not the value
         quoted = _quoted_items(text, start, end, exclude)
-        items = quoted if quoted is not None else _items_from(text, end, value, size, exclude)
+        # "the Amazon and the Boreal Forests" (not "between the Lakers and the Warriors": a pair)
+        the = low[max(0, start - 4):start] == "the " and not low[:start].endswith("between the ")
+        items = quoted if quoted is not None else _items_from(text, end, value, size, exclude,
+                                                              the)
         if len(items) >= 2:
             return items
     return []
@@ -351,18 +368,26 @@ def _bounded(low: str, start: int, end: int) -> bool:
     return not (before.isalnum() or after.isalnum())
 
 
-def _items_from(text: str, end: int, value: str, size: int, exclude: Sequence[Any]) -> list[str]:
+def _items_from(text: str, end: int, value: str, size: int, exclude: Sequence[Any],
+                the: bool = False) -> list[str]:
+    """The items after ``value`` (ending at ``end``); ``the``: the value is written after
+    "the", and so may each item be ("the Amazon Rainforest and the Boreal Forests")."""
     items = [value]
     while len(items) < _MAX_ITEMS:
         sep = _SEP.match(text, end)
         if not sep:
             break
-        item = _item_at(text, sep.end(), size + _MAX_EXTRA_WORDS)
+        start = sep.end()
+        if the and text[start:start + 4].lower() == "the ":
+            start += 4
+        item = _item_at(text, start, size + _MAX_EXTRA_WORDS)
         if item is None or (item[0] in _NUMBER_START and not _HAS_DIGIT.search(value)):
             break  # "… in New York and 4000 sq ft": a number is no item of a list of names
         if _proper(value.split()) and item[:1].islower():
             break  # "the Los Angeles County Court, and case number …": no name, no item
         item = _head_noun_cut(item, size)
+        if the and item.split()[-1].lower() in _DANGLING:
+            break  # "the signing of the Treaty": cut at "the", no item
         if used(item, exclude) or item.lower() in (i.lower() for i in items):
             break
         if sep.group().strip() == "," and _qualifies(item, items[-1]):
@@ -373,7 +398,7 @@ def _items_from(text: str, end: int, value: str, size: int, exclude: Sequence[An
                 items[-1] = f"{items[-1]}, {item}"
         else:
             items.append(item)
-        end = text.find(item, sep.end()) + len(item)
+        end = text.find(item, start) + len(item)
     return items
 
 

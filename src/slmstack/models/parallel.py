@@ -228,6 +228,15 @@ def _list_calls(req: Request, calls: list[ToolCall], sources: list[ToolCall], te
         if not fans:
             continue
         grown.add(call.name)
+        if fans[0].arguments != call.arguments and call in calls:
+            # lists paired "respectively" in the order written: the model's call was the
+            # first item of one list with another item of the other
+            first = _checked(fans[0], req)
+            if first is None:
+                continue
+            calls[calls.index(call)] = first
+            added.append(first)
+            call = first
         # every combination of several lists: an item's call is written when all its varied
         # values are; one list (or lists in pairs): when any of them is
         varied = [k for k in call.arguments if any(f.arguments[k] != call.arguments[k]
