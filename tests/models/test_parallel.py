@@ -273,6 +273,18 @@ def test_lists_paired_respectively_are_paired_in_the_order_written() -> None:
     assert [c.arguments for c in fan_out(model, text)] == [
         {"location": "Amazon Rainforest", "years": 10},
         {"location": "Boreal Forests of Canada", "years": 20}]
+    # an array of as many items as the lists: one item a call
+    text = "Prices of Apple, Microsoft and Tesla over 1 week, 2 weeks and 1 month respectively"
+    model = ToolCall(name="prices", arguments={"companies": ["Apple", "Microsoft", "Tesla"],
+                                               "duration": "1 week"})
+    assert [c.arguments for c in fan_out(model, text)] == [
+        {"companies": ["Apple"], "duration": "1 week"},
+        {"companies": ["Microsoft"], "duration": "2 weeks"},
+        {"companies": ["Tesla"], "duration": "1 month"}]
+    # without "respectively" the array is every call's
+    plain = text.replace(" respectively", "")
+    assert {tuple(c.arguments["companies"]) for c in fan_out(model, plain)} == {
+        ("Apple", "Microsoft", "Tesla")}
 
 
 TIME = one_arg_tool("get_local_time", "Local time in a city.", "city")

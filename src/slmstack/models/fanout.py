@@ -11,7 +11,8 @@ heights of 5 and 7"); a list of names combined with another list asks for every 
 ("the Lakers and the Bulls in 2018 and 2020": four calls). Lists paired "respectively" pair
 their items in the order written, whichever item the model's call took ("the Amazon and the
 Boreal Forests … 10 years and 20 years, respectively" with the Amazon and 20: the Amazon gets
-10).
+10), and an array argument of as many items gives one item to each call ("Apple, Microsoft
+and Tesla over 1 week, 2 weeks and 1 month respectively").
 
 The lists are read from the request's words only: an item follows the one before after a comma,
 "and", "or" or "&" (the unit of the first number may repeat: "10 years and 20 years"); a text
@@ -118,10 +119,17 @@ def fan_out(call: ToolCall, text: str) -> list[ToolCall]:
         return [ToolCall(name=call.name, arguments={**call.arguments, **dict(zip(keys, combo,
                                                                                 strict=True))})
                 for combo in combos]
-    if len(lists) >= 2 and _RESPECTIVELY.search(text):  # item k of each list together
+    if lists and _RESPECTIVELY.search(text):  # item k of each list together
         lists = {key: list_after(text, call.arguments[key],
                                  [v for k, v in call.arguments.items() if k != key], True)
                  for key in lists}
+        # an array of as many items goes with them ("Apple, Microsoft and Tesla over 1, 2
+        # and 3 weeks respectively": one company a call)
+        sizes = {len(items) for items in lists.values()}
+        for key, value in call.arguments.items():
+            if key not in lists and isinstance(value, list) and len(sizes) == 1 \
+                    and len(value) in sizes and all(_scalar(v) for v in value):
+                lists[key] = [[v] for v in value]
     lengths = {len(items) for items in lists.values()}
     if len(lengths) != 1:
         return []
