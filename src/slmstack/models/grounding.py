@@ -610,7 +610,9 @@ def _ordinal_century(value: Any, evidence: Evidence) -> str | None:
 
 
 _LAND_WORDS = "river|lake|sea|ocean|bay|gulf|mountains?|island|islands|valley|desert|canyon"
-_PLACE_WORDS = "Museum|University|Park|Gallery|Cathedral|Palace|Bridge|Tower|Stadium|Library"
+_PLACE_WORDS = ("Museum|University|Park|Gallery|Cathedral|Palace|Bridge|Tower|Stadium|Library|"
+                "Empire|Dynasty|Kingdom|Republic|Airport|Station|Church|Temple|Castle|"
+                "Cent(?:er|re)|Theat(?:er|re)|Zoo|Hospital|College|Court|Forest|Festival|Hall")
 
 
 def _named_feature(value: Any, evidence: Evidence) -> str | None:
