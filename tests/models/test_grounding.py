@@ -1249,3 +1249,21 @@ def test_a_name_started_late_takes_the_capitalised_words_before_it() -> None:
                                                             "brand": "Fender"}
     assert fixed({"museum_name": "Louvre"}, "Get Museum Louvre hours") == {
         "museum_name": "Louvre"}
+
+
+def test_a_day_without_its_year_takes_the_year_the_request_writes_after_it() -> None:
+    tool = ToolSpec(name="book_flight", description="", parameters={
+        "type": "object", "required": ["to", "date"], "properties": {
+            "to": {"type": "string"}, "date": {"type": "string"}}})
+
+    def fixed(date: str, request: str) -> str:
+        call = ToolCall(name="book_flight", arguments={"to": "Tokyo", "date": date})
+        repairs: list[str] = []
+        out = prune_ungrounded(call, tool, evidence_from([Message.user(request)]), repairs)
+        return out.arguments["date"]
+
+    assert fixed("May 3rd", "A flight to Tokyo on May 3rd 2022.") == "May 3rd 2022"
+    assert fixed("May 18th", "To Tokyo on May 18th, 2022") == "May 18th, 2022"
+    # a whole date, or a day the request writes without a year: left as it is
+    assert fixed("May 3rd 2022", "A flight to Tokyo on May 3rd 2022.") == "May 3rd 2022"
+    assert fixed("May 3rd", "A flight to Tokyo on May 3rd at 10") == "May 3rd"

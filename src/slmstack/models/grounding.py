@@ -531,6 +531,7 @@ def _rewrites(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
         ("the parameter's name after the number is no part of it",
          lambda v: _named_number(key, v)),
         ("the state of the city the call names", lambda v: _city_state(key, v, arguments, tool)),
+        ("the request writes the year after it", lambda v: _date_with_year(v, evidence)),
     ]
     out = []
     for why, rewrite in steps:
@@ -549,6 +550,17 @@ def _city_state(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec)
         return None
     new = places.city_state(key, arguments, (tool.parameters.get("properties") or {}).get(key))
     return None if new is None or new == value or places.is_us_state(value) else new
+
+
+def _date_with_year(value: Any, evidence: Evidence) -> str | None:
+    """A day of a month without its year ("May 3rd") that the request writes with one right
+    after it ("May 3rd 2022"): the date as written; None otherwise."""
+    if not isinstance(value, str) or len(value) > 30 or dates.parse_date(value) is not None:
+        return None
+    found = re.search(rf"(?<!\w){re.escape(value)},?\s+\d{{4}}\b", evidence.written)
+    if found is None or dates.parse_date(found.group(0)) is None:
+        return None
+    return found.group(0)
 
 
 _BRACKETED = re.compile(r"\[([^\[\]]{1,2000})\]")
