@@ -1267,3 +1267,23 @@ def test_a_day_without_its_year_takes_the_year_the_request_writes_after_it() -> 
     # a whole date, or a day the request writes without a year: left as it is
     assert fixed("May 3rd 2022", "A flight to Tokyo on May 3rd 2022.") == "May 3rd 2022"
     assert fixed("May 3rd", "A flight to Tokyo on May 3rd at 10") == "May 3rd"
+
+
+def test_two_numbers_stated_after_each_others_names_are_swapped() -> None:
+    tool = ToolSpec(name="rectangle", description="", parameters={
+        "type": "object", "required": ["width", "length"], "properties": {
+            "width": {"type": "integer"}, "length": {"type": "integer"}}})
+    ask = ("A playground with a length of 50 meters and a width of 30 meters; a sandbox with a "
+           "side length of 5 meters.")
+
+    def fixed(args: dict, used: list) -> dict:
+        call = ToolCall(name="rectangle", arguments=args)
+        return prune_ungrounded(call, tool, evidence_from([Message.user(ask)]), [], used,
+                                varies=set(args)).arguments
+
+    # "length" is stated with two numbers (one per record): the swap holds in a call of several
+    assert fixed({"width": 50, "length": 30}, []) == {"width": 30, "length": 50}
+    assert fixed({"width": 50, "length": 30}, [{}]) == {"width": 30, "length": 50}
+    # right already, or only one of the two is another's: left as it is
+    assert fixed({"width": 30, "length": 50}, []) == {"width": 30, "length": 50}
+    assert fixed({"width": 50, "length": 5}, [{}]) == {"width": 50, "length": 5}

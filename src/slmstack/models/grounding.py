@@ -390,8 +390,7 @@ def prune_ungrounded(
     which call takes which named choice is not known (``choices_by_record`` decides that for a
     reply of several calls); so are numbered parameters given the request's values in the
     other order (``numbered_order``), two values the request names for each other's parameter
-    (``named_owners``) or whose written units fit each other's parameter
-    (``quantities.unit_order``), an optional number the request writes in the parameter's one
+    (``named_owners``), an optional number the request writes in the parameter's one
     unit (``quantities.unit_numbers``), a count of results of 1 for "the highest grossing bank"
     (``one_best``), and an array of choices that leaves out a choice the request
     names (``named_more_choices``). A string written as one of the values the parameter's
@@ -411,7 +410,11 @@ def prune_ungrounded(
     a word that is no unit of the request (``stated_units``), and a count of compoundings a year
     the one frequency the request names ("compounded quarterly": ``stated_frequencies``). A
     number the request writes in another unit than its parameter's is converted
-    (``quantities.unit_conversions``). Other required arguments are kept as they are."""
+    (``quantities.unit_conversions``), two whose written units fit each other's parameter are
+    swapped (``quantities.unit_order``), and one written in a unit of another kind gives way to
+    the number written in the parameter's (``quantities.unit_replacements``); two numbers each
+    stated after the other's parameter name are swapped (``stated_swaps``). Other required
+    arguments are kept as they are."""
     required = set(tool.parameters.get("required") or [])
     used = list(used)
     cut = {key: before for key, value in call.arguments.items()
@@ -486,6 +489,8 @@ def prune_ungrounded(
               "(numbered parameters take the request's values in the order it writes them)")
         apply(named_owners(kept, evidence), "argument {key!r} = {old!r} set to {new!r} "
               "(the request names that value for this parameter)")
+    apply(stated_swaps(tool, kept, evidence), "argument {key!r} = {old!r} set to {new!r} (the "
+          "request states it after this parameter's name, the other after the other's)")
     apply(quantities.unit_order(tool, kept, evidence.units_written), "argument {key!r} = "
           "{old!r} set to {new!r} (the unit the request writes it with fits this parameter)")
     apply(quantities.unit_replacements(tool, kept, evidence.units_found, not used),
@@ -1283,6 +1288,34 @@ def stated_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evid
     final = {**arguments, **out}  # swapped values ("net income" ↔ "dividends") are both fixed
     return {key: new for key, new in out.items() if not any(
         k != key and _is_number(v) and _close(float(new), float(v)) for k, v in final.items())}
+
+
+def stated_swaps(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
+                 ) -> dict[str, int | float]:
+    """Two number arguments each holding a number the request states right after the other's
+    parameter name and not after its own ("a length of 50 meters and a width of 30 meters" for
+    ``width`` = 50, ``length`` = 30), swapped. The names may be stated with more numbers (one
+    per record: "a side length of 5"): the swap keeps the call's values, so it holds for one
+    call of several too."""
+    props = tool.parameters.get("properties") or {}
+    numbers = {k: v for k, v in arguments.items() if _is_number(v)
+               and isinstance(props.get(k), dict) and "enum" not in props[k]}
+    if len(numbers) < 2:
+        return {}
+    located = evidence.located
+    stated = {k: _stated(k, props[k], located, _number_linked) for k in numbers}
+
+    def has(key: str, value: Any) -> bool:
+        return any(_close(float(value), float(s)) for s in stated[key])
+
+    out: dict[str, int | float] = {}
+    for a, b in itertools.combinations(numbers, 2):
+        va, vb = numbers[a], numbers[b]
+        if a in out or b in out or _close(float(va), float(vb)):
+            continue
+        if has(a, vb) and has(b, va) and not has(a, va) and not has(b, vb):
+            out[a], out[b] = vb, va
+    return out
 
 
 def _stated(key: str, schema: dict[str, Any], located: _Located,
