@@ -170,3 +170,20 @@ def test_a_number_in_a_unit_of_another_kind_gives_way_to_one_in_the_parameters()
     assert unit_replacements(PERSON, {"height": 2}, [(0, 2.0, frozenset({"feet"})),
                                                      (9, 70.0, frozenset({"inches"}))],
                              True) == {}
+
+
+def test_a_percentage_in_an_amount_of_money_gives_way_to_the_amount() -> None:
+    loan = ToolSpec(name="interest", description="", parameters={
+        "type": "object", "required": ["principle", "rate"], "properties": {
+            "principle": {"type": "integer", "description": "The initial amount of money."},
+            "down_payment_rate": {"type": "integer", "description": "Share of the price paid."},
+            "rate": {"type": "number", "description": "The annual rate."}}})
+    ask = [Message.user("John has $5000 to invest at an annual rate of 4% for 5 years.")]
+    call = ToolCall(name="interest", arguments={"principle": 4, "rate": 0.04})
+    assert prune_ungrounded(call, loan, evidence_from(ask), []).arguments == {
+        "principle": 5000, "rate": 0.04}
+    # a parameter about a rate keeps a percentage
+    call = ToolCall(name="interest", arguments={"down_payment_rate": 4})
+    ask = [Message.user("A $5000 car with 4% down.")]
+    assert prune_ungrounded(call, loan, evidence_from(ask), []).arguments == {
+        "down_payment_rate": 4}

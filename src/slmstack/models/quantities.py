@@ -53,6 +53,7 @@ _AFTER = 40  # characters after a number read for its unit
 _MOST = 4  # tokens after a number read for its unit
 _NEXT = re.compile(r"[0-9,;]|\.\s")  # the next number, clause or sentence: another's unit
 _INCHES = re.compile(r"in\b|\s*in(?:\.|\s*$|\s*[,;)])", re.I)
+_RATE_WORDS = frozenset("rate rates percent percentage ratio fraction proportion".split())
 _STOP = frozenset("and or with at for of to from by".split())
 
 
@@ -149,9 +150,10 @@ def unit_replacements(tool: ToolSpec, arguments: dict[str, Any],
     unit that no other argument holds. ``found``: every number the request writes, as
     (position, value, units). In a reply of one call there must be one such number; in a call
     of several (one record of many, "weighs 180 lbs, is 70 inches tall … weighs 200 lbs, is
-    65 inches tall"), the one written nearest the call's other numbers. A number written as a
-    percentage, or in no unit, is left alone, and so is one that ``unit_conversions`` can
-    convert."""
+    65 inches tall"), the one written nearest the call's other numbers. A number written in
+    no unit is left alone, and so is one that ``unit_conversions`` can convert, and one written
+    as a percentage unless the parameter is an amount of money and no rate ("$5000 … at 4%"
+    for ``principle`` = 4)."""
     props = tool.parameters.get("properties") or {}
     numbers = {k: float(v) for k, v in arguments.items() if isinstance(v, int | float)
                and not isinstance(v, bool) and isinstance(props.get(k), dict)}
@@ -159,8 +161,11 @@ def unit_replacements(tool: ToolSpec, arguments: dict[str, Any],
     for key, value in numbers.items():
         takes = param_units(key, props[key])
         written = [units for _, v, units in found if v == value]
+        rate = bool(_RATE_WORDS & set(_TOKEN.findall(
+            f"{key.replace('_', ' ')} {props[key].get('description', '')}".lower())))
         if not takes or not written or any(
-                not units or "percent" in units or units & takes
+                not units or ("percent" in units and (rate or takes != {"dollars"}))
+                or units & takes
                 or {_DIMENSION[u][0] for u in units & _DIMENSION.keys()}
                 & {_DIMENSION[u][0] for u in takes & _DIMENSION.keys()} for units in written):
             continue
