@@ -1287,3 +1287,26 @@ def test_two_numbers_stated_after_each_others_names_are_swapped() -> None:
     # right already, or only one of the two is another's: left as it is
     assert fixed({"width": 30, "length": 50}, []) == {"width": 30, "length": 50}
     assert fixed({"width": 50, "length": 5}, [{}]) == {"width": 50, "length": 5}
+
+
+def test_a_lower_bound_above_the_upper_one_is_swapped() -> None:
+    tool = ToolSpec(name="sum_of_multiples", description="", parameters={
+        "type": "object", "required": ["lower_limit", "upper_limit"], "properties": {
+            "lower_limit": {"type": "integer"}, "upper_limit": {"type": "integer"},
+            "min_price": {"type": "integer"}, "max_rating": {"type": "integer"}}})
+
+    def fixed(args: dict, ask: str) -> dict:
+        call = ToolCall(name="sum_of_multiples", arguments=args)
+        return prune_ungrounded(call, tool, evidence_from([Message.user(ask)]), [], [{}],
+                                varies=set(args)).arguments
+
+    ask = "The sum of the multiples of 3 between 1 and 1000."
+    assert fixed({"lower_limit": 1000, "upper_limit": 1}, ask) == {"lower_limit": 1,
+                                                                  "upper_limit": 1000}
+    # in order already; a request that writes the larger first; bounds of different things
+    assert fixed({"lower_limit": 1, "upper_limit": 1000}, ask) == {"lower_limit": 1,
+                                                                  "upper_limit": 1000}
+    assert fixed({"lower_limit": 1000, "upper_limit": 1}, "Count down from 1000 to 1.") == {
+        "lower_limit": 1000, "upper_limit": 1}
+    assert fixed({"min_price": 50, "max_rating": 4}, "A rating of 4, a price of 50.") == {
+        "min_price": 50, "max_rating": 4}

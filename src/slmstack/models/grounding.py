@@ -413,7 +413,8 @@ def prune_ungrounded(
     (``quantities.unit_conversions``), two whose written units fit each other's parameter are
     swapped (``quantities.unit_order``), and one written in a unit of another kind gives way to
     the number written in the parameter's (``quantities.unit_replacements``); two numbers each
-    stated after the other's parameter name are swapped (``stated_swaps``). Other required
+    stated after the other's parameter name are swapped (``stated_swaps``), and so are a lower
+    and an upper bound the other way round (``bound_order``). Other required
     arguments are kept as they are."""
     required = set(tool.parameters.get("required") or [])
     used = list(used)
@@ -489,6 +490,8 @@ def prune_ungrounded(
               "(numbered parameters take the request's values in the order it writes them)")
         apply(named_owners(kept, evidence), "argument {key!r} = {old!r} set to {new!r} "
               "(the request names that value for this parameter)")
+    apply(bound_order(kept, evidence), "argument {key!r} = {old!r} set to {new!r} (a lower "
+          "bound above the upper one; the request writes the smaller first)")
     apply(stated_swaps(tool, kept, evidence), "argument {key!r} = {old!r} set to {new!r} (the "
           "request states it after this parameter's name, the other after the other's)")
     apply(quantities.unit_order(tool, kept, evidence.units_written), "argument {key!r} = "
@@ -1288,6 +1291,33 @@ def stated_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evid
     final = {**arguments, **out}  # swapped values ("net income" ↔ "dividends") are both fixed
     return {key: new for key, new in out.items() if not any(
         k != key and _is_number(v) and _close(float(new), float(v)) for k, v in final.items())}
+
+
+_LOW_WORDS = frozenset("lower min minimum start from low begin lowest".split())
+_HIGH_WORDS = frozenset("upper max maximum end to high stop highest".split())
+
+
+def bound_order(arguments: dict[str, Any], evidence: Evidence) -> dict[str, int | float]:
+    """A lower and an upper bound the other way round (``lower_limit`` = 1000, ``upper_limit``
+    = 1 for "between 1 and 1000"; ``start_year``/``end_year``, ``min_x``/``max_x``): swapped,
+    when the request writes the smaller one first."""
+    def role(key: str) -> tuple[str, str] | None:
+        words = _WORD.findall(_split_name(key).lower())
+        low, high = [w for w in words if w in _LOW_WORDS], [w for w in words if w in _HIGH_WORDS]
+        if len(low) + len(high) != 1:
+            return None
+        return ("low" if low else "high"), " ".join(w for w in words if w not in (low or high))
+
+    roles = {k: r for k, v in arguments.items() if _is_number(v) and (r := role(k))}
+    out: dict[str, int | float] = {}
+    for low, (side, stem) in roles.items():
+        high = next((k for k, (s, st) in roles.items() if s == "high" and st == stem), None)
+        if side != "low" or high is None or not arguments[low] > arguments[high]:
+            continue
+        first = {k: _written_at(arguments[k], evidence) for k in (low, high)}
+        if None not in first.values() and first[high] < first[low]:
+            out[low], out[high] = arguments[high], arguments[low]
+    return out
 
 
 def stated_swaps(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
