@@ -36,3 +36,11 @@ def test_no_records_unless_every_number_is_a_coefficient_of_one_equation() -> No
     # another degree or another variable is another kind of equation
     text = "Solve 3x^2 + 4x + 2 = 0 and 2x^3 - x + 1 = 0 and 5y^2 + y = 0."
     assert records(ToolCall(name="roots", arguments={"a": 3, "b": 4, "c": 2}), text) == []
+
+
+def test_a_signed_coefficient_counts_as_written_in_the_request() -> None:
+    from slmstack.models.grounding import Evidence, is_grounded
+
+    evidence = Evidence("The second equation is 5x^2 - 7x + 3 = 0.")
+    assert is_grounded(-7, evidence, "b") and is_grounded(5, evidence, "a")
+    assert not is_grounded(-8, evidence, "b")

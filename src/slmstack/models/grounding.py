@@ -35,7 +35,7 @@ from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 from ..types import Message, ToolCall, ToolSpec
-from . import currencies, dates, places, quantities
+from . import currencies, dates, places, polynomials, quantities
 from .numwords import CARDINALS
 from .schema import enum_safe
 
@@ -118,7 +118,9 @@ class Evidence:
         self.text = text.lower()
         self.compact = _compact(self.text)
         self.words = set(_WORD.findall(self.text))
-        self.numbers = _numbers(self.text, self.words)
+        # and the signed coefficients of the polynomials it writes ("5x^2 - 7x": -7)
+        self.numbers = _numbers(self.text, self.words) + [
+            c for _, terms in polynomials.polynomials(self.text) for c in terms.values()]
         self.initials = _initials(self.text)
 
     def has_words(self, text: str) -> bool:
