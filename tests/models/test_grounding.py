@@ -548,6 +548,32 @@ def test_a_choice_the_request_does_not_name_gives_way_to_the_one_it_names() -> N
     assert out.arguments["order"] == "descending"
 
 
+def test_the_one_choice_named_in_its_own_words_for_the_replys_one_call_to_its_tool() -> None:
+    tool = ToolSpec(name="compound_interest", parameters={
+        "type": "object",
+        "properties": {"principal": {"type": "integer"},
+                       "freq": {"type": "string", "enum": ["monthly", "quarterly", "annually"]}},
+        "required": ["principal", "freq"],
+    })
+    text = ("I invested $5000 at an annual interest rate of 5%, compounded quarterly. Also find "
+            "lawsuits against Tech Corp in 2018.")
+    call = ToolCall(name="compound_interest", arguments={"principal": 5000, "freq": "monthly"})
+    other = {"company_name": "Tech Corp", "year": 2018}  # another tool's call
+    # "annual" is a form of 'annually', "quarterly" the very word: that one
+    out = prune_ungrounded(call, tool, Evidence(text), [], [other], alone=True)
+    assert out.arguments["freq"] == "quarterly"
+    assert prune_ungrounded(call, tool, Evidence(text), []).arguments["freq"] == "quarterly"
+    # another call to the same tool: which call takes the named choice is not known
+    out = prune_ungrounded(call, tool, Evidence(text), [], [{"principal": 100}])
+    assert out.arguments["freq"] == "monthly"
+    # a choice another call's value holds is that call's
+    held = Evidence("Invest $5000 compounded monthly; search 'Quarterly Reports' of Tech Corp.")
+    out = prune_ungrounded(call.model_copy(update={"arguments": {"principal": 5000,
+                                                                 "freq": "annually"}}),
+                           tool, held, [], [{"title": "Quarterly Reports"}], alone=True)
+    assert out.arguments["freq"] == "monthly"
+
+
 def test_a_key_or_language_written_with_a_sign_is_one_word_of_a_span() -> None:
     spans = text_spans(["What key signature does C# major have? Compare C++ and F#."])
     assert {"C#", "C# major", "C++", "F#"} <= set(spans)

@@ -325,7 +325,8 @@ def _prune(calls: list[ToolCall], req: Request, repairs: list[str]) -> list[Tool
     specs = {t.name: t for t in req.tools}
     pruned = [grounding.prune_ungrounded(
         c, specs[c.name], evidence, repairs, [o.arguments for o in calls if o is not c],
-        varies=_varying(c, calls)) for c in calls]
+        varies=_varying(c, calls), alone=sum(o.name == c.name for o in calls) == 1)
+        for c in calls]
     for name in dict.fromkeys(c.name for c in pruned):  # choices each call's record names
         mine = [i for i, c in enumerate(pruned) if c.name == name]
         added = grounding.choices_by_record(specs[name], [pruned[i].arguments for i in mine],

@@ -374,7 +374,7 @@ def _split_name(name: str) -> str:
 
 def prune_ungrounded(
     call: ToolCall, tool: ToolSpec, evidence: Evidence, repairs: list[str],
-    used: Iterable[Any] = (), *, varies: Collection[str] = (),
+    used: Iterable[Any] = (), *, varies: Collection[str] = (), alone: bool = False,
 ) -> ToolCall:
     """``call`` without the optional arguments the evidence does not support, nor those that
     belong to another argument (``_misplaced``), nor the repeats in a list of strings (a small
@@ -390,12 +390,13 @@ def prune_ungrounded(
     request names is added (``named_choices``), and a choice the request does not name gives way
     to the one it names (``named_corrections``), when the reply makes this one call: with more,
     which call takes which named choice is not known (``choices_by_record`` decides that for a
-    reply of several calls); so are numbered parameters given the request's values in the
-    other order (``numbered_order``), two values the request names for each other's parameter
-    (``named_owners``), an optional number the request writes in the parameter's one
-    unit (``quantities.unit_numbers``), a count of results of 1 for "the highest grossing bank"
-    (``one_best``), and an array of choices that leaves out a choice the request
-    names (``named_more_choices``). A string written as one of the values the parameter's
+    reply of several calls; a call ``alone`` — the reply's only call to its tool — still takes
+    the one choice named for a choice named nowhere); so are numbered parameters given the
+    request's values in the other order (``numbered_order``), two values the request names
+    for each other's parameter (``named_owners``), an optional number the request writes in
+    the parameter's one unit (``quantities.unit_numbers``), a count of results of 1 for "the
+    highest grossing bank" (``one_best``), and an array of choices that leaves out a choice the
+    request names (``named_more_choices``). A string written as one of the values the parameter's
     description offers becomes that value (``described_corrections``); a "from" and a "to" value
     the other way round are swapped (``amount_sides``); a last day equal to the first becomes the
     day the request names or counts (``dates.stay_ends``). A list of numbers that is a part of a
@@ -492,6 +493,9 @@ def prune_ungrounded(
               "(numbered parameters take the request's values in the order it writes them)")
         apply(named_owners(kept, evidence), "argument {key!r} = {old!r} set to {new!r} "
               "(the request names that value for this parameter)")
+    if used and alone:  # the reply's one call to this tool: a choice it names is this call's
+        apply(named_corrections(tool, kept, evidence, used), "argument {key!r} = {old!r} set to "
+              "{new!r} (the one choice the request names; no other call takes it)")
     apply(bound_order(kept, evidence), "argument {key!r} = {old!r} set to {new!r} (a lower "
           "bound above the upper one; the request writes the smaller first)")
     apply(stated_swaps(tool, kept, evidence), "argument {key!r} = {old!r} set to {new!r} (the "
@@ -814,12 +818,15 @@ def named_more_choices(tool: ToolSpec, arguments: dict[str, Any], evidence: Evid
     return out
 
 
-def named_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
-                      ) -> dict[str, str]:
+def named_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence,
+                      others: Any = ()) -> dict[str, str]:
     """String arguments with fixed choices (``enum``) given a choice the request does not name
     while it names exactly one other in so many words ("sort ... in ascending order" for
     ``order`` = descending, "in feet" for ``unit`` = meter): that one, under the rules of
-    ``named_choices`` (not negated, not inside another argument's value)."""
+    ``named_choices`` (not negated, not inside another argument's value — ``others``: the
+    reply's other calls' arguments, whose words are theirs too). When several choices are
+    named but only one in its very words, that one ("compounded quarterly" beside "an annual
+    interest rate": 'quarterly', not 'annually')."""
     props = tool.parameters.get("properties") or {}
     out: dict[str, str] = {}
     for key, value in arguments.items():
@@ -827,11 +834,21 @@ def named_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evide
         options = schema.get("enum") if isinstance(schema, dict) else None
         if not isinstance(value, str) or not isinstance(options, list) or value not in options:
             continue
-        taken = _held_words({k: v for k, v in arguments.items() if k != key})
+        taken = _held_words([{k: v for k, v in arguments.items() if k != key}, list(others)])
         found = set(_named_options(options, evidence, taken))
-        if len(found) == 1 and value not in found:
+        if value in found:
+            continue
+        if len(found) > 1:
+            found = {c for c in found if _named_verbatim(c, evidence.tokens)}
+        if len(found) == 1:
             out[key] = found.pop()
     return out
+
+
+def _named_verbatim(choice: str, tokens: list[str]) -> bool:
+    """The request writes ``choice``'s words as they are (not another form of them)."""
+    words = _WORD.findall(_split_name(choice).lower())
+    return any(tokens[i : i + len(words)] == words for i in range(len(tokens) - len(words) + 1))
 
 
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9]+")
@@ -1436,8 +1453,9 @@ def _is_number(value: Any) -> bool:
 
 
 def _same_word(token: str, word: str) -> bool:
-    """``token`` is ``word`` or, for a word of four letters or more, a form of it."""
-    return token == word or (len(word) >= 4 and _same_stem(token, word))
+    """``token`` is ``word`` or, both of four letters or more, a form of it ("me" is no form
+    of "meter")."""
+    return token == word or (min(len(word), len(token)) >= 4 and _same_stem(token, word))
 
 
 _NEGATIONS = frozenset(
