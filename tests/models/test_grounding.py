@@ -828,6 +828,18 @@ def test_a_number_another_call_holds_is_not_added_again() -> None:
         "sample_size": 30}
 
 
+def test_a_number_stated_once_per_call_goes_to_the_call_without_it() -> None:
+    call = ToolCall(name="ttest", arguments={"sample_size": 30})
+    text = "30 people at a lightness level of 70%, then 40 people at a lightness level of 20%"
+    # the other call holds 70 under the name: this one takes 30
+    out = prune_ungrounded(call, STATS, Evidence(text), [], [{"sample_size": 40,
+                                                              "lightness": 70}])
+    assert out.arguments == {"sample_size": 30, "lightness": 20}
+    # no other call holds one of them: which is this call's is not known
+    out = prune_ungrounded(call, STATS, Evidence(text), [], [{"sample_size": 40}])
+    assert out.arguments == {"sample_size": 30}
+
+
 LOAN = ToolSpec(name="future_value", parameters={
     "type": "object",
     "properties": {"principal": {"type": "number"}, "annual_interest_rate": {"type": "number"},
@@ -1192,6 +1204,9 @@ def test_a_text_that_runs_into_another_arguments_number_or_date_is_cut() -> None
     assert fixed({"title": "Oslo 2021/08/16", "year": 2021, "date": "08-16-2021"},
                  "Rulings in Oslo 2021/08/16") == {"title": "Oslo", "year": 2021,
                                                     "date": "08-16-2021"}
+    # ... or into a clause of its own ("is for the next 30 days")
+    assert fixed({"title": "The Act is for the year 2013", "year": 2013},
+                 "What the Act is for the year 2013") == {"title": "The Act", "year": 2013}
     # a name with a number of its own, no connector: left whole
     assert fixed({"title": "Apollo 11", "year": 11}, "Apollo 11 records") == {
         "title": "Apollo 11", "year": 11}
@@ -1204,6 +1219,8 @@ def test_long_words_take_longer_endings_as_forms() -> None:
                                                                      "availability")
     assert _same_stem("detail", "detailed")
     assert not _same_stem("standard", "standardization") and not _same_stem("cat", "catalog")
+    from slmstack.models.grounding import _same_word
+    assert _same_word("meters", "meter") and not _same_word("me", "meter")  # "give me ..."
     tool = ToolSpec(name="fit", description="", parameters={
         "type": "object", "required": ["target"], "properties": {
             "target": {"type": "string"}, "standardize": {"type": "boolean"}}})

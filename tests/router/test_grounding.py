@@ -41,6 +41,23 @@ def test_invented_values_and_wrong_functions_fail() -> None:
     assert grounding_score(ASK, Completion(text="no call needed"), [RESTAURANTS]) == 1.0
 
 
+def test_a_reply_of_several_tools_takes_as_many_of_the_best_sharing_ones() -> None:
+    both = "Find five Thai restaurants in Manhattan and a gym near Manhattan."
+    comp = Completion(tool_calls=[
+        ToolCall(name="find_restaurants", arguments={"location": "Manhattan"}),
+        ToolCall(name="gym.find_nearby", arguments={})])
+    assert grounding_score(both, comp, [RESTAURANTS, GYMS]) == 1.0
+    # one tool twice is one tool: the second best still fails, and so does a third, unrelated
+    twice = Completion(tool_calls=[ToolCall(name="gym.find_nearby", arguments={})] * 2)
+    assert grounding_score(ASK, twice, [RESTAURANTS, GYMS]) == 0.0
+    books = ToolSpec(name="library.search_books", description="Search books by title")
+    three = Completion(tool_calls=[*comp.tool_calls,
+                                   ToolCall(name="library.search_books", arguments={})])
+    failed = [c.what for c in grounding_checks(both, three, [RESTAURANTS, GYMS, books])
+              if not c.ok]
+    assert failed == ["function 'library.search_books'"]
+
+
 def test_numbers_count_in_words_and_with_separators() -> None:
     comp = _call("find_restaurants", location="Manhattan", number=1200)
     assert grounding_score("Find 1,200 restaurants in Manhattan", comp, [RESTAURANTS]) == 1.0

@@ -708,7 +708,7 @@ def _named_number(key: str, value: Any) -> str | None:
 
 
 _RUNS_ON_PREPOSITION = r"\s+(?:of|in|for|on|at|from|dated|since)\s+"
-_RUNS_ON_CLAUSE = r",\s*(?:\S+\s+){0,3}"
+_RUNS_ON_CLAUSE = r"(?:,\s*(?:\S+\s+){0,3}|\s+(?:is|are|was|were)\s+(?:\S+\s+){0,4})"
 _DATE_GAP = re.compile(r"(?:,\s*|\s+)(?:(?:on|dated|for|of)\s+)?")
 _NUMERIC_STRING = re.compile(r"\d[\d-]{2,}")
 
@@ -718,7 +718,8 @@ def _runs_into_another(key: str, value: Any, arguments: dict[str, Any]) -> str |
     None. The other value is a number ("Amendment Act of 2013" beside ``year`` = 2013), a
     string of digits (", with parcel number 1234567890" beside ``parcel_number``) or a date
     ("London 2022/08/16" beside ``date`` = "08-16-2022"), written at the end after a
-    preposition, or after a comma and a few words, or (a date) after a space. Over BFCL's ground
+    preposition, or after a comma or a verb "is" and a few words ("Apple Inc. is for the next
+    30 days" beside ``days`` = 30), or (a date) after a space. Over BFCL's ground
     truth no value is so (names that end in a number, "Apollo 11", have no such connector)."""
     if not isinstance(value, str) or not value.strip():
         return None
@@ -1269,15 +1270,23 @@ def stated_numbers(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
     other number, no punctuation) and the number ("a significance level of 0.05" for
     ``significance_level``, "set the starting level to 5"), or the number just before them
     with at most one word between ("three personality traits" for ``trait_count``). Not when
-    the request states the name with different numbers (one per call of a parallel reply), nor
-    a number this call or another (``used``: the other calls' arguments) already holds.
+    the request states the name with different numbers (one per call of a parallel reply) —
+    unless the other calls (``used``: their arguments) hold all of them but one under that name:
+    this call's is the one left ("a lightness level of 70% … of 30%") — nor a number this call
+    or another already holds.
     Percentages and bounds as ``extractive``."""
-    taken = [v for v in leaves([arguments, list(used)]) if _is_number(v)]
+    used = list(used)
+    taken = [v for v in leaves([arguments, used]) if _is_number(v)]
     located, out = evidence.located, {}
     for key, schema in _left_out(tool, arguments):
         if schema.get("type") not in ("number", "integer") or "enum" in schema:
             continue
         stated = _stated(key, schema, located, _number_beside)
+        if len(stated) > 1:  # one per call: the one no other call holds under this name
+            held = [o[key] for o in used if isinstance(o, dict) and _is_number(o.get(key))]
+            rest = {v for v in stated if not any(_close(float(v), float(h)) for h in held)}
+            if len(rest) == 1 and len(held) == len(stated) - 1:
+                stated = rest
         if len(stated) == 1 and not any(_close(float(v), float(t))
                                         for v in stated for t in taken):
             out[key] = stated.pop()

@@ -6,7 +6,8 @@ function or inventing values ("Manchester" for "Manhattan", a docket number nobo
 check costs no model call:
 
 * **function**: the called tool shares at least as many content words (name and description)
-  with the conversation as any other offered tool, and at least one;
+  with the conversation as any other offered tool, and at least one — a reply calling ``d``
+  different tools: each among the ``d`` that share the most;
 * **values**: every string argument is in the tool's enum / default, or occurs in the
   conversation (case-insensitive), or shares a content word with it; a string of digits (a
   date, an id, an amount) must be found as the agent's argument grounding finds it
@@ -88,9 +89,15 @@ def tool_words(tool: ToolSpec) -> set[str]:
 
 
 def function_checks(conv: Conversation, calls: list[Any], tools: list[ToolSpec]) -> list[Check]:
+    """A reply calling ``d`` different tools passes where each is among the ``d`` tools that
+    share the most content words with the conversation (and shares one at least): a request of
+    several parts asks for several tools, and only one of them can share the most."""
     overlap = {t.name: len(tool_words(t) & conv.words) for t in tools}
-    best = max(overlap.values(), default=0)
-    return [Check(f"function {c.name!r}", overlap.get(c.name, 0) == best > 0) for c in calls]
+    ranked = sorted(overlap.values(), reverse=True)
+    wanted = len({c.name for c in calls})
+    bar = ranked[min(wanted, len(ranked)) - 1] if ranked else 0
+    return [Check(f"function {c.name!r}", overlap.get(c.name, 0) >= bar and
+                  overlap.get(c.name, 0) > 0) for c in calls]
 
 
 def value_checks(conv: Conversation, args: dict[str, Any], schema: dict[str, Any]) -> list[Check]:
