@@ -301,3 +301,26 @@ def test_records_take_the_choice_named_in_their_own_part() -> None:
     assert zip_choices(calls[:2], params, together) == []
     # as many choices as records, or nothing
     assert zip_choices(calls, params, text.replace(", and from Voss to Oslo walking", "")) == []
+
+
+def test_each_call_once_per_choice_the_request_lists_together() -> None:
+    from slmstack.models.frames import listed_choices
+
+    spec = {"type": "object", "properties": {
+        "company": {"type": "string"}, "days": {"type": "integer"},
+        "data_type": {"type": "string",
+                      "description": "e.g., 'Open', 'Close', 'High', 'Low'. Default 'Close'."}}}
+    calls = [ToolCall(name="price", arguments={"company": c, "days": 30})
+             for c in ("Microsoft", "Apple")]
+    text = ("What were the 'Open', 'Close', 'High', and 'Low' prices for Microsoft and Apple "
+            "over the past 30 days?")
+    out = listed_choices(calls, spec, text)
+    assert [(c.arguments["company"], c.arguments["data_type"]) for c in out] == [
+        (co, t) for co in ("Microsoft", "Apple") for t in ("Open", "Close", "High", "Low")]
+    # choices not written as one list (one per record: zip_choices' case), one only, or
+    # calls that already differ in it: left to the other readers
+    assert listed_choices(calls, spec, "Microsoft's Open price and Apple's Close price") == []
+    assert listed_choices(calls, spec, "The 'Open' prices of Microsoft and Apple") == []
+    split = [ToolCall(name="price", arguments={"company": "Microsoft", "data_type": t})
+             for t in ("Open", "Low")]
+    assert listed_choices(split, spec, text) == []

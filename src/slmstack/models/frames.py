@@ -34,6 +34,7 @@ one call with it true, one with it false.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -43,9 +44,9 @@ from typing import Any
 
 from ..types import ToolCall
 from .fanout import name_words, used
-from .grounding import leaves
+from .grounding import described_values, leaves
 
-__all__ = ["both_ways", "choices", "following", "records", "zip_choices"]
+__all__ = ["both_ways", "choices", "following", "listed_choices", "records", "zip_choices"]
 
 _TOKEN = re.compile(
     r"(?P<num>(?<![\w.^])-?[$€£¥]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
@@ -574,6 +575,49 @@ def choices(call: ToolCall, parameters: dict[str, Any], text: str) -> list[ToolC
     key, named = found[0]
     return [ToolCall(name=call.name, arguments={**call.arguments, key: c})
             for c in named[:_MAX_RECORDS]]
+
+
+_CHOICE_GAP = re.compile(r"""['"‘’“”]?\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s)\s*['"‘’“”]?""")
+
+
+def listed_choices(calls: Sequence[ToolCall], parameters: dict[str, Any], text: str
+                   ) -> list[ToolCall]:
+    """One tool's ``calls``, each once per choice of a string parameter that the request
+    lists together ("the 'Open', 'Close', 'High', and 'Low' stock prices for Microsoft and
+    Apple": ``data_type`` for each company's call) — its ``enum`` or the values its description
+    offers ("e.g., 'Open', 'Close'"). [] unless exactly one such parameter has two or more
+    choices written as one list (commas, "and", "or" between), every call leaves it out or
+    gives it the same one of them, and no other argument holds them. Over BFCL's ground truth,
+    wherever a request names two or more of a called tool's choices, every one named has a
+    call of its own."""
+    if not calls:
+        return []
+    props = parameters.get("properties") or {}
+    text = text[:_MAX_TEXT]
+    found: list[tuple[str, list[str]]] = []
+    for key, schema in props.items():
+        if not isinstance(schema, dict) or schema.get("type") != "string":
+            continue
+        offered = [c for c in (schema.get("enum") or described_values(schema))
+                   if isinstance(c, str)]
+        spans = _choice_spans(offered, text)
+        if len(spans) < 2 or not all(
+                _CHOICE_GAP.fullmatch(text[a + len(x.replace("_", " ").strip()):b])
+                for (a, x), (b, _) in pairwise(spans)):
+            continue
+        named = [c for _, c in spans]
+        given = {json.dumps(c.arguments.get(key)) for c in calls}
+        if len(given) != 1 or (key in calls[0].arguments and calls[0].arguments[key]
+                               not in named):
+            continue
+        held = {str(v).lower() for c in calls for k, v in c.arguments.items() if k != key}
+        if not held & {n.lower() for n in named}:
+            found.append((key, named))
+    if len(found) != 1:
+        return []
+    key, named = found[0]
+    return [ToolCall(name=c.name, arguments={**c.arguments, key: choice})
+            for c in calls for choice in named]
 
 
 _NEGATION = re.compile(r"(?:\bnot|\bno|\bwithout|n't|\bnon)[\s-]+(?:\w+\s+){0,2}$", re.IGNORECASE)

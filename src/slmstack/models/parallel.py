@@ -211,6 +211,13 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
             if mine and _replace(calls, mine, read(mine[0], spec), req, ties):
                 done.add(spec.name)
                 grown = True
+    for spec in req.tools if read_records else ():
+        # "the 'Open', 'Close', 'High' and 'Low' prices for Microsoft and Apple": each call
+        # (after the lists above) once per choice the request lists
+        mine = [c for c in calls if c.name == spec.name]
+        if mine and _replace(calls, mine, frames.listed_choices(mine, spec.parameters, text),
+                             req):
+            grown = True
     if grown:
         head = head[:head.index("[") + 1] + " " + ", ".join(_body(c) for c in calls)
     return head, grown
