@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import ast
 import itertools
-import math
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from functools import cached_property, lru_cache
@@ -118,10 +117,15 @@ class Evidence:
         self.text = text.lower()
         self.compact = _compact(self.text)
         self.words = set(_WORD.findall(self.text))
-        # and the signed coefficients of the polynomials it writes ("5x^2 - 7x": -7)
-        self.numbers = _numbers(self.text, self.words) + [
-            c for _, terms in polynomials.polynomials(self.text) for c in terms.values()]
         self.initials = _initials(self.text)
+
+    @cached_property
+    def numbers(self) -> list[float]:
+        """The numbers the text writes, and the signed coefficients of the polynomials it
+        writes ("5x^2 - 7x": -7); read when first asked for (many short-lived Evidence objects
+        never are)."""
+        return _numbers(self.text, self.words) + [
+            c for _, terms in polynomials.polynomials(self.text) for c in terms.values()]
 
     def has_words(self, text: str) -> bool:
         """Most of the content words of ``text`` (at least one) occur here (stems count)."""
@@ -269,8 +273,7 @@ def _initials(text: str) -> set[str]:
     }
 
 
-def _close(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+_close = quantities.close
 
 
 def evidence_from(messages: Iterable[Message]) -> Evidence:

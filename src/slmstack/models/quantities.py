@@ -15,13 +15,14 @@ also words ("in", "m", "s") count only right after the number.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from typing import Any
 
 from ..types import ToolSpec
 
-__all__ = ["param_units", "unit_conversions", "unit_numbers", "unit_order", "unit_replacements",
-           "unit_system", "written_units"]
+__all__ = ["close", "param_units", "unit_conversions", "unit_numbers", "unit_order",
+           "unit_replacements", "unit_system", "written_units"]
 
 _FORMS = {
     "feet": "feet foot ft", "meters": "meters meter metres metre m",
@@ -56,6 +57,11 @@ _INCHES = re.compile(r"in\b|\s*in(?:\.|\s*$|\s*[,;)])", re.I)
 _RATE_WORDS = frozenset("rate rates percent percentage ratio fraction proportion".split())
 _STOP = frozenset("and or with at for of to from by".split())
 
+
+
+def close(a: float, b: float) -> bool:
+    """The same number as far as arguments go (a float read back from text or JSON)."""
+    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
 
 def written_units(text: str, start: int, end: int, percent: bool = False, per: bool = True
                   ) -> frozenset[str]:
@@ -160,7 +166,7 @@ def unit_replacements(tool: ToolSpec, arguments: dict[str, Any],
     out: dict[str, Any] = {}
     for key, value in numbers.items():
         takes = param_units(key, props[key])
-        written = [units for _, v, units in found if v == value]
+        written = [units for _, v, units in found if close(v, value)]
         rate = bool(_RATE_WORDS & set(_TOKEN.findall(
             f"{key.replace('_', ' ')} {props[key].get('description', '')}".lower())))
         if not takes or not written or any(
@@ -169,10 +175,11 @@ def unit_replacements(tool: ToolSpec, arguments: dict[str, Any],
                 or {_DIMENSION[u][0] for u in units & _DIMENSION.keys()}
                 & {_DIMENSION[u][0] for u in takes & _DIMENSION.keys()} for units in written):
             continue
-        held = {v for k, v in numbers.items() if k != key}
+        held = [v for k, v in numbers.items() if k != key]
         integer = props[key].get("type") == "integer"
-        fits = [(pos, v) for pos, v, units in found if units & takes and v not in held
-                and v != value and (not integer or v.is_integer())]
+        fits = [(pos, v) for pos, v, units in found if units & takes
+                and not any(close(v, h) for h in held) and not close(v, value)
+                and (not integer or v.is_integer())]
         if not fits:
             continue
         if one_call:
@@ -180,7 +187,7 @@ def unit_replacements(tool: ToolSpec, arguments: dict[str, Any],
                 continue
             new = fits[0][1]
         else:
-            near = [pos for pos, v, _ in found if v in held]
+            near = [pos for pos, v, _ in found if any(close(v, h) for h in held)]
             if not near:
                 continue
             ranked = sorted((min(abs(pos - p) for p in near), v) for pos, v in fits)
