@@ -543,9 +543,39 @@ def test_a_choice_the_request_does_not_name_gives_way_to_the_one_it_names() -> N
         assert prune_ungrounded(call, tool, Evidence(text), []).arguments["order"] == (
             "descending")
     # with several calls, which call takes the named choice is not known here
+    # (the other call leaves ``order`` out: it varies)
     out = prune_ungrounded(call, tool, Evidence("Sort [5, 3] in ascending order."), [],
-                           [{"list": [1, 2]}])
+                           [{"list": [1, 2]}], varies={"list", "order"})
     assert out.arguments["order"] == "descending"
+
+
+def test_a_value_none_of_the_described_choices_gives_way_to_the_one_the_request_names() -> None:
+    tool = ToolSpec(name="diameter", parameters={
+        "type": "object", "required": ["particle", "unit"], "properties": {
+            "particle": {"type": "string"},
+            "unit": {"type": "string", "description": "e.g. 'meter', 'cm', 'femtometers'."}}})
+    text = ("What is the weight of a Neutron in atomic mass units, and the diameter of a Proton "
+            "and a Neutron in femtometers?")
+    calls = [ToolCall(name="diameter", arguments={"particle": p, "unit": "mass"})
+             for p in ("Proton", "Neutron")]
+    weight = {"particle": "Neutron", "unit": "amu"}
+    # both calls to the tool give the same unit: the one the request names is theirs
+    for call in calls:
+        others = [weight] + [c.arguments for c in calls if c is not call]
+        out = prune_ungrounded(call, tool, Evidence(text), [], others, varies={"particle"})
+        assert out.arguments["unit"] == "femtometers"
+    # calls that differ in it: which takes the named one is not known
+    out = prune_ungrounded(calls[0], tool, Evidence(text), [], [{"particle": "Neutron",
+                                                                 "unit": "cm"}],
+                           varies={"particle", "unit"})
+    assert out.arguments["unit"] == "mass"
+    # a form of a described value is one of them ("cups" for 'cup')
+    cups = ToolSpec(name="convert", parameters={
+        "type": "object", "required": ["unit"], "properties": {"unit": {
+            "type": "string", "description": "e.g. 'cup', 'tablespoon', 'teaspoon'."}}})
+    out = prune_ungrounded(ToolCall(name="convert", arguments={"unit": "cups"}), cups,
+                           Evidence("How many tablespoons are in 2 cups?"), [])
+    assert out.arguments["unit"] == "cup"  # (described_corrections: the form offered)
 
 
 def test_the_one_choice_named_in_its_own_words_for_the_replys_one_call_to_its_tool() -> None:
@@ -564,7 +594,8 @@ def test_the_one_choice_named_in_its_own_words_for_the_replys_one_call_to_its_to
     assert out.arguments["freq"] == "quarterly"
     assert prune_ungrounded(call, tool, Evidence(text), []).arguments["freq"] == "quarterly"
     # another call to the same tool: which call takes the named choice is not known
-    out = prune_ungrounded(call, tool, Evidence(text), [], [{"principal": 100}])
+    out = prune_ungrounded(call, tool, Evidence(text), [], [{"principal": 100}],
+                           varies={"principal", "freq"})
     assert out.arguments["freq"] == "monthly"
     # a choice another call's value holds is that call's
     held = Evidence("Invest $5000 compounded monthly; search 'Quarterly Reports' of Tech Corp.")

@@ -496,9 +496,11 @@ def prune_ungrounded(
               "(numbered parameters take the request's values in the order it writes them)")
         apply(named_owners(kept, evidence), "argument {key!r} = {old!r} set to {new!r} "
               "(the request names that value for this parameter)")
-    if used and alone:  # the reply's one call to this tool: a choice it names is this call's
-        apply(named_corrections(tool, kept, evidence, used), "argument {key!r} = {old!r} set to "
-              "{new!r} (the one choice the request names; no other call takes it)")
+    if used:  # the reply's one call to this tool, or a choice all its calls share: the one
+        # choice the request names is theirs
+        apply({k: v for k, v in named_corrections(tool, kept, evidence, used).items()
+               if alone or k not in varies}, "argument {key!r} = {old!r} set to {new!r} (the one "
+              "choice the request names; no other call takes another)")
     apply(bound_order(kept, evidence), "argument {key!r} = {old!r} set to {new!r} (a lower "
           "bound above the upper one; the request writes the smaller first)")
     apply(stated_swaps(tool, kept, evidence), "argument {key!r} = {old!r} set to {new!r} (the "
@@ -835,8 +837,8 @@ def named_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evide
     out: dict[str, str] = {}
     for key, value in arguments.items():
         schema = props.get(key)
-        options = schema.get("enum") if isinstance(schema, dict) else None
-        if not isinstance(value, str) or not isinstance(options, list) or value not in options:
+        options = _offered_choices(schema, value)
+        if not isinstance(value, str) or options is None:
             continue
         taken = _held_words([{k: v for k, v in arguments.items() if k != key}, list(others)])
         found = set(_named_options(options, evidence, taken))
@@ -847,6 +849,22 @@ def named_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evide
         if len(found) == 1:
             out[key] = found.pop()
     return out
+
+
+def _offered_choices(schema: Any, value: Any) -> list[Any] | None:
+    """The choices a string parameter offers, when ``value`` is none of them but should be: its
+    ``enum`` (``value`` one of them), or three or more values its description offers ("e.g.
+    'meter', 'cm', 'femtometers'") that ``value`` is not one of, nor a form of one; else
+    None."""
+    if not isinstance(schema, dict) or not isinstance(value, str):
+        return None
+    if isinstance(schema.get("enum"), list):
+        return schema["enum"] if value in schema["enum"] else None
+    offered = described_values(schema) if schema.get("type") == "string" else []
+    low = value.lower()
+    if len(offered) < 3 or any(low == v.lower() or _same_stem(low, v.lower()) for v in offered):
+        return None  # "cups" is a form of 'cup'
+    return offered
 
 
 def _named_verbatim(choice: str, tokens: list[str]) -> bool:
