@@ -324,3 +324,16 @@ def test_each_call_once_per_choice_the_request_lists_together() -> None:
     split = [ToolCall(name="price", arguments={"company": "Microsoft", "data_type": t})
              for t in ("Open", "Low")]
     assert listed_choices(split, spec, text) == []
+
+
+def test_a_number_taken_from_another_arguments_frame_in_a_later_record_is_moved() -> None:
+    text = ("You win a round with probability 0.3. If you play 20 times, what is the chance "
+            "of winning exactly 5 times? If you play 50 times, of winning exactly 15 times? "
+            "And if you play 100 times, of winning exactly 30 times?")
+    # ``successes`` = 100 sits in the frame of ``trials`` ("play _ times"), in record 3
+    assert args(text, trials=20, successes=100, p=0.3) == [
+        {"trials": 20, "successes": 5, "p": 0.3}, {"trials": 50, "successes": 15, "p": 0.3},
+        {"trials": 100, "successes": 30, "p": 0.3}]
+    # a number written twice may be read at its other place: left alone
+    power = "Raise the number 3 to the power of 5, then the number 2 to the power of 3."
+    assert args(power, base=2, exponent=3) == []

@@ -115,6 +115,7 @@ def records(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[
         span = _locate(toks, value)
         if span is not None:
             anchors[key] = span
+    call = _reanchored(call, toks, text, anchors)
     taken = {i for a, b in anchors.values() for i in range(a, b)}
     # argument -> (first token, end token, value) of each value it takes, in text order
     fillers: dict[str, list[tuple[int, int, Any]]] = {}
@@ -402,6 +403,48 @@ def _named_numbers(call: ToolCall, toks: list[_Tok], fillers: dict[str, list[tup
         if any(i >= 0 or v != value for i, _, v in found):
             fillers[key] = found
             taken |= {i for i, _, _ in found if i >= 0}
+
+
+def _reanchored(call: ToolCall, toks: list[_Tok], text: str,
+                anchors: dict[str, tuple[int, int]]) -> ToolCall:
+    """``call`` with a number argument taken from another argument's frame in a later record
+    moved to the frame no argument uses ("play 20 times … win 5 times … play 50 times … win 15
+    times … play 100 times … win 30 times" given ``trials`` 20 and ``successes`` 100: 100 sits
+    in the frame of ``trials``; ``successes`` takes 5, the first record's value of the one
+    frame that repeats as often and no argument reads). ``anchors`` is updated. Unchanged when
+    there is no such argument (both numbers written once: one written twice may be read at
+    the other place), or not exactly one such frame."""
+    numbers = {k: v for k, v in call.arguments.items() if k in anchors
+               and isinstance(v, int | float) and not isinstance(v, bool)}
+
+    def frame(i: int, value: Any) -> frozenset[int]:
+        return frozenset({i} | {j for j, _, _ in _siblings(toks, i, i + 1, value, text)})
+
+    groups = {k: frame(anchors[k][0], v) for k, v in numbers.items()}
+    anchored = {a for a, _ in anchors.values()}
+    for a_key, b_key in ((x, y) for x in numbers for y in numbers if x != y):
+        shared, b_at = groups[a_key], anchors[b_key][0]
+        if len(shared) < 2 or b_at not in shared or anchors[a_key][0] != min(shared) \
+                or anchors[a_key][0] == b_at or any(
+                    sum(_same_number(t, float(numbers[k])) for t in toks) != 1
+                    for k in (a_key, b_key)):
+            continue  # (a number written twice may be the other one: "3 to the power of 3")
+        others = {frame(i, t.number()) for i, t in enumerate(toks)
+                  if t.kind == "num" and i not in shared and i not in anchored
+                  and t.number() is not None}
+        free = {g for g in others if len(g) == len(shared) and not g & shared
+                and not g & anchored}
+        if len(free) != 1:
+            return call
+        at = min(free.pop())
+        new = toks[at].number()
+        if new is None:
+            return call
+        old = numbers[b_key]
+        value = int(new) if isinstance(old, int) and new.is_integer() else new
+        anchors[b_key] = (at, at + 1)
+        return call.model_copy(update={"arguments": {**call.arguments, b_key: value}})
+    return call
 
 
 def _strays(toks: list[_Tok], text: str, located: list[Any], read: set[int], start: int,
