@@ -698,3 +698,31 @@ def test_a_tool_asked_for_again_after_another_gets_a_call_from_that_part() -> No
     model = Continuing('{"tool_calls": [' + dividends(5) + "]}", [prices, dividends(7)])
     c = model.complete(ask, tools=[DIVIDENDS, PRICES], parallel_tool_calls=True)
     assert [t.name for t in c.tool_calls] == ["dividend_data", "stock_market_data"]
+
+
+def test_a_part_whose_values_no_call_uses_is_asked_for_its_call_alone() -> None:
+    ask = ("What is the stock forecast for Apple for the next 30 days? And then provide the "
+           "stock forecast for Microsoft for the next 45 days. After that, give the dividend "
+           "data of Apple for 5 years.")
+
+    def stock(company: str, days: int) -> str:
+        return json.dumps({"name": "stock_market_data",
+                           "arguments": {"company": company, "days": days}})
+
+    dividends = json.dumps({"name": "dividend_data",
+                            "arguments": {"company": "Apple", "years": 5}})
+    # after the dividends, the values of the Microsoft part are still open: that part alone
+    model = Continuing('{"tool_calls": [' + stock("Apple", 30) + "]}",
+                       [dividends, stock("Microsoft", 45)])
+    c = model.complete(ask, tools=[PRICES, DIVIDENDS], parallel_tool_calls=True)
+    assert [(t.name, t.arguments["company"]) for t in c.tool_calls] == [
+        ("stock_market_data", "Apple"), ("dividend_data", "Apple"),
+        ("stock_market_data", "Microsoft")]
+    assert "Microsoft for the next 45 days" in model.asks[-1]
+    assert "Apple for the next 30" not in model.asks[-1]
+    # a call for it with a value the part does not write is not kept
+    model = Continuing('{"tool_calls": [' + stock("Apple", 30) + "]}",
+                       [dividends, stock("Microsoft", 60)])
+    c = model.complete(ask, tools=[PRICES, DIVIDENDS], parallel_tool_calls=True)
+    assert [(t.name, t.arguments["company"]) for t in c.tool_calls] == [
+        ("stock_market_data", "Apple"), ("dividend_data", "Apple")]

@@ -78,6 +78,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     one_call = _one_call_schema(offered)
     values = _values(req)
     tried: set[str] = set()
+    tried_parts: set[str] = set()
     while len(calls) < MAX_PARALLEL_CALLS:
         open_values = [v for v in values if not grounding.covered(v, calls)]
         uncalled = _uncalled(offered, calls)
@@ -108,6 +109,11 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
                                 asked_names)
                 if new is not None and not _within(new, parts[target.name]):
                     new = None
+        if new is None and target is None:  # a part whose values no call uses: its call
+            new, more = _open_part_call(model, req, evidence, calls, values, open_values,
+                                        asked_names, tried_parts)
+            if more is not None:
+                usage = usage + more.usage
         if new is None:
             more = model._continue(req, head + ", ", schema)
             if more is None:
@@ -457,6 +463,40 @@ def _again_call(text: str, req: Request, evidence: grounding.Evidence, calls: li
         return None  # a flag, or values other calls use already: no record of its own
     return new if all(isinstance(v, bool) or grounding.is_grounded(v, here, k)
                       for k, v in changed.items()) else None
+
+
+def _open_part_call(model: BaseChatModel, req: Request, evidence: grounding.Evidence,
+                    calls: list[ToolCall], values: list[str | float],
+                    open_values: list[str | float], asked: set[str], tried: set[str]
+                    ) -> tuple[ToolCall | None, RawOutput | None]:
+    """A call for the first part of the request (``tooldocs.aspects``) that writes a value no
+    call uses yet, asked for from that part alone ("… the stock forecast for Microsoft
+    Corporation for the next 45 days using the LSTM model"), kept when it passes ``_new_call``
+    and every value it uses is written there or is the value another call to its tool gives
+    ("… against the same company"); each part is asked once (``tried``). (None, the reply)
+    when the call is not kept, (None, None) when no part was asked."""
+    from ..rag.tooldocs import aspects
+
+    for part in aspects(_user_text(req)):
+        if part in tried:
+            continue
+        here = grounding.Evidence(part)
+        if not any(here.has_number(v) if isinstance(v, float) else here.has_word(v)
+                   for v in open_values):
+            continue
+        tried.add(part)
+        more = _continue_part(model, req, part, _one_call_schema(model.offered(req)))
+        if more is None:
+            return None, None
+        new = _new_call(more.text, req, evidence, calls, values, open_values, asked)
+        if new is None:
+            return None, more
+        same = [c for c in calls if c.name == new.name]  # "against the same company"
+        kept = all(isinstance(v, bool) or grounding.is_grounded(v, here, k)
+                   or any(c.arguments.get(k) == v for c in same)
+                   for k, v in new.arguments.items())
+        return (new, more) if kept else (None, more)
+    return None, None
 
 
 def _within(call: ToolCall, part: str) -> bool:
