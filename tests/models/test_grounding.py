@@ -578,6 +578,28 @@ def test_a_value_none_of_the_described_choices_gives_way_to_the_one_the_request_
     assert out.arguments["unit"] == "cup"  # (described_corrections: the form offered)
 
 
+def test_a_name_the_request_gives_by_the_parameters_own_name_is_added() -> None:
+    from slmstack.models.grounding import choices_by_record
+
+    tool = ToolSpec(name="stock_forecast", parameters={
+        "type": "object", "required": ["company", "days"], "properties": {
+            "company": {"type": "string"}, "days": {"type": "integer"},
+            "model": {"type": "string", "description": "Default is 'ARIMA'."}}})
+    one = "Predict the Apple stock for 30 days using the LSTM model."
+    call = ToolCall(name="stock_forecast", arguments={"company": "Apple", "days": 30})
+    assert prune_ungrounded(call, tool, Evidence(one), []).arguments["model"] == "LSTM"
+    # not a lower-case word, nor a name no article introduces
+    for text in ("Predict the Apple stock for 30 days with a simple model.",
+                 "Predict the Apple stock for 30 days, LSTM model."):
+        assert "model" not in prune_ungrounded(call, tool, Evidence(text), []).arguments
+    # one per record; a call that gives its own keeps it
+    two = ("Forecast Apple for 30 days using the ARIMA model, then Microsoft for 45 days "
+           "using the LSTM model.")
+    calls = [{"company": "Apple", "days": 30, "model": "ARIMA"},
+             {"company": "Microsoft", "days": 45}]
+    assert choices_by_record(tool, calls, Evidence(two)) == [{}, {"model": "LSTM"}]
+
+
 def test_the_one_choice_named_in_its_own_words_for_the_replys_one_call_to_its_tool() -> None:
     tool = ToolSpec(name="compound_interest", parameters={
         "type": "object",

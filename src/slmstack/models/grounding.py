@@ -787,13 +787,30 @@ def named_choices(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
         many = schema.get("type") == "array" and isinstance(schema.get("items"), dict)
         options = (schema["items"] if many else schema).get("enum")
         if not isinstance(options, list):
-            continue
+            options = [] if many else named_by_own_name(key, schema, evidence)
         found = sorted((at, c) for c, at in _named_options(options, evidence, taken).items())
         if many and found:
             out[key] = [c for _, c in found]
         elif len(found) == 1:
             out[key] = found[0][1]
     return out
+
+
+_OWN_NAME = r"\b(?:the|a|an)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*)?)\s+{word}s?\b"
+
+
+def named_by_own_name(key: str, schema: dict[str, Any], evidence: Evidence) -> list[str]:
+    """The names a request writes for a string parameter (no ``enum``) by its own name: "the
+    LSTM model" for ``model``, "the Midwest region" for ``region`` — a capitalised word or two
+    between an article and the last word of the parameter's name (four letters or more), in
+    the order written. Over BFCL's ground truth every such name of an optional parameter is
+    the value of a call (one per record where the request writes several)."""
+    word = key.split("_")[-1].lower()
+    if schema.get("type") != "string" or "enum" in schema or len(word) < 4 \
+            or not word.isalpha():
+        return []
+    found = re.findall(_OWN_NAME.format(word=word), evidence.written)
+    return list(dict.fromkeys(found))
 
 
 def _named_options(options: list[Any], evidence: Evidence, taken: str) -> dict[str, int]:
@@ -1228,16 +1245,19 @@ def choices_by_record(tool: ToolSpec, calls: list[dict[str, Any]], evidence: Evi
         else:
             n += m.group() in _SEQUENCE
             part.append(n)
-    taken = _held_words(calls)
-    left_out = [(k, s) for k, s in _left_out(tool, {}) if all(k not in c for c in calls)]
-    for key, schema in left_out:
+    for key, schema in _left_out(tool, {}):
         many = schema.get("type") == "array" and isinstance(schema.get("items"), dict)
         options = (schema["items"] if many else schema).get("enum")
-        if not isinstance(options, list):
-            continue
+        if isinstance(options, list):
+            if any(key in c for c in calls):
+                continue
+        elif many or not (options := named_by_own_name(key, schema, evidence)):
+            continue  # (own names, "the ARIMA model … the LSTM model": a call that gives its
+            # own keeps it)
+        held = _held_words([{k: v for k, v in c.items() if k != key} for c in calls])
         per: list[list[tuple[int, str]]] = [[] for _ in calls]
         for c in options:
-            for at in _named_places(c, tokens, taken) if isinstance(c, str) else ():
+            for at in _named_places(c, tokens, held) if isinstance(c, str) else ():
                 mine = [i for i, start in enumerate(starts) if part[start] == part[at]]
                 before = [i for i in mine if starts[i] <= at]
                 k = before[-1] if before else min(mine, key=lambda i: starts[i] - at,
@@ -1246,6 +1266,8 @@ def choices_by_record(tool: ToolSpec, calls: list[dict[str, Any]], evidence: Evi
                     per[k].append((at, c))
         for i, found in enumerate(per):
             names = list(dict.fromkeys(c for _, c in sorted(found)))
+            if key in calls[i]:
+                continue
             if many and names:
                 out[i][key] = names
             elif len(names) == 1:
