@@ -643,19 +643,21 @@ def _ordinal_century(value: Any, evidence: Evidence) -> str | None:
 _LAND_WORDS = "river|lake|sea|ocean|bay|gulf|mountains?|island|islands|valley|desert|canyon"
 _PLACE_WORDS = ("Museum|University|Park|Gallery|Cathedral|Palace|Bridge|Tower|Stadium|Library|"
                 "Empire|Dynasty|Kingdom|Republic|Airport|Station|Church|Temple|Castle|"
-                "Cent(?:er|re)|Theat(?:er|re)|Zoo|Hospital|College|Court|Forest|Festival|Hall|"
-                "Corporation|Incorporated")
+                "Cent(?:er|re)|Theat(?:er|re)|Zoo|Hospital|College|Court|Forest|Festival|Hall")
+_COMPANY_WORDS = "Corporation|Incorporated"  # "Microsoft Corporation for the next 45 days"
 
 
 def _named_feature(value: Any, evidence: Evidence) -> str | None:
     """A name the request follows with the kind of place it names ("the Mississippi river",
-    "the Louvre Museum"): the name with that word, as written; None otherwise. Land and water
+    "the Louvre Museum") or of company ("Microsoft Corporation"): the name with that word, as
+    written; None otherwise. Land and water
     count in any case; a building only capitalised, as part of the name ("a New York museum"
     is a museum in New York)."""
     if not isinstance(value, str) or not value[:1].isupper() or len(value) > 60:
         return None
-    found = re.search(rf"\b{re.escape(value)}\s+(?:(?i:{_LAND_WORDS})|(?:{_PLACE_WORDS}))\b"
-                      r"(?!\s+(?i:of|for)\b)", evidence.written)  # "… Museum of Art": longer
+    found = re.search(rf"\b{re.escape(value)}\s+(?:(?:(?i:{_LAND_WORDS})|(?:{_PLACE_WORDS}))\b"
+                      r"(?!\s+(?i:of|for)\b)"  # "… Museum of Art": longer
+                      rf"|(?:{_COMPANY_WORDS})\b(?!\s+(?i:of)\b))", evidence.written)
     return found.group(0) if found else None
 
 
