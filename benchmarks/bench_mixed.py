@@ -72,8 +72,11 @@ class Task:
         return {"max_tokens": 320, "temperature": 0.0}
 
 
-def workload(per_category: int, n_gsm8k: int) -> list[Task]:
-    """Every k-th case of each BFCL category (spread over the file), then GSM8K test questions."""
+def workload(per_category: int, n_gsm8k: int, offset: int = 0, gsm8k_start: int = 0
+             ) -> list[Task]:
+    """Every k-th case of each BFCL category (spread over the file), from its ``offset``-th,
+    then GSM8K test questions from the ``gsm8k_start``-th: another offset is another sample
+    (one the rules were not looked for on)."""
     from slmstack.evals.bfcl import load_category
     from slmstack.types import Message
 
@@ -81,10 +84,11 @@ def workload(per_category: int, n_gsm8k: int) -> list[Task]:
     for cat in CATEGORIES:
         cases = load_category(DATA / "bfcl", cat)
         stride = max(1, len(cases) // per_category)
-        for case in cases[::stride][:per_category]:
+        for case in cases[offset % stride::stride][:per_category]:
             tasks.append(Task(case.id, cat, case.messages, case.tools, case=case))
-    lines = (DATA / "gsm8k" / "test.jsonl").read_text("utf-8").splitlines()[:n_gsm8k]
-    for i, line in enumerate(lines):
+    lines = (DATA / "gsm8k" / "test.jsonl").read_text("utf-8").splitlines()[
+        gsm8k_start:gsm8k_start + n_gsm8k]
+    for i, line in enumerate(lines, start=gsm8k_start):
         row = json.loads(line)
         gold = row["answer"].split("####")[-1].strip().replace(",", "")
         tasks.append(Task(f"gsm8k_{i}", "gsm8k", [Message.user(row["question"])], answer=gold))
@@ -405,6 +409,11 @@ def main(
     work: Annotated[Path, typer.Option(help="cache folder (outside the repo)")] = WORK,
     out: Annotated[Path, typer.Option(help="JSON results")] = REPO / "benchmarks" /
         "bench_mixed.json",
+    offset: Annotated[int, typer.Option(help="first BFCL case of each stride (0: cases 0, "
+                                              "20, 40 …; 10: cases 10, 30, 50 …)")] = 0,
+    gsm8k_start: Annotated[int, typer.Option(help="first GSM8K test question")] = 0,
+    configs: Annotated[str, typer.Option(help="comma-separated configurations (default: "
+                                              "all); a routed one needs its pinned pair")] = "",
 ) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -416,7 +425,11 @@ def main(
     console = Console(width=130)
     work.mkdir(parents=True, exist_ok=True)
     large_uri = f"gguf:{teacher_gguf()}"
-    tasks = workload(per_category, gsm8k)
+    tasks = workload(per_category, gsm8k, offset, gsm8k_start)
+    chosen = [c for c in CONFIGS if not configs or c.name in configs.split(",")]
+    if not chosen:
+        raise typer.BadParameter(f"no configuration among {configs!r}; known: "
+                                 f"{', '.join(c.name for c in CONFIGS)}")
     clf_meta = train_classifier(work / "classifier")
     base = _settings(large_uri, threads, None, None)
     models = {SMALL: Replay(load_model(SMALL, base), work / "small.jsonl"),
@@ -425,7 +438,7 @@ def main(
     runs: list[Run] = []
     with Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as bar:
-        for cfg in CONFIGS:
+        for cfg in chosen:
             for m in models.values():
                 m.new_pass()
             store = TraceStore(str(work / f"traces-{stamp}-{cfg.name}.db"))
@@ -437,11 +450,15 @@ def main(
             runs.append(run_config(cfg.name, router, tasks, store, bar))
             store.close()
     rows = {r.name: summarize(r) for r in runs}
-    console.print(table(list(rows.values()), rows["large-only"]["cost_usd"]))
-    routed = [c.name for c in CONFIGS if c.pin is None]
-    bars = [bar_check(rows, c) for c in routed]
+    large_cost = next(rows[n]["cost_usd"] for n in ("large-only", "large-only+gate", *rows)
+                      if n in rows)
+    console.print(table(list(rows.values()), large_cost))
+    routed = [c.name for c in chosen if c.pin is None]
+    bars = [bar_check(rows, c) for c in routed
+            if any(n in rows for n in ("large-only", "large-only+gate"))]
     by_name = {r.name: r for r in runs}
-    sweeps = {c.name: sweep(by_name, c.name, c.suffix) for c in CONFIGS if c.verifier}
+    sweeps = {c.name: sweep(by_name, c.name, c.suffix) for c in chosen if c.verifier
+              and {"small-only" + c.suffix, "large-only" + c.suffix} <= by_name.keys()}
     for name, what_if in sweeps.items():
         console.print(sweep_table(name, what_if))
     for b in bars:
@@ -450,8 +467,9 @@ def main(
                       f"points vs {b['baseline']} (≤ 2: {b['accuracy_met']}) → met: {b['met']}")
     result = {
         "measured_at": time.time(), "tasks": len(tasks), "per_category": per_category,
-        "gsm8k": gsm8k, "small": SMALL, "large": large_uri, "threads": threads,
-        "configurations": [asdict(c) for c in CONFIGS],
+        "offset": offset, "gsm8k": gsm8k, "gsm8k_start": gsm8k_start, "small": SMALL,
+        "large": large_uri, "threads": threads,
+        "configurations": [asdict(c) for c in chosen],
         "agreement": {"samples": samples, "temperature": 0.7},
         "classifier": clf_meta, "configs": rows, "bar": bars, "sweeps": sweeps,
         "replay": {uri: {"hits": m.hits, "computed": m.misses} for uri, m in models.items()},
