@@ -726,3 +726,30 @@ def test_a_part_whose_values_no_call_uses_is_asked_for_its_call_alone() -> None:
     c = model.complete(ask, tools=[PRICES, DIVIDENDS], parallel_tool_calls=True)
     assert [(t.name, t.arguments["company"]) for t in c.tool_calls] == [
         ("stock_market_data", "Apple"), ("dividend_data", "Apple")]
+    # nor one whose value is only its parameter's name (the part writes "company")
+    named = ask.replace("for Microsoft", "for the company Microsoft")
+    model = Continuing('{"tool_calls": [' + stock("Apple", 30) + "]}",
+                       [dividends, stock("company", 45)])
+    c = model.complete(named, tools=[PRICES, DIVIDENDS], parallel_tool_calls=True)
+    assert [(t.name, t.arguments["company"]) for t in c.tool_calls] == [
+        ("stock_market_data", "Apple"), ("dividend_data", "Apple")]
+
+
+def test_a_parts_call_for_a_record_called_already_is_not_added() -> None:
+    parks = ToolSpec(name="parks", description="Parks near a place with amenities.",
+                     parameters={"type": "object", "properties": {
+                         "location": {"type": "string"},
+                         "amenities": {"type": "array", "items": {"type": "string"}}},
+                         "required": ["location"]})
+    ask = ("Find parks in Boston that have a Playground. Then find parks in Chicago that have a "
+           "Tennis Court.")
+
+    def park(city: str, *more: str) -> str:
+        return json.dumps({"name": "parks", "arguments": {
+            "location": city, **({"amenities": list(more)} if more else {})}})
+
+    # Chicago's part asked alone gives Chicago again with its amenity: a record called already
+    model = Continuing('{"tool_calls": [' + park("Boston", "Playground") + ", "
+                       + park("Chicago") + "]}", [park("Chicago", "Tennis Court")])
+    c = model.complete(ask, tools=[parks, TIDE], parallel_tool_calls=True)
+    assert [t.arguments["location"] for t in c.tool_calls].count("Chicago") == 1

@@ -31,6 +31,7 @@ closed where it was (a named tool's call that fails: the next named tool is trie
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -471,9 +472,12 @@ def _open_part_call(model: BaseChatModel, req: Request, evidence: grounding.Evid
                     ) -> tuple[ToolCall | None, RawOutput | None]:
     """A call for the first part of the request (``tooldocs.aspects``) that writes a value no
     call uses yet, asked for from that part alone ("… the stock forecast for Microsoft
-    Corporation for the next 45 days using the LSTM model"), kept when it passes ``_new_call``
-    and every value it uses is written there or is the value another call to its tool gives
-    ("… against the same company"); each part is asked once (``tried``). (None, the reply)
+    Corporation for the next 45 days using the LSTM model"), kept when it passes ``_new_call``,
+    every value it uses is written there or is the value another call to its tool gives
+    ("… against the same company"), each value is a value of its own
+    (``grounding.not_own_values``, nor "company" for ``company_name``) and its required values
+    are not those of another call to its tool (a record called already, given more options);
+    each part is asked once (``tried``). (None, the reply)
     when the call is not kept, (None, None) when no part was asked."""
     from ..rag.tooldocs import aspects
 
@@ -492,11 +496,26 @@ def _open_part_call(model: BaseChatModel, req: Request, evidence: grounding.Evid
         if new is None:
             return None, more
         same = [c for c in calls if c.name == new.name]  # "against the same company"
+        spec = next(t for t in req.tools if t.name == new.name)
+        required = spec.parameters.get("required") or []
         kept = all(isinstance(v, bool) or grounding.is_grounded(v, here, k)
                    or any(c.arguments.get(k) == v for c in same)
-                   for k, v in new.arguments.items())
+                   for k, v in new.arguments.items()) and not (
+            # a value that is no value of its own ("company" for ``company_name``), or a
+            # record another call already is (the same required values: only more options)
+            grounding.not_own_values(new, spec, evidence)
+            or any(isinstance(v, str) and _names_itself(k, v) for k, v in new.arguments.items())
+            or any(all(c.arguments.get(k) == new.arguments.get(k) for k in required)
+                   for c in same))
         return (new, more) if kept else (None, more)
     return None, None
+
+
+def _names_itself(key: str, value: str) -> bool:
+    """``value`` is only words of its parameter's own name ("company" for ``company_name``):
+    what a model writes for a value the part it reads does not give."""
+    words = re.findall(r"[a-z]+", value.lower())
+    return bool(words) and set(words) <= set(fanout.name_words(key))
 
 
 def _within(call: ToolCall, part: str) -> bool:
