@@ -112,7 +112,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
                     new = None
         if new is None and target is None:  # a part whose values no call uses: its call
             new, more = _open_part_call(model, req, evidence, calls, values, open_values,
-                                        asked_names, tried_parts)
+                                        asked_names, tried_parts, one_call)
             if more is not None:
                 usage = usage + more.usage
         if new is None:
@@ -468,8 +468,8 @@ def _again_call(text: str, req: Request, evidence: grounding.Evidence, calls: li
 
 def _open_part_call(model: BaseChatModel, req: Request, evidence: grounding.Evidence,
                     calls: list[ToolCall], values: list[str | float],
-                    open_values: list[str | float], asked: set[str], tried: set[str]
-                    ) -> tuple[ToolCall | None, RawOutput | None]:
+                    open_values: list[str | float], asked: set[str], tried: set[str],
+                    schema: dict) -> tuple[ToolCall | None, RawOutput | None]:
     """A call for the first part of the request (``tooldocs.aspects``) that writes a value no
     call uses yet, asked for from that part alone ("… the stock forecast for Microsoft
     Corporation for the next 45 days using the LSTM model"), kept when it passes ``_new_call``,
@@ -478,7 +478,8 @@ def _open_part_call(model: BaseChatModel, req: Request, evidence: grounding.Evid
     (``grounding.not_own_values``, nor "company" for ``company_name``) and its required values
     are not those of another call to its tool (a record called already, given more options);
     each part is asked once (``tried``). (None, the reply)
-    when the call is not kept, (None, None) when no part was asked."""
+    when the call is not kept, (None, None) when no part was asked. ``schema``: one call of the
+    offered tools (``more_calls`` builds it once)."""
     from ..rag.tooldocs import aspects
 
     for part in aspects(_user_text(req)):
@@ -489,7 +490,7 @@ def _open_part_call(model: BaseChatModel, req: Request, evidence: grounding.Evid
                    for v in open_values):
             continue
         tried.add(part)
-        more = _continue_part(model, req, part, _one_call_schema(model.offered(req)))
+        more = _continue_part(model, req, part, schema)
         if more is None:
             return None, None
         new = _new_call(more.text, req, evidence, calls, values, open_values, asked)
