@@ -1197,7 +1197,9 @@ def test_a_value_written_as_one_the_description_offers_becomes_it() -> None:
         call = ToolCall(name="report", arguments={"site": "Oslo", **args})
         repairs: list[str] = []
         out = prune_ungrounded(call, tool, evidence_from([Message.user(request)]), repairs)
-        assert not repairs or "description offers" in repairs[-1]
+        # (a value named in the request may be put right by the named-choice rule first)
+        assert not repairs or "description offers" in repairs[-1] \
+            or "the one choice the request names" in repairs[-1]
         return {k: v for k, v in out.arguments.items() if k != "site"}
 
     assert fixed({"depth": "detail"}, "A detail report for Oslo.") == {"depth": "detailed"}
@@ -1409,3 +1411,111 @@ def test_a_lower_bound_above_the_upper_one_is_swapped() -> None:
         "lower_limit": 1000, "upper_limit": 1}
     assert fixed({"min_price": 50, "max_rating": 4}, "A rating of 4, a price of 50.") == {
         "min_price": 50, "max_rating": 4}
+
+
+def _prune_in(tool: ToolSpec, text: str, arguments: dict, others: list[dict],
+              alone: bool = True) -> tuple[dict, list[str]]:
+    """One call of a reply of several (``others``: the other calls' arguments)."""
+    repairs: list[str] = []
+    out = prune_ungrounded(ToolCall(name=tool.name, arguments=arguments), tool, Evidence(text),
+                           repairs, others, alone=alone)
+    return out.arguments, repairs
+
+
+def test_a_size_parameter_is_stated_by_its_noun_alone() -> None:
+    tool = ToolSpec(name="odds", parameters={"type": "object", "properties": {
+        "pack_size": {"type": "integer"}, "draw_size": {"type": "integer"}},
+        "required": ["pack_size", "draw_size"]})
+    text = "Shuffle a pack of 40 cards and use a draw size of 3. What are the odds?"
+    args, _ = _prune(tool, text, {"pack_size": 3, "draw_size": 40})
+    assert args == {"pack_size": 40, "draw_size": 3}  # "a pack of 40" states pack_size
+    args, _ = _prune(tool, text, {"pack_size": 40, "draw_size": 3})
+    assert args == {"pack_size": 40, "draw_size": 3}
+
+
+def test_a_number_stated_for_several_records_is_the_one_no_other_call_holds() -> None:
+    mass = ToolSpec(name="mass", parameters={"type": "object", "properties": {
+        "quantity": {"type": "number"}, "molar_mass": {"type": "number"}},
+        "required": ["quantity", "molar_mass"]})
+    text = ("Mix a gas with a quantity of 2 moles at 280 K with one with a quantity of 6 moles "
+            "at 350 K. Then take a sample with a quantity of 9 moles whose molar mass is 44 "
+            "g/mol: what is its mass?")
+    other = {"quantity1": 2, "temperature1": 280, "quantity2": 6, "temperature2": 350}
+    args, repairs = _prune_in(mass, text, {"quantity": 44, "molar_mass": 44}, [other])
+    assert args == {"quantity": 9, "molar_mass": 44}, repairs
+    # the other call does not hold 2 and 6: which of 2, 6, 9 is this call's is not known
+    args, _ = _prune_in(mass, text, {"quantity": 44, "molar_mass": 44}, [{"t": 280}])
+    assert args["quantity"] == 44
+    # a number that is one of those stated stays
+    args, _ = _prune_in(mass, text, {"quantity": 6, "molar_mass": 44}, [other])
+    assert args["quantity"] == 6
+
+
+def test_an_optional_string_that_is_another_parameters_choice_named_so_is_left_out() -> None:
+    tool = ToolSpec(name="save", parameters={"type": "object", "properties": {
+        "stage": {"type": "integer"},
+        "mode": {"type": "string", "enum": ["easy", "hard"]},
+        "level": {"type": "string", "description": "The player's level."}},
+        "required": ["stage", "mode"]})
+    args, repairs = _prune_in(tool, "Save stage 2 in easy mode and stage 5 in hard mode.",
+                              {"stage": 2, "mode": "easy", "level": "hard"},
+                              [{"stage": 5, "mode": "hard"}], alone=False)
+    assert args == {"stage": 2, "mode": "easy"}
+    assert "choice of parameter 'mode'" in repairs[-1]
+    # written elsewhere too ("a hard level"), it may be the level's own value
+    args, _ = _prune(tool, "Save stage 2 in easy mode for a player of hard level.",
+                     {"stage": 2, "mode": "easy", "level": "hard"})
+    assert args["level"] == "hard"
+
+
+def test_a_text_that_runs_past_the_requests_quotation_is_cut_there() -> None:
+    tool = ToolSpec(name="cases", parameters={"type": "object", "properties": {
+        "company": {"type": "string"}, "place": {"type": "string"}},
+        "required": ["company", "place"]})
+    text = ("\"Find cases against the company 'Acme Corp.' in the state 'Ohio' in the year "
+            "2019.\"")
+    args, _ = _prune(tool, text, {"company": "Acme Corp.' in the state 'Ohio",
+                                  "place": "Ohio' in the year 2019"})
+    assert args == {"company": "Acme Corp.", "place": "Ohio"}
+
+
+def test_a_value_none_of_two_described_values_gives_way_to_the_one_named() -> None:
+    tool = ToolSpec(name="stock", parameters={"type": "object", "properties": {
+        "company": {"type": "string"},
+        "detail": {"type": "string", "description": "Can be 'summary' or 'full'."}},
+        "required": ["company", "detail"]})
+    args, _ = _prune(tool, "Get the full report on the company Initech.",
+                     {"company": "Initech", "detail": "report"})
+    assert args["detail"] == "full"
+    args, _ = _prune(tool, "Get a report on the company Initech.",
+                     {"company": "Initech", "detail": "report"})
+    assert args["detail"] == "report"  # neither is named: nothing to go by
+
+
+def test_a_choice_named_in_the_part_of_a_calls_own_values_is_added() -> None:
+    films = ToolSpec(name="films", parameters={"type": "object", "properties": {
+        "actor": {"type": "string"}, "year": {"type": "integer"},
+        "genre": {"type": "string", "enum": ["Drama", "Comedy"]}}, "required": ["actor"]})
+    text = ("First, list the films Meryl Streep made in 1995, only in the Drama genre. "
+            "Second, find the weather in Paris tomorrow.")
+    weather = {"city": "Paris", "day": "tomorrow"}
+    args, _ = _prune_in(films, text, {"actor": "Meryl Streep", "year": 1995}, [weather])
+    assert args["genre"] == "Drama"
+    # named in another call's part: not this call's
+    text = ("First, list the films Meryl Streep made in 1995. Second, find a Drama club in "
+            "Paris.")
+    args, _ = _prune_in(films, text, {"actor": "Meryl Streep", "year": 1995},
+                        [{"kind": "club", "city": "Paris"}])
+    assert "genre" not in args
+
+
+def test_a_value_quoted_after_the_parameters_name_is_added() -> None:
+    flight = ToolSpec(name="flight", parameters={"type": "object", "properties": {
+        "origin": {"type": "string"}, "destination": {"type": "string"},
+        "time": {"type": "string"}}, "required": ["origin", "destination"]})
+    text = "Book a flight from 'Rome' to 'Oslo'; I'd like the time to be around '9:30PM'."
+    args, _ = _prune(flight, text, {"origin": "Rome", "destination": "Oslo"})
+    assert args["time"] == "9:30PM"
+    args, _ = _prune(flight, "Book a flight from 'Rome' to 'Oslo' at any time.",
+                     {"origin": "Rome", "destination": "Oslo"})
+    assert "time" not in args

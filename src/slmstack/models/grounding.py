@@ -420,8 +420,11 @@ def prune_ungrounded(
     swapped (``quantities.unit_order``), and one written in a unit of another kind gives way to
     the number written in the parameter's (``quantities.unit_replacements``); two numbers each
     stated after the other's parameter name are swapped (``stated_swaps``), and so are a lower
-    and an upper bound the other way round (``bound_order``). Other required
-    arguments are kept as they are."""
+    and an upper bound the other way round (``bound_order``). A text running on past the
+    request's quotation it starts with is cut there (``_past_quotation``); a value the request
+    quotes right after the parameter's name is added (``quoted_by_name``); the one call to its
+    tool in a reply of several tools takes the choices named in its own part of the request
+    (``choices_in_own_part``). Other required arguments are kept as they are."""
     required = set(tool.parameters.get("required") or [])
     used = list(used)
     cut = {key: before for key, value in call.arguments.items()
@@ -496,6 +499,9 @@ def prune_ungrounded(
               "(numbered parameters take the request's values in the order it writes them)")
         apply(named_owners(kept, evidence), "argument {key!r} = {old!r} set to {new!r} "
               "(the request names that value for this parameter)")
+    if used and alone:  # a reply of several tools: what this call's own part names
+        apply(choices_in_own_part(tool, kept, used, evidence), "added optional argument "
+              "{key!r} = {new!r:.60} (the request names it in this call's part)")
     if used:  # the reply's one call to this tool, or a choice all its calls share: the one
         # choice the request names is theirs
         apply({k: v for k, v in named_corrections(tool, kept, evidence, used).items()
@@ -520,10 +526,12 @@ def prune_ungrounded(
           "request writes after the call's numbers)")
     apply(stated_frequencies(tool, kept, evidence), "argument {key!r} set to {new} (the request "
           "names how often it compounds)")
-    apply(stated_corrections(tool, kept, evidence, varies), "argument {key!r} = {old!r} set to "
-          "{new!r} (the request states it right after the parameter's name)")
+    apply(stated_corrections(tool, kept, evidence, varies, used), "argument {key!r} = {old!r} "
+          "set to {new!r} (the request states it right after the parameter's name)")
     apply(stated_numbers(tool, kept, evidence, used), "added optional argument {key!r} = "
           "{new!r} (the request states it next to the parameter's name)")
+    apply(quoted_by_name(tool, kept, evidence, used), "added optional argument {key!r} = "
+          "{new!r:.60} (the request quotes it after the parameter's name)")
     apply(quantities.unit_conversions(tool, kept, evidence.units_written, evidence.units_next),
           "argument {key!r} = {old!r} set to {new!r} (the request writes it in another unit)")
     if not used:
@@ -551,6 +559,7 @@ def _rewrites(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
          lambda v: _named_number(key, v)),
         ("the state of the city the call names", lambda v: _city_state(key, v, arguments, tool)),
         ("the request writes the year after it", lambda v: _date_with_year(v, evidence)),
+        ("the request's quotation ends there", lambda v: _past_quotation(v, evidence)),
     ]
     out = []
     for why, rewrite in steps:
@@ -558,6 +567,23 @@ def _rewrites(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
             out.append((value, new, why))
             value = new
     return out
+
+
+_PAIRED_QUOTES = [re.compile(  # quotations closed by the kind of quote that opened them
+    rf"(?:(?<=[\s(:])|^)[{a}](\S(?:[^\n]*?\S)??)[{b}](?=[\s.,;:!?)]|$)")
+    for a, b in (("'‘", "'’"), ('"“', '"”'))]
+
+
+def _past_quotation(value: Any, evidence: Evidence) -> str | None:
+    """A text that starts with a quotation of the request and runs on past its closing quote
+    ("Apple Inc.' in the location 'California" of "the company 'Apple Inc.' in the location
+    'California'"): the quotation."""
+    if not isinstance(value, str) or not any(q in value for q in "'\"’”"):
+        return None
+    quotes = [m.group(1) for p in _PAIRED_QUOTES for m in p.finditer(evidence.written)]
+    found = [q for q in quotes if len(q) < len(value)
+             and value.startswith(q) and value[len(q)] in "'\"’”"]
+    return max(found, key=len) if found else None
 
 
 def _city_state(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec) -> str | None:
@@ -873,16 +899,16 @@ def named_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evide
 
 def _offered_choices(schema: Any, value: Any) -> list[Any] | None:
     """The choices a string parameter offers, when ``value`` is none of them but should be: its
-    ``enum`` (``value`` one of them), or three or more values its description offers ("e.g.
-    'meter', 'cm', 'femtometers'") that ``value`` is not one of, nor a form of one; else
-    None."""
+    ``enum`` (``value`` one of them), or two or more values its description offers ("e.g.
+    'meter', 'cm', 'femtometers'"; "Can be 'summary' or 'detailed'") that ``value`` is not one
+    of, nor a form of one; else None."""
     if not isinstance(schema, dict) or not isinstance(value, str):
         return None
     if isinstance(schema.get("enum"), list):
         return schema["enum"] if value in schema["enum"] else None
     offered = described_values(schema) if schema.get("type") == "string" else []
     low = value.lower()
-    if len(offered) < 3 or any(low == v.lower() or _same_stem(low, v.lower()) for v in offered):
+    if len(offered) < 2 or any(low == v.lower() or _same_stem(low, v.lower()) for v in offered):
         return None  # "cups" is a form of 'cup'
     return offered
 
@@ -1240,13 +1266,7 @@ def choices_by_record(tool: ToolSpec, calls: list[dict[str, Any]], evidence: Evi
         starts.append(min(places) if places else -1)
     if len(calls) < 2 or min(starts) < 0 or starts != sorted(set(starts)):
         return out
-    part, n = [], 0  # the part of the request each token stands in
-    for m in re.finditer(r"[a-z0-9']+|[.!?;](?=\s|$)", evidence.text):
-        if m.group()[0] in ".!?;":
-            n += 1
-        else:
-            n += m.group() in _SEQUENCE
-            part.append(n)
+    part = _token_parts(evidence)
     for key, schema in _left_out(tool, {}):
         many = schema.get("type") == "array" and isinstance(schema.get("items"), dict)
         options = (schema["items"] if many else schema).get("enum")
@@ -1277,6 +1297,81 @@ def choices_by_record(tool: ToolSpec, calls: list[dict[str, Any]], evidence: Evi
     return out
 
 
+_QUOTED_AFTER = re.compile(r"""(?:\s+[A-Za-z]+){0,4}?\s+['"‘“]([^'"’”\n]{1,40})['"’”]""")
+
+
+def quoted_by_name(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence,
+                   used: Iterable[Any] = ()) -> dict[str, str]:
+    """Optional string parameters (no ``enum``) left out whose value the request quotes within
+    four words after the parameter's name ("I prefer the time to be around '10:00AM'" for
+    ``time``): one value, that no call of the reply holds."""
+    held = {str(v).lower() for v in leaves([arguments, list(used)]) if isinstance(v, str)}
+    located, written = evidence.located, evidence.written
+    if len(written) != len(located.text):
+        return {}
+    out: dict[str, str] = {}
+    for key, schema in _left_out(tool, arguments):
+        if schema.get("type") != "string" or "enum" in schema:
+            continue
+        telling = [_ABBREVIATIONS.get(w, w) for w in _content_words(_split_name(key))
+                   if w not in _COUNT_WORDS]
+        found = {m.group(1) for _, end in _name_spans(telling, located)
+                 if (m := _QUOTED_AFTER.match(written, end))}
+        if len(found) == 1 and (value := found.pop()).lower() not in held:
+            out[key] = value
+    return out
+
+
+def _token_parts(evidence: Evidence) -> list[int]:
+    """The part of the request each token stands in: parts end at a sentence's end and at
+    words that order the parts ("then", "finally", "also")."""
+    part, n = [], 0
+    for m in re.finditer(r"[a-z0-9']+|[.!?;](?=\s|$)", evidence.text):
+        if m.group()[0] in ".!?;":
+            n += 1
+        else:
+            n += m.group() in _SEQUENCE
+            part.append(n)
+    return part
+
+
+def choices_in_own_part(tool: ToolSpec, arguments: dict[str, Any], others: list[Any],
+                        evidence: Evidence) -> dict[str, Any]:
+    """``named_choices`` for the one call to ``tool`` in a reply of several tools: a choice
+    the request names in a part where it writes this call's own values (values no other call
+    gives) and none of another call's ("… all the movies that actor Leonardo DiCaprio starred
+    in the year 2010, specifically in the Drama category. Second, … lawsuits …" for
+    ``category``)."""
+    tokens, part = evidence.tokens, _token_parts(evidence)
+    others = [o for o in others if isinstance(o, dict)]
+
+    def own_parts(args: dict[str, Any], rest: list[dict[str, Any]]) -> set[int]:
+        shared = [v for o in rest for v in o.values()]
+        return {part[p] for v in args.values() if isinstance(v, str | int | float)
+                and not isinstance(v, bool) and v not in shared
+                and (p := _token_at(v, tokens)) is not None and p < len(part)}
+
+    mine = own_parts(arguments, others)
+    theirs = set().union(*(own_parts(o, [arguments, *(x for x in others if x is not o)])
+                           for o in others)) if others else set()
+    mine -= theirs
+    if not mine:
+        return {}
+    held = _held_words([arguments, others])
+    out: dict[str, Any] = {}
+    for key, schema in _left_out(tool, arguments):
+        if schema.get("type") == "array":
+            continue
+        options = schema.get("enum")
+        if not isinstance(options, list):
+            options = named_by_own_name(key, schema, evidence)
+        found = {c for c in options if isinstance(c, str)
+                 for at in _named_places(c, tokens, held) if at < len(part) and part[at] in mine}
+        if len(found) == 1:
+            out[key] = found.pop()
+    return out
+
+
 def _token_at(value: Any, tokens: list[str]) -> int | None:
     """The first token where the request writes ``value`` (its words in a row)."""
     want = re.findall(r"[a-z0-9']+", _plain_text(value).lower() if _is_number(value)
@@ -1289,6 +1384,7 @@ def _token_at(value: Any, tokens: list[str]) -> int | None:
 
 _COUNT_WORDS = frozenset(
     "num number count max min maximum minimum total value amount n no".split())
+_MEASURE_WORDS = frozenset({"size"})  # "deck_size" is stated as "a deck of 52 (cards)"
 _STATED_GAP = 3  # words allowed between a parameter's name and the number stated after it
 _LINK_WORDS = frozenset("of is to at be equal equals was as".split())
 _TOKEN = re.compile(r"[a-z][a-z']*|[.!?;:,]|\d")
@@ -1341,11 +1437,15 @@ def stated_numbers(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
 
 
 def stated_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence,
-                       varies: Collection[str] = ()) -> dict[str, int | float]:
+                       varies: Collection[str] = (), used: Iterable[Any] = ()
+                       ) -> dict[str, int | float]:
     """Number arguments the call holds whose parameter the request names with a different
     number right after it, joined only by a linking word ("an annual interest rate of 5%" for
     ``annual_interest_rate`` = 5000 → 0.05; "net income of $2,000,000"). Not when the request
-    names it with different numbers, nor to a number another argument of the call holds once
+    names it with different numbers — unless the call's number is none of them and all but
+    one are held by the call's other arguments or the reply's other calls (``used``): "a
+    quantity of 5 … of 3 … of 4 moles … a molar mass of 16" for ``quantity`` = 16 beside a
+    call that holds 5 and 3 — nor to a number another argument of the call holds once
     corrected (two swapped values are both put right). Not for the arguments that ``varies``
     names: in a parallel reply whose calls give a parameter different values, each call takes
     one of them, and which is the fan-out's business — except that a call's percentage written
@@ -1353,6 +1453,7 @@ def stated_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evid
     request says "a discount rate of 5%")."""
     props = tool.parameters.get("properties") or {}
     located, out = evidence.located, {}
+    used = list(used)
     for key, value in arguments.items():
         schema = props.get(key)
         if not isinstance(schema, dict) or not _is_number(value) or "enum" in schema:
@@ -1360,6 +1461,10 @@ def stated_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evid
         stated = _stated(key, schema, located, _number_linked)
         if key in varies:  # only the same number read as a fraction: "a rate of 5%" → 0.05
             stated = {v for v in stated if _close(float(v) * 100, float(value))}
+        elif len(stated) > 1 and not any(_close(float(v), float(value)) for v in stated):
+            held = [float(v) for v in leaves([{k: v for k, v in arguments.items() if k != key},
+                                              used]) if _is_number(v)]
+            stated = {v for v in stated if not any(_close(float(v), h) for h in held)}
         if len(stated) == 1 and not _close(float(value), float(new := stated.pop())):
             out[key] = new
     final = {**arguments, **out}  # swapped values ("net income" ↔ "dividends") are both fixed
@@ -1429,7 +1534,9 @@ def _stated(key: str, schema: dict[str, Any], located: _Located,
     telling = [_ABBREVIATIONS.get(w, w) for w in _content_words(_split_name(key))
                if w not in _COUNT_WORDS]
     spans = _name_spans(telling, located) or (  # "sample_std_dev": "standard deviation of 10"
-        _name_spans(telling[1:], located) if len(telling) >= 3 else [])
+        _name_spans(telling[1:], located) if len(telling) >= 3 else []) or (
+        _name_spans(telling[:-1], located) if len(telling) == 2  # "deck_size": "a deck of 52"
+        and telling[-1] in _MEASURE_WORDS else [])
     return {c[0] for start, end in spans
             if (m := beside(located, start, end)) and (c := _number_choices(schema, [m]))}
 
@@ -1704,6 +1811,8 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
         return None
     if _is_own_name(value, key):
         return "it is the parameter's own name, not a value"
+    if (other := _choice_of_another(key, value, tool, evidence)) is not None:
+        return f"it is the choice of parameter {other!r} the request names with that name"
     for other in tool.parameters.get("properties") or {}:
         if other != key and set(words) <= set(_content_words(_split_name(other))):
             return f"it names parameter {other!r}, not a value"
@@ -1724,6 +1833,27 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
         for _, end, stated, _ in located.numbers:
             if _close(stated, number) and _words_after(located, end, len(words)) == words:
                 return f"it is the unit the request writes after argument {other!r}'s number"
+    return None
+
+
+def _choice_of_another(key: str, value: str, tool: ToolSpec, evidence: Evidence
+                       ) -> str | None:
+    """The other parameter whose ``enum`` offers ``value`` when the request writes it only
+    right before that parameter's own name ("stage 3 in hard mode": 'hard' is ``mode``'s, not
+    ``level``'s), or None."""
+    words = _WORD.findall(value.lower())
+    tokens = evidence.tokens
+    places = [i for i in range(len(tokens) - len(words) + 1)
+              if tokens[i:i + len(words)] == words] if words else []
+    for other, schema in (tool.parameters.get("properties") or {}).items():
+        if other == key or not isinstance(schema, dict) or value.lower() not in {
+                str(c).lower() for c in schema.get("enum") or ()}:
+            continue
+        name = _WORD.findall(_split_name(other).lower())[-1:]
+        if places and name and all(i + len(words) < len(tokens)
+                                   and _same_word(tokens[i + len(words)], name[0])
+                                   for i in places):
+            return other
     return None
 
 
