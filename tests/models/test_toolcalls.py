@@ -701,3 +701,42 @@ def test_a_rejected_reply_still_carries_its_usage_and_raw_text() -> None:
     with pytest.raises(ToolCallError) as no_call:
         model.complete("x", tools=[tool], tool_choice="required")
     assert no_call.value.completion.raw_text == "I will not call anything"
+
+
+def test_a_reply_cut_off_in_a_loop_of_one_list_item_ends_after_its_first_time() -> None:
+    from slmstack.models.toolcalls import cut_loop
+
+    head = '{"tool_calls": [{"name": "find", "arguments": {"city": "Oslo, Norway", "diet": ['
+    loop = ", ".join(['"Thai \\"hot\\" food"'] * 7)
+    want = head + '"Thai \\"hot\\" food"]}}]}'
+    assert cut_loop(head + loop + ', "Thai \\"ho') == want  # cut inside the next repeat
+    assert cut_loop(head + loop + ", ") == want
+    assert json.loads(want)["tool_calls"][0]["arguments"]["diet"] == ['Thai "hot" food']
+    # a list that repeats an item and goes on, or repeats it only twice, is no loop
+    assert cut_loop(head + loop + '], "n": 4}}]}') is None
+    assert cut_loop(head + '"a", "a", "b') is None
+    assert cut_loop('{"a": "x", "x", "x", "x"') is None  # not inside a list
+
+
+def test_a_loop_cut_reply_gives_its_calls_and_says_what_was_done() -> None:
+    from slmstack.models.base import BaseChatModel, RawOutput
+    from slmstack.models.catalog import ModelProfile
+    from slmstack.types import Usage
+
+    class Looping(BaseChatModel):
+        name = "looping"
+        profile = ModelProfile(name="looping", context_length=4096)
+
+        def _generate(self, req: Any) -> RawOutput:
+            text = ('{"tool_calls": [{"name": "find", "arguments": {"city": "Oslo", "diet": ['
+                    + ", ".join(['"vegan"'] * 40))
+            return RawOutput(text=text, usage=Usage(input_tokens=9, output_tokens=256),
+                             finish_reason="length")
+
+    tool = ToolSpec(name="find", parameters={"type": "object", "properties": {
+        "city": {"type": "string"}, "diet": {"type": "array", "items": {"type": "string"}}},
+        "required": ["city"]})
+    comp = Looping().complete("Find vegan food in Oslo.", tools=[tool])
+    assert [(c.name, c.arguments) for c in comp.tool_calls] == [
+        ("find", {"city": "Oslo", "diet": ["vegan"]})]
+    assert any("repeated one item until max_tokens" in r for r in comp.repairs)

@@ -133,8 +133,21 @@ class BaseChatModel:
     def complete(self, messages: Sequence[Message] | str, **kwargs: Any) -> Completion:
         req = self.prepare(messages, **kwargs)
         t0 = time.perf_counter()
-        raw = parallel.more_calls(self, req, redecode.redecode(self, req, self._generate(req)))
+        raw = self._settled(req, self._generate(req))
         return self._finish(req, raw, time.perf_counter() - t0)
+
+    def _settled(self, req: Request, raw: RawOutput) -> RawOutput:
+        """The engine's reply made whole: a tool-call reply cut off while it repeated a list
+        item ended after the item's first time (``toolcalls.cut_loop``: the calls that were
+        to follow are then asked for as any missing call is), values that are no value of
+        their own decoded again (``redecode``), the calls the request still needs added
+        (``parallel.more_calls``)."""
+        if req.tools and raw.finish_reason == "length" and raw.tool_calls is None and (
+                ended := toolcalls.cut_loop(raw.text)) is not None:
+            raw = type(raw)(text=ended, usage=raw.usage, finish_reason="stop", repairs=[
+                *raw.repairs, "ended a list that repeated one item until max_tokens after its "
+                "first time"])
+        return parallel.more_calls(self, req, redecode.redecode(self, req, raw))
 
     def stream(self, messages: Sequence[Message] | str, **kwargs: Any) -> Iterator[StreamEvent]:
         req = self.prepare(messages, **kwargs)
@@ -142,7 +155,7 @@ class BaseChatModel:
         show_deltas = req.constraint is None  # constrained JSON is not shown as prose
         for piece in self._generate_stream(req):
             if isinstance(piece, RawOutput):
-                piece = parallel.more_calls(self, req, redecode.redecode(self, req, piece))
+                piece = self._settled(req, piece)
                 yield StreamEvent(completion=self._finish(req, piece, time.perf_counter() - t0))
             elif show_deltas and piece:
                 yield StreamEvent(delta=piece)

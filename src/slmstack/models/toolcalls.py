@@ -74,6 +74,38 @@ class ParseResult:
 _MAX_DEPTH = 200  # nesting limit for the lenient reader (keeps clear of Python's recursion limit)
 _MAX_TRIES = 64  # how many candidate starts ('{' or '[') to try in one text
 _CUT = "closed unclosed brackets (the output looks cut off)"
+_LOOP = re.compile(r'("(?:[^"\\]|\\.)*")(?:\s*,\s*\1){2,}')
+_CLOSERS = {"{": "}", "[": "]"}
+
+
+def cut_loop(text: str) -> str | None:
+    """A reply cut off at max_tokens while repeating one list item (a small model's loop:
+    ``["Italian food", "Italian food", …``) ended after the item's first time, its open
+    brackets closed; None when the reply ends in no such loop."""
+    loop = None
+    for m in _LOOP.finditer(text):
+        loop = m
+    if loop is None:
+        return None
+    rest = re.sub(r'^\s*,?\s*"?', "", text[loop.end():])
+    if rest and not loop.group(1)[1:].startswith(rest):
+        return None  # the reply goes on after the repeats: not cut inside the loop
+    head = text[:loop.start() + len(loop.group(1))]
+    stack: list[str] = []
+    in_string = escaped = False
+    for ch in head:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            in_string = True
+        elif ch in _CLOSERS:
+            stack.append(_CLOSERS[ch])
+        elif ch in "}]" and stack:
+            stack.pop()
+    if in_string or not stack or stack[-1] != "]":
+        return None
+    return head + "".join(reversed(stack))
+
 _LITERALS: dict[str, Any] = {
     "true": True,
     "false": False,
