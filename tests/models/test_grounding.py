@@ -1519,3 +1519,13 @@ def test_a_value_quoted_after_the_parameters_name_is_added() -> None:
     args, _ = _prune(flight, "Book a flight from 'Rome' to 'Oslo' at any time.",
                      {"origin": "Rome", "destination": "Oslo"})
     assert "time" not in args
+
+
+def test_a_number_stated_with_were_after_the_parameters_name_corrects_it() -> None:
+    tool = ToolSpec(name="roa", parameters={"type": "object", "properties": {
+        "net_income": {"type": "number"}, "total_assets": {"type": "number"}},
+        "required": ["net_income", "total_assets"]})
+    text = ("Their net income was $100,000, the equity $200,000, and their total average "
+            "assets were $1,000,000.")
+    args, _ = _prune(tool, text, {"net_income": 100000, "total_assets": 200000})
+    assert args == {"net_income": 100000, "total_assets": 1000000}

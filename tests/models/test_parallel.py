@@ -753,3 +753,34 @@ def test_a_parts_call_for_a_record_called_already_is_not_added() -> None:
                        + park("Chicago") + "]}", [park("Chicago", "Tennis Court")])
     c = model.complete(ask, tools=[parks, TIDE], parallel_tool_calls=True)
     assert [t.arguments["location"] for t in c.tool_calls].count("Chicago") == 1
+
+
+def test_an_offered_tool_no_call_uses_is_asked_for_when_a_value_is_left() -> None:
+    # A tool the request neither names nor asks for in words the embedder relates to it (an
+    # opaque internal service), with a value left (Brest) that no call uses: the uncalled
+    # tool is asked for, and its call is kept because it uses that value. A call that uses no
+    # value left (Paris again) is not kept, and with no value left no tool is asked for.
+    from slmstack.models.schema import call_schema
+
+    svc = ToolSpec(name="svc_b7", description="Internal service B7.", parameters={
+        "type": "object", "properties": {"site": {"type": "string"}}, "required": ["site"]})
+
+    def b7(site: str) -> str:
+        return json.dumps({"name": svc.name, "arguments": {"site": site}})
+
+    ask = "What is the weather in Paris, and how high will the sea level be at Brest?"
+    model = Continuing(FIRST, [call("Paris"), call("Paris"), b7("Brest")])
+    c = model.complete(ask, tools=[WEATHER, svc], parallel_tool_calls=True)
+    assert [(t.name, t.arguments) for t in c.tool_calls] == [
+        ("get_weather", {"city": "Paris"}), ("svc_b7", {"site": "Brest"})]
+    assert call_schema(svc) in model.schemas
+
+    model = Continuing(FIRST, [call("Paris"), call("Paris"), b7("Paris")])
+    c = model.complete(ask, tools=[WEATHER, svc], parallel_tool_calls=True)
+    assert [t.name for t in c.tool_calls] == ["get_weather"]
+
+    model = Continuing(FIRST, [b7("Paris")])
+    c = model.complete("What is the weather in Paris?", tools=[WEATHER, svc],
+                       parallel_tool_calls=True)
+    assert [t.name for t in c.tool_calls] == ["get_weather"]
+    assert call_schema(svc) not in model.schemas

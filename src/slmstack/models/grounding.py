@@ -1386,7 +1386,7 @@ _COUNT_WORDS = frozenset(
     "num number count max min maximum minimum total value amount n no".split())
 _MEASURE_WORDS = frozenset({"size"})  # "deck_size" is stated as "a deck of 52 (cards)"
 _STATED_GAP = 3  # words allowed between a parameter's name and the number stated after it
-_LINK_WORDS = frozenset("of is to at be equal equals was as".split())
+_LINK_WORDS = frozenset("of is are to at be equal equals was were as".split())
 _TOKEN = re.compile(r"[a-z][a-z']*|[.!?;:,]|\d")
 _Numbers = list[tuple[int, int, float, bool]]  # ``_positions``: (start, end, value, percent)
 

@@ -124,7 +124,12 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
         if new is None:
             if target is not None:
                 continue  # not one the request gives the values for: try the next named tool
-            break
+            new, more = _spare_tool_call(model, req, evidence, calls, head, offered, tried,
+                                         values)
+            if more is not None:
+                usage = usage + more.usage
+            if new is None or more is None:
+                break
         calls.append(new)
         head, grown = f"{head}, {more.text.strip()}", True
         _, listed = _list_calls(req, calls, [new], text)  # "… in 1900 and 1950"
@@ -510,6 +515,34 @@ def _open_part_call(model: BaseChatModel, req: Request, evidence: grounding.Evid
                    for c in same))
         return (new, more) if kept else (None, more)
     return None, None
+
+
+def _spare_tool_call(model: BaseChatModel, req: Request, evidence: grounding.Evidence,
+                     calls: list[ToolCall], head: str, offered: list, tried: set[str],
+                     values: list[str | float]) -> tuple[ToolCall | None, RawOutput | None]:
+    """When nothing else adds a call, a call to each offered tool no call uses yet (a reply
+    of several tools usually needs every one offered: 178 of BFCL's 200 parallel_multiple
+    requests): the model asked for that tool's call after the others, kept when the request
+    gives every one of its required values and it uses one of the request's ``values`` that
+    no other call uses. Returns the call (or None) and the replies asked for (their usage)."""
+    open_values = [v for v in values if not grounding.covered(v, calls)]
+    if not open_values:
+        return None, None
+    spent: RawOutput | None = None  # the replies asked for, their usage summed
+    for spec in [t for t in offered if t.name in _uncalled(offered, calls)
+                 and t.name not in tried]:
+        tried.add(spec.name)
+        more = model._continue(req, head + ", ", call_schema(spec))
+        if more is None:
+            break
+        spent = more if spent is None else replace(more, usage=spent.usage + more.usage)
+        new = _one_call(more.text, req)
+        if new is None or new.name != spec.name or not spec.parameters.get("required") \
+                or grounding.ungrounded_required(new, spec, evidence):
+            continue
+        if any(grounding.covered(v, [new]) for v in open_values):
+            return new, spent
+    return None, spent
 
 
 def _names_itself(key: str, value: str) -> bool:
