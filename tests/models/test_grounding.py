@@ -1529,3 +1529,15 @@ def test_a_number_stated_with_were_after_the_parameters_name_corrects_it() -> No
             "assets were $1,000,000.")
     args, _ = _prune(tool, text, {"net_income": 100000, "total_assets": 200000})
     assert args == {"net_income": 100000, "total_assets": 1000000}
+
+
+def test_a_name_written_after_the_parameters_own_name_loses_it() -> None:
+    tool = ToolSpec(name="status", parameters={"type": "object", "properties": {
+        "player_id": {"type": "integer"}, "team": {"type": "string"},
+        "hotel_name": {"type": "string"}}, "required": ["player_id", "team"]})
+    args, _ = _prune(tool, "Is player 31 in team RocketLeague a top scorer?",
+                     {"player_id": 31, "team": "team RocketLeague"})
+    assert args["team"] == "RocketLeague"
+    args, _ = _prune(tool, "Player 31 of team Blue stays at Hotel Paradise.",
+                     {"player_id": 31, "team": "Blue", "hotel_name": "Hotel Paradise"})
+    assert args["hotel_name"] == "Hotel Paradise"  # a capitalised word is part of the name

@@ -557,6 +557,8 @@ def _rewrites(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
          lambda v: _compound_of_own_name(key, v)),
         ("the parameter's name after the number is no part of it",
          lambda v: _named_number(key, v)),
+        ("the parameter's own name before the name is no part of it",
+         lambda v: _after_own_name(key, v)),
         ("the state of the city the call names", lambda v: _city_state(key, v, arguments, tool)),
         ("the request writes the year after it", lambda v: _date_with_year(v, evidence)),
         ("the request's quotation ends there", lambda v: _past_quotation(v, evidence)),
@@ -727,6 +729,19 @@ def _compound_of_own_name(key: str, value: Any) -> str | None:
     head, _, last = value.strip().rpartition("-")
     own = [w for w in _WORD.findall(_split_name(key).lower()) if len(w) >= 4]
     return head if any(_same_stem(last.lower(), w) for w in own) else None
+
+
+def _after_own_name(key: str, value: Any) -> str | None:
+    """A name written after the parameter's own name in lower case ("team RocketLeague" for
+    ``team``, "company Dara Inc" for ``company_name``; not "Hotel Paradise" for
+    ``hotel_name``): the name; None otherwise."""
+    if not isinstance(value, str):
+        return None
+    first, _, rest = value.strip().partition(" ")
+    own = [w for w in _WORD.findall(_split_name(key).lower()) if len(w) >= 4]
+    if rest[:1].isupper() and first.islower() and first in own:  # "Hotel Paradise" is a name
+        return rest
+    return None
 
 
 def _named_number(key: str, value: Any) -> str | None:
