@@ -337,3 +337,21 @@ def test_a_number_taken_from_another_arguments_frame_in_a_later_record_is_moved(
     # a number written twice may be read at its other place: left alone
     power = "Raise the number 3 to the power of 5, then the number 2 to the power of 3."
     assert args(power, base=2, exponent=3) == []
+
+
+def test_a_lists_items_are_no_records_and_a_capitalised_frame_word_is_no_stray() -> None:
+    # 'Payroll' and 'Leave' are the list's items, not other values of ``office``; "ID" stands
+    # before both records' numbers: part of the frame, not a value left unread
+    text = ("Fetch the 'Payroll' and 'Leave' fields for the staff member with the badge ID of "
+            "4411 in the office named 'Harbor Point'. Then do the same for the badge ID of "
+            "5820 in the same office.")
+    first = {"office": "Harbor Point", "badge": 4411, "fields": ["Payroll", "Leave"]}
+    assert args(text, **first) == [first, {**first, "badge": 5820}]
+    # a capitalised word that stands before one record's value only is still a stray: the
+    # third leg's start is unread, so no records are read
+    text = ("Traffic from Oslo to Bergen by car, then from Bergen to Molde by bus, and finally "
+            "from Molde back to Oslo by train.")
+    assert args(text, start="Oslo", end="Bergen", mode="car") in ([], [
+        {"start": "Oslo", "end": "Bergen", "mode": "car"},
+        {"start": "Bergen", "end": "Molde", "mode": "bus"},
+        {"start": "Molde", "end": "Oslo", "mode": "train"}])

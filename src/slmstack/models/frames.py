@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -122,8 +122,13 @@ def records(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[
     for key, (a, b) in anchors.items():
         value = call.arguments[key]
         found = [(a, b, value)]
+        # the items of the call's lists are theirs too ('Personal Info', 'Payroll' of
+        # ``data_field``: no other company names beside 'Tech Solutions')
+        listed = [v for k, items in call.arguments.items() if k != key
+                  and isinstance(items, list) for v in items if isinstance(v, str | int | float)]
         for i, j, other in _siblings(toks, a, b, value, text):
-            if not any(n in taken for n in range(i, j)) and not used(other, theirs):
+            if not any(n in taken for n in range(i, j)) and not used(other, theirs) \
+                    and other not in listed:
                 found.append((i, j, other))
         fillers[key] = sorted(found, key=lambda f: f[0])
     _by_name_first(toks, anchors, fillers)
@@ -152,7 +157,12 @@ def records(call: ToolCall, text: str, others: Sequence[ToolCall] = ()) -> list[
         _named_numbers(call, toks, fillers, n, taken)
     read = taken | same | {t for fs in fillers.values() for i, j, _ in fs for t in range(i, j)}
     after_first = max(fs[0][0] for fs in fillers.values()) + 1
-    if _strays(toks, text, [call.arguments[k] for k in anchors], read, after_first, call.name):
+    frame = set().union(*(  # the words before every record's value: "the unique ID of"
+        set.intersection(*({toks[x].text for x in range(max(0, i - 3), i)
+                            if toks[x].kind == "word"} for i, _, _ in fs))
+        for fs in fillers.values()))
+    if _strays(toks, text, [call.arguments[k] for k in anchors], read, after_first, call.name,
+               frame):
         return []
     out = [ToolCall(name=call.name,
                     arguments={**call.arguments, **{key: fs[k][2] for key, fs in fillers.items()}})
@@ -448,12 +458,13 @@ def _reanchored(call: ToolCall, toks: list[_Tok], text: str,
 
 
 def _strays(toks: list[_Tok], text: str, located: list[Any], read: set[int], start: int,
-            tool: str) -> bool:
+            tool: str, frame: Collection[str] = ()) -> bool:
     """Whether the records leave a value of a kind the call's ``located`` values take unread
     from token ``start`` (after the first record) on: "36 and 48, … 60 and 96" with only the
     first number's frame repeating would copy 48 into the second record; "in Paris, in Rome and
     in Oslo" read as Paris and Oslo skips Rome. A record read in part is no record. The
-    ``tool``'s own name quoted ("using the 'calculate_density' function") is no value."""
+    ``tool``'s own name quoted ("using the 'calculate_density' function") is no value, nor a
+    capitalised word of the ``frame`` every record's value stands in ("the unique ID of")."""
     numbers = any(isinstance(v, int | float) and not isinstance(v, bool) for v in located)
     texts = any(isinstance(v, str) for v in located)
     for i in range(start, len(toks)):
@@ -463,6 +474,7 @@ def _strays(toks: list[_Tok], text: str, located: list[Any], read: set[int], sta
         if numbers and t.kind == "num":
             return True
         if texts and t.kind == "word" and t.text[0].isupper() and t.text != "I" \
+                and t.text not in frame \
                 and i >= 1 and toks[i - 1].text not in _CLAUSE_END and toks[i - 1].text != "(":
             return True
     if texts:  # an unread quoted value
