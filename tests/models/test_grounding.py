@@ -1541,3 +1541,17 @@ def test_a_name_written_after_the_parameters_own_name_loses_it() -> None:
     args, _ = _prune(tool, "Player 31 of team Blue stays at Hotel Paradise.",
                      {"player_id": 31, "team": "Blue", "hotel_name": "Hotel Paradise"})
     assert args["hotel_name"] == "Hotel Paradise"  # a capitalised word is part of the name
+
+
+def test_examples_the_description_lists_and_the_request_names_fill_a_left_out_array() -> None:
+    tool = ToolSpec(name="eat", parameters={"type": "object", "properties": {
+        "city": {"type": "string"}, "food_type": {"type": "string"},
+        "needs": {"type": "array", "items": {"type": "string"},
+                  "description": "Dietary needs, e.g. halal, nut-free, kosher."}},
+        "required": ["city", "food_type"]})
+    text = "Find Thai food in Leeds for a group that is nut-free and halal."
+    args, repairs = _prune(tool, text, {"city": "Leeds", "food_type": "Thai",
+                                        "needs": ["Thai food"]})
+    assert args["needs"] == ["nut-free", "halal"], repairs  # the copy goes, the named come
+    args, _ = _prune(tool, "Find Thai food in Leeds.", {"city": "Leeds", "food_type": "Thai"})
+    assert "needs" not in args  # no example named: nothing added

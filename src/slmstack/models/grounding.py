@@ -408,23 +408,24 @@ def prune_ungrounded(
     "gas-fueled" for ``fuel_type`` "gas" (``_compound_of_own_name``), "19th" of "the 19th
     century" the century (``_ordinal_century``), "Louvre" of "the Louvre Museum" the whole
     name (``_named_feature``), "Museum of Art" of "the Metropolitan Museum of Art" too
-    (``_name_start``); a
-    text that runs on into another argument's number or date what comes before it
-    (``_runs_into_another``). One call: the length of a period the request names is added for an
-    optional parameter that counts its units (``stated_periods``). A parameter named ``unit``
-    takes the one unit the request writes after the call's numbers where the call gives none or
-    a word that is no unit of the request (``stated_units``), and a count of compoundings a year
-    the one frequency the request names ("compounded quarterly": ``stated_frequencies``). A
-    number the request writes in another unit than its parameter's is converted
-    (``quantities.unit_conversions``), two whose written units fit each other's parameter are
-    swapped (``quantities.unit_order``), and one written in a unit of another kind gives way to
-    the number written in the parameter's (``quantities.unit_replacements``); two numbers each
-    stated after the other's parameter name are swapped (``stated_swaps``), and so are a lower
-    and an upper bound the other way round (``bound_order``). A text running on past the
-    request's quotation it starts with is cut there (``_past_quotation``); a value the request
-    quotes right after the parameter's name is added (``quoted_by_name``); the one call to its
-    tool in a reply of several tools takes the choices named in its own part of the request
-    (``choices_in_own_part``). Other required arguments are kept as they are."""
+    (``_name_start``); a text that runs on into another argument's number or date what comes
+    before it (``_runs_into_another``). An optional array of strings takes the examples its
+    description lists that the request names (``named_examples``). One call: the length of a
+    period the request names is added for an optional parameter that counts its units
+    (``stated_periods``). A parameter named ``unit`` takes the one unit the request writes after
+    the call's numbers where the call gives none or a word that is no unit of the request
+    (``stated_units``), and a count of compoundings a year the one frequency the request names
+    ("compounded quarterly": ``stated_frequencies``). A number the request writes in another
+    unit than its parameter's is converted (``quantities.unit_conversions``), two whose written
+    units fit each other's parameter are swapped (``quantities.unit_order``), and one written in
+    a unit of another kind gives way to the number written in the parameter's
+    (``quantities.unit_replacements``); two numbers each stated after the other's parameter name
+    are swapped (``stated_swaps``), and so are a lower and an upper bound the other way round
+    (``bound_order``). A text running on past the request's quotation it starts with is cut
+    there (``_past_quotation``); a value the request quotes right after the parameter's name is
+    added (``quoted_by_name``); the one call to its tool in a reply of several tools takes the
+    choices named in its own part of the request (``choices_in_own_part``). Other required
+    arguments are kept as they are."""
     required = set(tool.parameters.get("required") or [])
     used = list(used)
     cut = {key: before for key, value in call.arguments.items()
@@ -499,6 +500,8 @@ def prune_ungrounded(
               "(numbered parameters take the request's values in the order it writes them)")
         apply(named_owners(kept, evidence), "argument {key!r} = {old!r} set to {new!r} "
               "(the request names that value for this parameter)")
+    apply(named_examples(tool, kept, evidence), "added optional argument {key!r} = {new!r:.60} "
+          "(the request names those of the examples the parameter's description gives)")
     if used and alone:  # a reply of several tools: what this call's own part names
         apply(choices_in_own_part(tool, kept, used, evidence), "added optional argument "
               "{key!r} = {new!r:.60} (the request names it in this call's part)")
@@ -812,6 +815,43 @@ def _asked_flags(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) 
             _negated(key, evidence)
         ):
             out.append(key)
+    return out
+
+
+_EXAMPLES = re.compile(r"\b(?:e\.g\.?|such as|for example)[,:]?\s+([^.;()]+)", re.IGNORECASE)
+
+
+def example_values(schema: Any) -> list[str]:
+    """The values a parameter's description lists unquoted after "e.g." or "such as" ("Special
+    dietary requirements, e.g. vegan, gluten-free."), each of one to three words."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("description"), str):
+        return []
+    m = _EXAMPLES.search(schema["description"])
+    if m is None:
+        return []
+    items = [x.strip(" '\"‘’“”") for x in re.split(r",|\bor\b|\band\b", m.group(1))]
+    return [x for x in dict.fromkeys(items) if x and x.lower() not in ("etc", "etc.")
+            and len(x.split()) <= 3 and x.lower() not in _NOT_VALUES]
+
+
+def named_examples(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
+                   ) -> dict[str, list[str]]:
+    """Optional arrays of strings (no ``enum``) left out whose description lists examples the
+    request names in so many words ("dietary requirements of being vegan and gluten-free" for
+    ``dietary_requirements``, "e.g. vegan, gluten-free"): those named, in the request's order
+    (under the rules of ``named_choices``: not negated, not inside another argument's
+    value)."""
+    taken = _held_words(arguments)
+    out: dict[str, list[str]] = {}
+    for key, schema in _left_out(tool, arguments):
+        items = schema.get("items")
+        if schema.get("type") != "array" or not isinstance(items, dict) \
+                or items.get("type") != "string" or "enum" in items:
+            continue
+        found = sorted((at, c) for c, at in _named_options(example_values(schema), evidence,
+                                                           taken).items())
+        if found:
+            out[key] = [c for _, c in found]
     return out
 
 
@@ -1793,8 +1833,11 @@ def _repeated_texts(items: list[Any]) -> tuple[list[str], list[str]] | None:
 
 def _copied_items(key: str, items: list[Any], arguments: dict[str, Any]) -> list[str]:
     """The strings of list ``items`` that are another argument's whole value ("Thai" in
-    ``dietary_requirements`` beside ``food_type="Thai"``): copies, not items of their own."""
+    ``dietary_requirements`` beside ``food_type="Thai"``), or that value followed by that
+    parameter's own name ("Thai food"): copies, not items of their own."""
     others = {_compact(v) for k, v in arguments.items() if k != key and isinstance(v, str)}
+    others |= {_compact(f"{v} {w}") for k, v in arguments.items() if k != key
+               and isinstance(v, str) for w in _WORD.findall(_split_name(k).lower())}
     return [v for v in items if isinstance(v, str) and _compact(v) in others - {""}]
 
 
