@@ -24,7 +24,10 @@ tool's call — first as a new reply to its section of the request alone (``_con
 kept only when the section writes every value the call uses), then after the reply so far.
 A new call is kept only when it is valid, not a repeat, and uses at least one of those values (a
 call to another tool: gives every required argument from the request) — otherwise the list is
-closed where it was (a named tool's call that fails: the next named tool is tried). At most
+closed where it was (a named tool's call that fails: the next named tool is tried). Before it
+is closed, each offered tool no call uses yet is asked for its call once more, neither named nor
+asked for (``_spare_tool_call``: most requests of several tools need every one offered), kept
+when the request gives its required values and it uses a value no other call uses. At most
 ``MAX_PARALLEL_CALLS`` calls in all.
 """
 
