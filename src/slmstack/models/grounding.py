@@ -730,8 +730,12 @@ def _compound_of_own_name(key: str, value: Any) -> str | None:
     if not isinstance(value, str) or not _HYPHENED.fullmatch(value.strip()):
         return None
     head, _, last = value.strip().rpartition("-")
-    own = [w for w in _WORD.findall(_split_name(key).lower()) if len(w) >= 4]
-    return head if any(_same_stem(last.lower(), w) for w in own) else None
+    return head if any(_same_stem(last.lower(), w) for w in _own_words(key)) else None
+
+
+def _own_words(key: str) -> list[str]:
+    """The words of a parameter's name long enough to tell it (four letters or more)."""
+    return [w for w in _WORD.findall(_split_name(key).lower()) if len(w) >= 4]
 
 
 def _after_own_name(key: str, value: Any) -> str | None:
@@ -741,8 +745,7 @@ def _after_own_name(key: str, value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     first, _, rest = value.strip().partition(" ")
-    own = [w for w in _WORD.findall(_split_name(key).lower()) if len(w) >= 4]
-    if rest[:1].isupper() and first.islower() and first in own:  # "Hotel Paradise" is a name
+    if rest[:1].isupper() and first.islower() and first in _own_words(key):  # not "Hotel X"
         return rest
     return None
 
@@ -1368,9 +1371,7 @@ def quoted_by_name(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
     for key, schema in _left_out(tool, arguments):
         if schema.get("type") != "string" or "enum" in schema:
             continue
-        telling = [_ABBREVIATIONS.get(w, w) for w in _content_words(_split_name(key))
-                   if w not in _COUNT_WORDS]
-        found = {m.group(1) for _, end in _name_spans(telling, located)
+        found = {m.group(1) for _, end in _name_spans(_telling(key), located)
                  if (m := _QUOTED_AFTER.match(written, end))}
         if len(found) == 1 and (value := found.pop()).lower() not in held:
             out[key] = value
@@ -1586,14 +1587,20 @@ def _stated(key: str, schema: dict[str, Any], located: _Located,
             beside: Callable[[_Located, int, int], Mention | None]) -> set[int | float]:
     """The values the request gives parameter ``key``: wherever the telling words of its name
     stand in a row, the number ``beside`` finds there, as ``extractive`` would offer it."""
-    telling = [_ABBREVIATIONS.get(w, w) for w in _content_words(_split_name(key))
-               if w not in _COUNT_WORDS]
+    telling = _telling(key)
     spans = _name_spans(telling, located) or (  # "sample_std_dev": "standard deviation of 10"
         _name_spans(telling[1:], located) if len(telling) >= 3 else []) or (
         _name_spans(telling[:-1], located) if len(telling) == 2  # "deck_size": "a deck of 52"
         and telling[-1] in _MEASURE_WORDS else [])
     return {c[0] for start, end in spans
             if (m := beside(located, start, end)) and (c := _number_choices(schema, [m]))}
+
+
+def _telling(key: str) -> list[str]:
+    """The words of a parameter's name that the request states it by (abbreviations spelt
+    out, counting words such as "num" or "total" left out)."""
+    return [_ABBREVIATIONS.get(w, w) for w in _content_words(_split_name(key))
+            if w not in _COUNT_WORDS]
 
 
 def _counted(located: _Located, start: int) -> bool:
