@@ -1555,3 +1555,20 @@ def test_examples_the_description_lists_and_the_request_names_fill_a_left_out_ar
     assert args["needs"] == ["nut-free", "halal"], repairs  # the copy goes, the named come
     args, _ = _prune(tool, "Find Thai food in Leeds.", {"city": "Leeds", "food_type": "Thai"})
     assert "needs" not in args  # no example named: nothing added
+
+
+def test_a_name_that_only_repeats_its_parameters_description_is_no_value() -> None:
+    tool = ToolSpec(name="religion_info", parameters={
+        "type": "object", "properties": {
+            "empire_name": {"type": "string", "description": "The name of the ancient empire."},
+            "protein_name": {"type": "string"}},
+        "required": ["empire_name", "protein_name"]})
+    ask = Evidence("The religion of the ancient Persian Empire and the protein sequence of rat "
+                   "hemoglobin.")
+
+    def rejected(**arguments: str) -> list[str]:
+        return ungrounded_required(ToolCall(name=tool.name, arguments=arguments), tool, ask)
+
+    assert rejected(empire_name="ancient", protein_name="protein") == [
+        "empire_name", "protein_name"]
+    assert rejected(empire_name="Persian Empire", protein_name="rat hemoglobin") == []

@@ -784,3 +784,64 @@ def test_an_offered_tool_no_call_uses_is_asked_for_when_a_value_is_left() -> Non
                        parallel_tool_calls=True)
     assert [t.name for t in c.tool_calls] == ["get_weather"]
     assert call_schema(svc) not in model.schemas
+
+
+class BySection(Continuing):
+    """Continuations answer by the request they are asked with: ``answers`` maps a user
+    message to its call; any other request gets a repeat of the first reply's first call."""
+
+    def __init__(self, first: str, answers: dict[str, str]) -> None:
+        super().__init__(first, [])
+        self.answers = answers
+
+    def _continue(self, req: Request, prefix: str, schema: dict[str, Any]) -> RawOutput | None:
+        self.asks.append(req.messages[-1].content)
+        text = self.answers.get(req.messages[-1].content or "",
+                                json.dumps(json.loads(self.first)["tool_calls"][0]))
+        return RawOutput(text, Usage(input_tokens=12, output_tokens=5))
+
+
+def test_a_later_call_with_another_calls_value_is_asked_again_from_its_own_part() -> None:
+    def tool(name: str, description: str, *params: str) -> ToolSpec:
+        return ToolSpec(name=name, description=description, parameters={
+            "type": "object", "properties": {p: {"type": "string"} for p in params},
+            "required": list(params)})
+
+    tools = [tool("sculpture_availability", "Check whether a sculpture is available in the "
+                  "inventory.", "sculpture_name", "material"),
+             tool("sculpture_price", "Estimate the price to commission a sculpture.",
+                  "material", "size")]
+    ask = ("Check whether the sculpture 'The Thinker' in bronze is available in the "
+           "inventory. Then estimate the price to commission a marble sculpture, 10 feet in "
+           "size.")
+    available = {"name": "sculpture_availability",
+                 "arguments": {"sculpture_name": "The Thinker", "material": "bronze"}}
+    # the model writes both calls at once; the price takes the first part's "bronze"
+    first = '{"tool_calls": [' + json.dumps(available) + ", " + json.dumps(
+        {"name": "sculpture_price", "arguments": {"material": "bronze", "size": "10 feet"}}
+    ) + "]}"
+    own = "Then estimate the price to commission a marble sculpture, 10 feet in size."
+    right = {"material": "marble", "size": "10 feet"}
+    model = BySection(first, {own: json.dumps({"name": "sculpture_price", "arguments": right})})
+    c = model.complete(ask, tools=tools, parallel_tool_calls=True)
+    assert [(t.name, t.arguments) for t in c.tool_calls] == [
+        ("sculpture_availability", available["arguments"]), ("sculpture_price", right)]
+    assert own in model.asks
+    # an answer from the part that writes a value the part does not give is not taken
+    wrong = {"material": "granite", "size": "10 feet"}
+    c = BySection(first, {own: json.dumps({"name": "sculpture_price", "arguments": wrong})}
+                  ).complete(ask, tools=tools, parallel_tool_calls=True)
+    assert c.tool_calls[1].arguments["material"] == "bronze"
+
+
+def test_a_value_joining_the_items_of_a_list_is_fanned_out_over_them() -> None:
+    ask = "What is the weather today in New York, Los Angeles, London and Tokyo?"
+    first = '{"tool_calls": [' + call("New York, Los Angeles, London") + "]}"
+    c = Continuing(first, None).complete(ask, tools=[WEATHER], parallel_tool_calls=True)
+    assert [t.arguments["city"] for t in c.tool_calls] == [
+        "New York", "Los Angeles", "London", "Tokyo"]
+    # a value with commas that the request does not list stays as it is
+    plain = "What is the weather in Springfield, Oregon, United States?"
+    first = '{"tool_calls": [' + call("Springfield, Oregon, United States") + "]}"
+    c = Continuing(first, None).complete(plain, tools=[WEATHER], parallel_tool_calls=True)
+    assert [t.arguments["city"] for t in c.tool_calls] == ["Springfield, Oregon, United States"]

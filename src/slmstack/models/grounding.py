@@ -1814,6 +1814,19 @@ def _is_own_name(value: str, name: str) -> bool:
     return _WORD.findall(value.lower()) == _WORD.findall(_split_name(name).lower())
 
 
+def _describes_name(key: str, value: str, schema: Any) -> bool:
+    """A lower-case ``value`` of a name parameter that only repeats words of the parameter's
+    name or description ("protein" for ``protein_name``, "ancient" for ``empire_name``: "The
+    name of the ancient empire"): what a model writes when it did not find the name. (No
+    ground-truth name of BFCL's four non-live categories is such a value.)"""
+    if not _split_name(key).lower().endswith("name") or value != value.lower():
+        return False
+    words = _WORD.findall(value)
+    said = schema.get("description", "") if isinstance(schema, dict) else ""
+    about = f"{_split_name(key)} {said}"
+    return bool(words) and set(words) <= set(_WORD.findall(about.lower()))
+
+
 def _repeated_texts(items: list[Any]) -> tuple[list[str], list[str]] | None:
     """A list of strings without its repeats, and the repeats left out (each after its first
     time); None when it has none. A small model that loops writes "S&P 500", "Dow Jones",
@@ -1876,6 +1889,8 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
         return None
     if _is_own_name(value, key):
         return "it is the parameter's own name, not a value"
+    if _describes_name(key, value, schema):
+        return "it is a word of the parameter's description, not a name"
     if (other := _choice_of_another(key, value, tool, evidence)) is not None:
         return f"it is the choice of parameter {other!r} the request names with that name"
     for other in tool.parameters.get("properties") or {}:

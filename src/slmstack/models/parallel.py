@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SlmstackError, ToolCallError
 from ..types import Message, ToolCall, ToolSpec
@@ -75,6 +75,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
             usage = usage + more.usage
         if asked_again is not None:
             seeded = _seed(model, req, [asked_again], evidence)
+    seeded = _unjoined(seeded, text)
     if seeded is not calls:  # the values the reply will end with: lists start from those
         calls = seeded
         head = head[:head.index("[") + 1] + " " + ", ".join(_body(c) for c in calls)
@@ -140,6 +141,9 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     shared = _shared_lists(req, calls, text)
     head += "".join(f", {_body(c)}" for c in shared)
     grown = grown or bool(shared) or asked_again is not None
+    usage, mended = _own_sections(model, req, calls, offered, parts, usage)
+    if mended:
+        head, grown = head[:head.index("[") + 1] + " " + ", ".join(_body(c) for c in calls), True
     if not grown:
         return raw
     return type(raw)(text=head + "]}", usage=usage, finish_reason=raw.finish_reason,
@@ -165,6 +169,27 @@ def _seed(model: BaseChatModel, req: Request, calls: list[ToolCall],
     return [pruned]
 
 
+def _unjoined(calls: list[ToolCall], text: str) -> list[ToolCall]:
+    """``calls`` with a text that joins three or more short items with commas ("New York, Los
+    Angeles, London" for one ``location``) cut to its first item when that starts a list of the
+    request holding every one of them ("New York, Los Angeles, London and Tokyo"): the fan-out
+    then writes one call per item. (No ground-truth value of BFCL's four non-live categories
+    joins items so, free texts with sentences aside.) ``calls`` itself when none does."""
+    out = list(calls)
+    for i, call in enumerate(calls):
+        for key, value in call.arguments.items():
+            if not isinstance(value, str) or value.count(",") < 2 or "." in value:
+                continue
+            items = [re.sub(r"^(?:and|or)\s+", "", p.strip()) for p in value.split(",")]
+            if any(not item or len(item.split()) > 4 for item in items):
+                continue
+            first = call.model_copy(update={"arguments": {**call.arguments, key: items[0]}})
+            listed = [str(f.arguments[key]) for f in fanout.fan_out(first, text)]
+            if all(item in listed for item in items):
+                out[i] = first
+    return out if out != calls else calls
+
+
 def _from_section(model: BaseChatModel, req: Request, call: ToolCall, spec: ToolSpec,
                   section: str) -> tuple[ToolCall | None, RawOutput | None]:
     """With several tools, ``call`` (to the offered tool ``spec``) asked again from its own
@@ -180,6 +205,46 @@ def _from_section(model: BaseChatModel, req: Request, call: ToolCall, spec: Tool
     if again is not None and again.name == call.name and _within(again, section):
         return again, more
     return None, more
+
+
+def _own_sections(model: BaseChatModel, req: Request, calls: list[ToolCall], offered: list,
+                  parts: dict[str, str], usage: Any) -> tuple[Any, bool]:
+    """Each call that is its tool's only one and takes a value another call uses from outside
+    its own section of the request (the third part's price "made of marble" called with the
+    first part's "bronze") asked again from that section alone, in place in ``calls``: kept
+    when the section writes every value it uses — a choice of the parameter's own aside, which
+    the finished reply's grounding corrects — and none of them is a reference ("the same
+    city"). Returns the usage with the replies asked for, and whether a
+    call changed."""
+    mended = False
+    for i, call in enumerate(list(calls)):
+        if call.name not in parts or sum(c.name == call.name for c in calls) != 1:
+            continue
+        others = [c for c in calls if c is not call]
+        here = grounding.Evidence(parts[call.name])
+        borrowed = [v for k, v in call.arguments.items() if isinstance(v, str | int | float)
+                    and not isinstance(v, bool) and not grounding.is_grounded(v, here, k)
+                    and grounding.covered(v if isinstance(v, str) else float(v), others)]
+        if not borrowed:
+            continue
+        spec = next(t for t in offered if t.name == call.name)
+        more = _continue_part(model, req, parts[call.name], call_schema(spec))
+        if more is None:
+            continue
+        usage = usage + more.usage
+        again = _one_call(_OPEN + more.text + "]}", req)
+        if again is None or again.name != call.name or again.arguments == call.arguments:
+            continue
+        props = spec.parameters.get("properties") or {}
+        if all(isinstance(v, bool) or (isinstance(v, str) and v in (props.get(k) or {}).get(
+                "enum", ())) or (grounding.is_grounded(v, here, k) and not (
+                isinstance(v, str) and _REFERENCE.search(v)))
+               for k, v in again.arguments.items()):
+            calls[i], mended = again, True
+    return usage, mended
+
+
+_REFERENCE = re.compile(r"\b(?:same|this|that|these|those|it|its|their|previous)\b", re.I)
 
 
 def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
