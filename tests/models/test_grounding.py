@@ -1572,3 +1572,42 @@ def test_a_name_that_only_repeats_its_parameters_description_is_no_value() -> No
     assert rejected(empire_name="ancient", protein_name="protein") == [
         "empire_name", "protein_name"]
     assert rejected(empire_name="Persian Empire", protein_name="rat hemoglobin") == []
+
+
+def test_each_call_keeps_the_list_items_its_own_record_names() -> None:
+    from slmstack.models.grounding import items_by_record
+
+    tool = ToolSpec(name="reserve.find", parameters={
+        "type": "object", "properties": {
+            "location": {"type": "string"},
+            "amenities": {"type": "array", "items": {"type": "string"}}},
+        "required": ["location"]})
+    ask = Evidence("Find a nature reserve around Berkeley that has picnic tables and public "
+                   "restrooms, as well as one around Tokyo that has biking trails.")
+    both = ["Picnic Tables", "Public Restrooms", "Biking Trails"]
+    calls = [{"location": "Berkeley", "amenities": both},
+             {"location": "Tokyo", "amenities": both}]
+    assert items_by_record(tool, calls, ask) == [
+        {"amenities": ["Picnic Tables", "Public Restrooms"]}, {"amenities": ["Biking Trails"]}]
+    # an item the request names in no record, or a record that names none: left as it is
+    odd = [{"location": "Berkeley", "amenities": both + ["Parking"]},
+           {"location": "Tokyo", "amenities": both}]
+    assert items_by_record(tool, odd, ask) == [{}, {}]
+    bare = Evidence("Find nature reserves around Berkeley and Tokyo with picnic tables, public "
+                    "restrooms and biking trails.")
+    assert items_by_record(tool, calls, bare) == [{}, {}]
+
+
+def test_a_flag_whose_described_examples_the_request_names_is_switched_on() -> None:
+    tool = ToolSpec(name="movie_details", parameters={
+        "type": "object", "properties": {
+            "title": {"type": "string"},
+            "extra_info": {"type": "boolean", "default": False, "description":
+                           "Option to get additional information like Director, Cast, "
+                           "Awards etc."}},
+        "required": ["title"]})
+    args, _ = _prune(tool, 'Retrieve the director, cast and awards of the movie "Inception".',
+                     {"title": "Inception"})
+    assert args == {"title": "Inception", "extra_info": True}
+    args, _ = _prune(tool, 'Who directed the movie "Inception"?', {"title": "Inception"})
+    assert args == {"title": "Inception"}

@@ -350,6 +350,15 @@ def _prune(calls: list[ToolCall], req: Request, repairs: list[str]) -> list[Tool
                                "request names it in this call's part)")
             pruned[i] = pruned[i].model_copy(update={"arguments": {**pruned[i].arguments,
                                                                     **extra}})
+        mine = [i for i, c in enumerate(pruned) if c.name == name]
+        kept = grounding.items_by_record(specs[name], [pruned[i].arguments for i in mine],
+                                         evidence)
+        for i, extra in zip(mine, kept, strict=True):
+            for key, items in extra.items():
+                repairs.append(f"{name}: {key!r} = {items!r:.60} (the items the request names "
+                               "in this call's part)")
+            pruned[i] = pruned[i].model_copy(update={"arguments": {**pruned[i].arguments,
+                                                                    **extra}})
     return pruned
 
 

@@ -814,11 +814,25 @@ def _asked_flags(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) 
         if schema.get("type") != "boolean" or schema.get("default") is True:
             continue
         telling = _flag_words(key)
-        if telling and all(len(w) >= 3 and evidence.has_word(w) for w in telling) and not (
-            _negated(key, evidence)
-        ):
+        if (telling and all(len(w) >= 3 and evidence.has_word(w) for w in telling)
+                or _examples_named(schema, evidence)) and not _negated(key, evidence):
             out.append(key)
     return out
+
+
+_LIKE = re.compile(r"\b(?:like|such as|e\.g\.?|including)[,:]?\s+([^.;()]+)", re.IGNORECASE)
+
+
+def _examples_named(schema: dict[str, Any], evidence: Evidence) -> bool:
+    """Whether the request names two or more of the things a flag's description says it adds
+    ("If true, additional data like PM2.5, PM10, ozone levels … will be retrieved" asked for
+    "including additional data like PM2.5, PM10, ozone levels")."""
+    m = _LIKE.search(str(schema.get("description") or ""))
+    if m is None:
+        return False
+    items = [x.strip(" '\"") for x in re.split(r",|\band\b|\bor\b", m.group(1))]
+    items = [x for x in items if x and x.lower() not in ("etc", "etc.") and len(x.split()) <= 3]
+    return sum(1 for x in items if evidence.has_words(x)) >= 2
 
 
 _EXAMPLES = re.compile(r"\b(?:e\.g\.?|such as|for example)[,:]?\s+([^.;()]+)", re.IGNORECASE)
@@ -1315,14 +1329,8 @@ def choices_by_record(tool: ToolSpec, calls: list[dict[str, Any]], evidence: Evi
     dict of added arguments per call."""
     out: list[dict[str, Any]] = [{} for _ in calls]
     tokens = evidence.tokens
-    starts = []
-    for i, args in enumerate(calls):
-        own = [v for k, v in args.items() if isinstance(v, str | int | float)
-               and not isinstance(v, bool) and all(o.get(k) != v for j, o in enumerate(calls)
-                                                   if j != i)]
-        places = [p for v in own if (p := _token_at(v, tokens)) is not None]
-        starts.append(min(places) if places else -1)
-    if len(calls) < 2 or min(starts) < 0 or starts != sorted(set(starts)):
+    starts = _record_starts(calls, tokens)
+    if starts is None:
         return out
     part = _token_parts(evidence)
     for key, schema in _left_out(tool, {}):
@@ -1338,11 +1346,7 @@ def choices_by_record(tool: ToolSpec, calls: list[dict[str, Any]], evidence: Evi
         per: list[list[tuple[int, str]]] = [[] for _ in calls]
         for c in options:
             for at in _named_places(c, tokens, held) if isinstance(c, str) else ():
-                mine = [i for i, start in enumerate(starts) if part[start] == part[at]]
-                before = [i for i in mine if starts[i] <= at]
-                k = before[-1] if before else min(mine, key=lambda i: starts[i] - at,
-                                                  default=None)
-                if k is not None:
+                if (k := _record_of(at, starts, part)) is not None:
                     per[k].append((at, c))
         for i, found in enumerate(per):
             names = list(dict.fromkeys(c for _, c in sorted(found)))
@@ -1352,6 +1356,71 @@ def choices_by_record(tool: ToolSpec, calls: list[dict[str, Any]], evidence: Evi
                 out[i][key] = names
             elif len(names) == 1:
                 out[i][key] = names[0]
+    return out
+
+
+def _record_starts(calls: list[dict[str, Any]], tokens: list[str]) -> list[int] | None:
+    """Where each call's record starts: the first token of a value of the call that no other
+    call shares; None unless there are several calls and their records start in their order."""
+    starts = []
+    for i, args in enumerate(calls):
+        own = [v for k, v in args.items() if isinstance(v, str | int | float)
+               and not isinstance(v, bool) and all(o.get(k) != v for j, o in enumerate(calls)
+                                                   if j != i)]
+        places = [p for v in own if (p := _token_at(v, tokens)) is not None]
+        starts.append(min(places) if places else -1)
+    if len(calls) < 2 or min(starts) < 0 or starts != sorted(set(starts)):
+        return None
+    return starts
+
+
+def _record_of(at: int, starts: list[int], part: list[int]) -> int | None:
+    """The record a word at token ``at`` belongs to: the last that starts before it in the
+    same part, or else the first that starts after it there; None when none starts there."""
+    mine = [i for i, start in enumerate(starts) if part[start] == part[at]]
+    before = [i for i in mine if starts[i] <= at]
+    return before[-1] if before else min(mine, key=lambda i: starts[i] - at, default=None)
+
+
+def items_by_record(tool: ToolSpec, calls: list[dict[str, Any]], evidence: Evidence
+                    ) -> list[dict[str, list[str]]]:
+    """For a reply of several calls to ``tool``: a list of strings that several calls give
+    keeps in each call the items the request names in that call's record (the records of
+    ``choices_by_record``: "a nature reserve around Berkeley … that has picnic tables and
+    public restrooms, as well as one around Tokyo … that has playgrounds and biking trails"),
+    taken from the items the calls give or, for a list of fixed choices, from its choices.
+    Only when every item the calls give is named in a record and every call's record names
+    one. One dict of changed arguments per call."""
+    out: list[dict[str, list[str]]] = [{} for _ in calls]
+    tokens = evidence.tokens
+    starts = _record_starts(calls, tokens)
+    if starts is None:
+        return out
+    part = _token_parts(evidence)
+    for key, schema in (tool.parameters.get("properties") or {}).items():
+        lists = [c.get(key) for c in calls]
+        items = schema.get("items") if isinstance(schema, dict) else None
+        if not isinstance(items, dict) or sum(isinstance(v, list) for v in lists) < 2 \
+                or not all(isinstance(v, list) and all(isinstance(x, str) for x in v)
+                           for v in lists):
+            continue
+        given = list(dict.fromkeys(x for v in lists for x in v))
+        options = items.get("enum") if isinstance(items.get("enum"), list) else given
+        held = _held_words([{k: v for k, v in c.items() if k != key} for c in calls])
+        per: list[list[tuple[int, str]]] = [[] for _ in calls]
+        placed = set()
+        for c in options:
+            for at in _named_places(c, tokens, held) if isinstance(c, str) else ():
+                if (k := _record_of(at, starts, part)) is not None:
+                    per[k].append((at, c))
+                    placed.add(c)
+        if not all(per) or not set(given) <= placed:
+            continue
+        for i, found in enumerate(per):
+            names = list(dict.fromkeys(c for _, c in sorted(found)))
+            mine = [x for x in lists[i] if x in names] + [x for x in names if x not in lists[i]]
+            if mine != lists[i]:
+                out[i][key] = mine
     return out
 
 
