@@ -1611,3 +1611,15 @@ def test_a_flag_whose_described_examples_the_request_names_is_switched_on() -> N
     assert args == {"title": "Inception", "extra_info": True}
     args, _ = _prune(tool, 'Who directed the movie "Inception"?', {"title": "Inception"})
     assert args == {"title": "Inception"}
+
+
+def test_a_number_named_with_its_rate_is_the_parameters_number() -> None:
+    tool = ToolSpec(name="fund_balance", parameters={
+        "type": "object", "properties": {
+            "investment_amount": {"type": "integer"}, "annual_yield": {"type": "number"},
+            "years": {"type": "integer"}},
+        "required": ["investment_amount", "annual_yield", "years"]})
+    ask = ("He has $5000 in a fund with an annual yield rate of 7%. He keeps it there for 10 "
+           "years.")
+    args, _ = _prune(tool, ask, {"investment_amount": 5000, "annual_yield": 10.0, "years": 10})
+    assert args == {"investment_amount": 5000, "annual_yield": 0.07, "years": 10}

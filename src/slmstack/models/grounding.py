@@ -1718,13 +1718,13 @@ def _number_beside(located: _Located, start: int, end: int) -> Mention | None:
 
 
 def _number_linked(located: _Located, start: int, end: int) -> Mention | None:
-    """The number right after ``text[start:end]`` with at most two linking words between —
-    none where a number stands right before it: "for 6 years at 3%" gives ``years`` 6, not
-    3."""
+    """The number right after ``text[start:end]`` with at most two linking words between (the
+    first may be "rate": "an annual yield rate of 7%" for ``annual_yield``) — none where a
+    number stands right before it: "for 6 years at 3%" gives ``years`` 6, not 3."""
     if _counted(located, start):
         return None
-    return _next_number(located, end,
-                        lambda gap: len(gap) <= 2 and all(t in _LINK_WORDS for t in gap))
+    return _next_number(located, end, lambda gap: len(gap) <= 2 and all(
+        t in _LINK_WORDS or (i == 0 and t == "rate") for i, t in enumerate(gap)))
 
 
 def _next_number(located: _Located, end: int,
