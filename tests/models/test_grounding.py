@@ -1623,3 +1623,17 @@ def test_a_number_named_with_its_rate_is_the_parameters_number() -> None:
            "years.")
     args, _ = _prune(tool, ask, {"investment_amount": 5000, "annual_yield": 10.0, "years": 10})
     assert args == {"investment_amount": 5000, "annual_yield": 0.07, "years": 10}
+
+
+def test_a_value_of_words_of_its_own_parameters_name_is_no_value() -> None:
+    tool = ToolSpec(name="identify_objects", parameters={
+        "type": "object", "properties": {
+            "image_url": {"type": "string"}, "thinking_vs_feeling": {"type": "string"}},
+        "required": ["image_url", "thinking_vs_feeling"]})
+    ask = Evidence("Identify objects in my backyard image my_backyard_image_url; I am feeling.")
+
+    def rejected(**arguments: str) -> list[str]:
+        return ungrounded_required(ToolCall(name=tool.name, arguments=arguments), tool, ask)
+
+    assert rejected(image_url="image", thinking_vs_feeling="feeling") == ["image_url"]
+    assert rejected(image_url="my_backyard_image_url", thinking_vs_feeling="feeling") == []

@@ -1884,16 +1884,21 @@ def _is_own_name(value: str, name: str) -> bool:
 
 
 def _describes_name(key: str, value: str, schema: Any) -> bool:
-    """A lower-case ``value`` of a name parameter that only repeats words of the parameter's
-    name or description ("protein" for ``protein_name``, "ancient" for ``empire_name``: "The
-    name of the ancient empire"): what a model writes when it did not find the name. (No
-    ground-truth name of BFCL's four non-live categories is such a value.)"""
-    if not _split_name(key).lower().endswith("name") or value != value.lower():
-        return False
+    """A lower-case ``value`` that only repeats words of its parameter's name ("image" for
+    ``image_url``; not a side of ``thinking_vs_feeling``) or, for a name parameter, of its
+    description ("protein" for ``protein_name``, "ancient" for ``empire_name``: "The name of
+    the ancient empire"): what a model writes when it did not find the value. (No ground-truth
+    value of BFCL's four non-live categories is such a value.)"""
     words = _WORD.findall(value)
+    if value != value.lower() or not words or not all(w.isalpha() for w in words):
+        return False
+    own = _WORD.findall(_split_name(key).lower())
+    if set(words) <= set(own) and not {"vs", "or"} & set(own):
+        return True  # "image" for ``image_url`` (not "feeling" for ``thinking_vs_feeling``)
+    if not own or own[-1] != "name":
+        return False
     said = schema.get("description", "") if isinstance(schema, dict) else ""
-    about = f"{_split_name(key)} {said}"
-    return bool(words) and set(words) <= set(_WORD.findall(about.lower()))
+    return set(words) <= set(_WORD.findall(f"{' '.join(own)} {said}".lower()))
 
 
 def _repeated_texts(items: list[Any]) -> tuple[list[str], list[str]] | None:
