@@ -1637,3 +1637,21 @@ def test_a_value_of_words_of_its_own_parameters_name_is_no_value() -> None:
 
     assert rejected(image_url="image", thinking_vs_feeling="feeling") == ["image_url"]
     assert rejected(image_url="my_backyard_image_url", thinking_vs_feeling="feeling") == []
+
+
+def test_the_currencies_written_after_the_amount_are_the_conversions_sides() -> None:
+    tool = ToolSpec(name="conversion_cost", parameters={
+        "type": "object", "properties": {
+            "amount": {"type": "integer"},
+            "from_currency": {"type": "string", "description": "The current currency."},
+            "to_currency": {"type": "string", "description": "The target currency."}},
+        "required": ["amount", "from_currency", "to_currency"]})
+    ask = "How much will it cost if I convert 200 pounds to dollars?"
+    args, repairs = _prune(tool, ask, {"amount": 200, "from_currency": "USD",
+                                       "to_currency": "EUR"})
+    assert args == {"amount": 200, "from_currency": "GBP", "to_currency": "USD"}
+    assert "converts the amount" in repairs[0]
+    # the sides the call already holds, in names or codes, stay
+    args, _ = _prune(tool, ask, {"amount": 200, "from_currency": "pounds",
+                                 "to_currency": "USD"})
+    assert args["to_currency"] == "USD"

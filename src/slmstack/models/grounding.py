@@ -521,6 +521,8 @@ def prune_ungrounded(
           "another kind; this one in the parameter's)")
     apply(amount_sides(kept, evidence), "argument {key!r} = {old!r} set to {new!r} (the "
           "amount is written in it: what is converted)")
+    apply(amount_currencies(tool, kept, evidence), "argument {key!r} = {old!r} set to "
+          "{new!r} (the request converts the amount from and to these currencies)")
     apply(dates.stay_ends(kept, evidence.written), "argument {key!r} = {old!r} set to {new!r} "
           "(the last day the request names or counts, not the first)")
     apply(described_corrections(tool, kept, evidence), "argument {key!r} = {old!r} set to "
@@ -1065,6 +1067,43 @@ def amount_sides(arguments: dict[str, Any], evidence: Evidence) -> dict[str, str
                    for words in after):
                 out[source], out[target] = other, value
     return out
+
+
+_CONVERSION = re.compile(r"\s*((?:[A-Za-z][\w.]*\s+){0,2}?[A-Za-z][\w.]*)\s+(?:to|into|in)\s+"
+                         r"([A-Za-z][\w.]*(?:\s+[A-Za-z][\w.]*)?)")
+
+
+def amount_currencies(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
+                      ) -> dict[str, str]:
+    """A pair of "from" and "to" currency parameters set to the currencies the request writes
+    right after the call's amount, "AMOUNT FROM to TO" ("convert 200 pounds to dollars":
+    ``GBP`` and ``USD``, where the call held ``USD`` and ``EUR``), as codes. The amount is a
+    number argument the request writes once."""
+    props = tool.parameters.get("properties") or {}
+    pairs = [(s, t) for s in arguments for t in arguments
+             if (a := _FROM_SIDE.fullmatch(s)) and (b := _TO_SIDE.fullmatch(t))
+             and a.group(1) == b.group(1)
+             and currencies.takes_currency(props.get(s), s)
+             and currencies.takes_currency(props.get(t), t)]
+    if not pairs:
+        return {}
+    written = [(end, value) for _, end, value, _ in evidence.positions]
+    for amount in (v for v in arguments.values() if _is_number(v)):
+        ends = [end for end, value in written if _close(float(value), float(amount))]
+        if len(ends) != 1 or not (m := _CONVERSION.match(evidence.text[ends[0]:])):
+            continue
+        source = currencies.code_for(m.group(1))
+        target = currencies.code_for(m.group(2)) or currencies.code_for(m.group(2).split()[0])
+        if not source or not target or source == target:
+            continue
+        out = {}
+        for s, t in pairs:
+            for key, code in ((s, source), (t, target)):
+                value = arguments[key]
+                if isinstance(value, str) and (currencies.code_for(value) or value) != code:
+                    out[key] = code
+        return out
+    return {}
 
 
 def _names_value(value: str, words: str) -> bool:
