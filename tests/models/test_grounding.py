@@ -1655,3 +1655,23 @@ def test_the_currencies_written_after_the_amount_are_the_conversions_sides() -> 
     args, _ = _prune(tool, ask, {"amount": 200, "from_currency": "pounds",
                                  "to_currency": "USD"})
     assert args["to_currency"] == "USD"
+
+
+def test_calls_asked_for_the_same_take_the_first_calls_options() -> None:
+    from slmstack.models.grounding import the_same_for
+
+    tool = ToolSpec(name="restaurant_search", parameters={
+        "type": "object", "properties": {
+            "location": {"type": "string"},
+            "dietary_preference": {"type": "array", "items": {"type": "string"}}},
+        "required": ["location"]})
+    calls = [{"location": "New York, NY", "dietary_preference": ["Vegan", "Dairy-free"]},
+             {"location": "Los Angeles, CA"}, {"location": "Chicago, IL"}]
+    same = Evidence("Find restaurants in New York, NY with Vegan and Dairy-free options, and "
+                    "then do the same for Los Angeles, CA and Chicago, IL.")
+    assert the_same_for(tool, calls, same) == [
+        {}, {"dietary_preference": ["Vegan", "Dairy-free"]},
+        {"dietary_preference": ["Vegan", "Dairy-free"]}]
+    other = Evidence("Find restaurants in New York, NY with Vegan and Dairy-free options, and "
+                     "any restaurants in Los Angeles, CA and Chicago, IL.")
+    assert the_same_for(tool, calls, other) == [{}, {}, {}]

@@ -351,6 +351,13 @@ def _prune(calls: list[ToolCall], req: Request, repairs: list[str]) -> list[Tool
             pruned[i] = pruned[i].model_copy(update={"arguments": {**pruned[i].arguments,
                                                                     **extra}})
         mine = [i for i, c in enumerate(pruned) if c.name == name]
+        for i, extra in zip(mine, grounding.the_same_for(
+                specs[name], [pruned[i].arguments for i in mine], evidence), strict=True):
+            for key, value in extra.items():
+                repairs.append(f"{name}: added optional argument {key!r} = {value!r:.60} (the "
+                               "request asks for the same as the first call)")
+            pruned[i] = pruned[i].model_copy(update={"arguments": {**pruned[i].arguments,
+                                                                    **extra}})
         kept = grounding.items_by_record(specs[name], [pruned[i].arguments for i in mine],
                                          evidence)
         for i, extra in zip(mine, kept, strict=True):

@@ -1421,6 +1421,30 @@ def _record_of(at: int, starts: list[int], part: list[int]) -> int | None:
     return before[-1] if before else min(mine, key=lambda i: starts[i] - at, default=None)
 
 
+_THE_SAME = re.compile(r"\b(?:do|does|did|find|get|repeat|want)\s+the\s+same\s+(?:for|in|with|at)\b"
+                       r"|\bthe\s+same\s+for\b", re.IGNORECASE)
+
+
+def the_same_for(tool: ToolSpec, calls: list[dict[str, Any]], evidence: Evidence
+                 ) -> list[dict[str, Any]]:
+    """For a reply of several calls to ``tool`` whose request asks for "the same" for the
+    later records ("restaurants in New York, NY that cater to Vegan, Gluten-free and
+    Dairy-free options, and then do the same for Los Angeles, CA and Chicago, IL"): the
+    optional arguments the first call gives and a later one leaves out, copied to it. One dict
+    of added arguments per call."""
+    out: list[dict[str, Any]] = [{} for _ in calls]
+    if len(calls) < 2 or not _THE_SAME.search(evidence.text):
+        return out
+    required = set(tool.parameters.get("required") or [])
+    for key, value in calls[0].items():
+        if key in required:
+            continue
+        for i, args in enumerate(calls[1:], 1):
+            if key not in args:
+                out[i][key] = value
+    return out
+
+
 def items_by_record(tool: ToolSpec, calls: list[dict[str, Any]], evidence: Evidence
                     ) -> list[dict[str, list[str]]]:
     """For a reply of several calls to ``tool``: a list of strings that several calls give
