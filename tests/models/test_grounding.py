@@ -1675,3 +1675,17 @@ def test_calls_asked_for_the_same_take_the_first_calls_options() -> None:
     other = Evidence("Find restaurants in New York, NY with Vegan and Dairy-free options, and "
                      "any restaurants in Los Angeles, CA and Chicago, IL.")
     assert the_same_for(tool, calls, other) == [{}, {}, {}]
+
+
+def test_list_items_that_name_the_tool_or_ask_are_no_values() -> None:
+    tool = ToolSpec(name="find_restaurants", parameters={
+        "type": "object", "properties": {
+            "location": {"type": "string"},
+            "dietary_requirements": {"type": "array", "items": {"type": "string"},
+                                     "description": "Special dietary requirements, e.g. "
+                                                    "vegan, gluten-free."}},
+        "required": ["location"]})
+    args, repairs = _prune(tool, "I want lunch in San Francisco and I am a vegan.",
+                           {"location": "San Francisco", "dietary_requirements": ["find"]})
+    assert args == {"location": "San Francisco", "dietary_requirements": ["vegan"]}
+    assert "asks with" in repairs[0]

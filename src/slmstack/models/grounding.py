@@ -443,11 +443,12 @@ def prune_ungrounded(
             repairs.append(f"{call.name}: argument {key!r} = {old!r:.60} set to {new!r:.60} "
                            f"({why})")
             value = new
-        if isinstance(value, list) and (copied := _copied_items(key, value, call.arguments)):
+        if isinstance(value, list) and (copied := _copied_items(key, value, call.arguments)
+                                        + _asking_items(key, value, tool, evidence)):
             rest = [v for v in value if v not in copied]
             if rest or key not in required:
                 repairs.append(f"{call.name}: left out {copied!r:.60} from {key!r} (repeating "
-                               "other arguments)")
+                               "other arguments, or words the request asks with)")
                 if not rest:
                     continue
                 value = rest
@@ -1962,6 +1963,17 @@ def _describes_name(key: str, value: str, schema: Any) -> bool:
         return False
     said = schema.get("description", "") if isinstance(schema, dict) else ""
     return set(words) <= set(_WORD.findall(f"{' '.join(own)} {said}".lower()))
+
+
+def _asking_items(key: str, items: list[Any], tool: ToolSpec, evidence: Evidence
+                  ) -> list[str]:
+    """The items of a list of strings that are a word a sentence of the request asks with
+    ("Find a restaurant …"), only words of the tool's name ("find" in
+    ``dietary_requirements`` of ``find_restaurants``) or the parameter's own name: no values
+    of their own."""
+    asking = _instructions(evidence.text) | _SEQUENCE
+    return [v for v in items if isinstance(v, str) and (
+        v.lower() in asking or _is_own_name(v, key) or _names_the_tool(v, tool))]
 
 
 def _repeated_texts(items: list[Any]) -> tuple[list[str], list[str]] | None:
