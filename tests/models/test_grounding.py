@@ -1689,3 +1689,18 @@ def test_list_items_that_name_the_tool_or_ask_are_no_values() -> None:
                            {"location": "San Francisco", "dietary_requirements": ["find"]})
     assert args == {"location": "San Francisco", "dietary_requirements": ["vegan"]}
     assert "asks with" in repairs[0]
+
+
+def test_a_functions_name_takes_the_brackets_the_request_applies_it_to() -> None:
+    tool = ToolSpec(name="gaussian_integral", parameters={
+        "type": "object", "properties": {
+            "function": {"type": "string", "description": "The function to integrate."},
+            "name": {"type": "string"}},
+        "required": ["function"]})
+    ask = "Perform the Gaussian integral of the function exp(-x^2) from -2 to 2 for exp."
+    args, repairs = _prune(tool, ask, {"function": "exp"})
+    assert args == {"function": "exp(-x^2)"} and "brackets" in repairs[0]
+    other = ToolSpec(name="lookup", parameters={
+        "type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]})
+    args, _ = _prune(other, ask, {"name": "exp"})
+    assert args == {"name": "exp"}  # not a formula parameter

@@ -568,6 +568,8 @@ def _rewrites(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
         ("the state of the city the call names", lambda v: _city_state(key, v, arguments, tool)),
         ("the request writes the year after it", lambda v: _date_with_year(v, evidence)),
         ("the request's quotation ends there", lambda v: _past_quotation(v, evidence)),
+        ("the request applies it to what follows in brackets",
+         lambda v: _applied(key, v, tool, evidence)),
     ]
     out = []
     for why, rewrite in steps:
@@ -575,6 +577,32 @@ def _rewrites(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
             out.append((value, new, why))
             value = new
     return out
+
+
+_FORMULA_WORDS = frozenset("function func expression equation formula polynomial".split())
+
+
+def _applied(key: str, value: Any, tool: ToolSpec, evidence: Evidence) -> str | None:
+    """A function's name that the request writes applied to a bracketed argument ("exp" of
+    "the function exp(-x^2) from -2 to 2", "sin" of "sin(x)"), for a parameter that takes a
+    formula (its name or description says function, expression, equation …): the name with
+    its brackets, as the request writes it once."""
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_][\w.]*", value):
+        return None
+    schema = (tool.parameters.get("properties") or {}).get(key)
+    said = schema.get("description", "") if isinstance(schema, dict) else ""
+    about = f"{_split_name(key)} {said}"
+    if not _FORMULA_WORDS & set(_WORD.findall(about.lower())):
+        return None
+    found = set()
+    for m in re.finditer(rf"(?<![\w.]){re.escape(value)}\(", evidence.written):
+        depth, i = 1, m.end()
+        while i < len(evidence.written) and depth and i - m.end() < 60:
+            depth += {"(": 1, ")": -1}.get(evidence.written[i], 0)
+            i += 1
+        if depth == 0:
+            found.add(evidence.written[m.start():i])
+    return found.pop() if len(found) == 1 else None
 
 
 _PAIRED_QUOTES = [re.compile(  # quotations closed by the kind of quote that opened them
