@@ -1704,3 +1704,23 @@ def test_a_functions_name_takes_the_brackets_the_request_applies_it_to() -> None
         "type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]})
     args, _ = _prune(other, ask, {"name": "exp"})
     assert args == {"name": "exp"}  # not a formula parameter
+
+
+def test_bounds_given_the_same_number_take_the_ends_of_the_range_written() -> None:
+    def tool(low: str, high: str, described: bool) -> ToolSpec:
+        def bound(side: str) -> dict:
+            return {"type": "number", **({"description": f"The {side} bound of the interval."}
+                                         if described else {})}
+        return ToolSpec(name="integral", parameters={"type": "object", "properties": {
+            "func": {"type": "string"}, low: bound("lower"), high: bound("upper")},
+            "required": ["func", low, high]})
+
+    ask = "Integrate 3x^2 - 2x + 1 from x = 1 to x = 4, then exp(-x^2) from -2 to 2."
+    args, _ = _prune(tool("a", "b", True), ask, {"func": "3x^2 - 2x + 1", "a": 1, "b": 1})
+    assert (args["a"], args["b"]) == (1, 4)
+    args, _ = _prune(tool("lower_limit", "upper_limit", False), ask,
+                     {"func": "exp(-x^2)", "lower_limit": 2.0, "upper_limit": 2.0})
+    assert (args["lower_limit"], args["upper_limit"]) == (-2.0, 2.0)
+    args, _ = _prune(tool("a", "b", True), "Integrate x from 1 to 5 and from 5 to 9.",
+                     {"func": "x", "a": 5, "b": 5})  # two ranges end in 5: which one?
+    assert (args["a"], args["b"]) == (5, 5)

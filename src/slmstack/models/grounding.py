@@ -511,6 +511,8 @@ def prune_ungrounded(
         apply({k: v for k, v in named_corrections(tool, kept, evidence, used).items()
                if alone or k not in varies}, "argument {key!r} = {old!r} set to {new!r} (the one "
               "choice the request names; no other call takes another)")
+    apply(same_bounds(tool, kept, evidence), "argument {key!r} = {old!r} set to {new!r} (the "
+          "request's range runs from one number to another)")
     apply(bound_order(kept, evidence), "argument {key!r} = {old!r} set to {new!r} (a lower "
           "bound above the upper one; the request writes the smaller first)")
     apply(stated_swaps(tool, kept, evidence), "argument {key!r} = {old!r} set to {new!r} (the "
@@ -1691,6 +1693,49 @@ def stated_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evid
 
 _LOW_WORDS = frozenset("lower min minimum start from low begin lowest".split())
 _HIGH_WORDS = frozenset("upper max maximum end to high stop highest".split())
+
+
+_RANGE = re.compile(r"\b(?:from|between)\s+(?:[a-z]\s*=\s*)?(-?\d+(?:\.\d+)?)\s+(?:to|and)\s+"
+                    r"(?:[a-z]\s*=\s*)?(-?\d+(?:\.\d+)?)(?![\d.]\d)")
+
+
+def _bound_role(key: str, schema: Any) -> str | None:
+    """"low" or "high" for a bound parameter: by the words of its name (``lower_limit``,
+    ``end_x``) or, for a one-letter name, of its description ("The lower bound")."""
+    words = _WORD.findall(_split_name(key).lower())
+    if len(key) == 1 and isinstance(schema, dict):
+        words = _WORD.findall(str(schema.get("description") or "").lower())[:6]
+    low, high = _LOW_WORDS.intersection(words), _HIGH_WORDS.intersection(words) - {"to"}
+    return "low" if low and not high else "high" if high and not low else None
+
+
+def same_bounds(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
+                ) -> dict[str, int | float]:
+    """A lower and an upper bound given the same number where exactly one range the request
+    writes ends in it ("from -2 to 2" with both bounds 2, "from x = 1 to x = 4" with both 1):
+    the bound that is off takes the range's other end."""
+    props = tool.parameters.get("properties") or {}
+    roles = {k: r for k, v in arguments.items() if _is_number(v)
+             and (r := _bound_role(k, props.get(k)))}
+    lows = [k for k, r in roles.items() if r == "low"]
+    highs = [k for k, r in roles.items() if r == "high"]
+    if len(lows) != 1 or len(highs) != 1:
+        return {}
+    low, high = lows[0], highs[0]
+    value = float(arguments[low])
+    pairs = [(float(m.group(1)), float(m.group(2))) for m in _RANGE.finditer(evidence.written)]
+    ranges = [(a, b) for a, b in pairs if (_close(a, value) or _close(b, value))
+              and not _close(a, b)]
+    if not _close(value, float(arguments[high])) or len(ranges) != 1:
+        return {}
+    start, end = ranges[0]
+    kind = int if all(isinstance(arguments[k], int) for k in (low, high)) \
+        and start.is_integer() and end.is_integer() else float
+    if _close(value, end):
+        return {low: kind(start)}
+    if _close(value, start):
+        return {high: kind(end)}
+    return {}
 
 
 def bound_order(arguments: dict[str, Any], evidence: Evidence) -> dict[str, int | float]:
