@@ -340,32 +340,22 @@ def _prune(calls: list[ToolCall], req: Request, repairs: list[str]) -> list[Tool
         c, specs[c.name], evidence, repairs, [o.arguments for o in calls if o is not c],
         varies=_varying(c, calls), alone=sum(o.name == c.name for o in calls) == 1)
         for c in calls]
-    for name in dict.fromkeys(c.name for c in pruned):  # choices each call's record names
-        mine = [i for i, c in enumerate(pruned) if c.name == name]
-        added = grounding.choices_by_record(specs[name], [pruned[i].arguments for i in mine],
-                                            evidence)
-        for i, extra in zip(mine, added, strict=True):
-            for key, choice in extra.items():
-                repairs.append(f"{name}: added optional argument {key!r} = {choice!r:.60} (the "
-                               "request names it in this call's part)")
-            pruned[i] = pruned[i].model_copy(update={"arguments": {**pruned[i].arguments,
-                                                                    **extra}})
-        mine = [i for i, c in enumerate(pruned) if c.name == name]
-        for i, extra in zip(mine, grounding.the_same_for(
-                specs[name], [pruned[i].arguments for i in mine], evidence), strict=True):
-            for key, value in extra.items():
-                repairs.append(f"{name}: added optional argument {key!r} = {value!r:.60} (the "
-                               "request asks for the same as the first call)")
-            pruned[i] = pruned[i].model_copy(update={"arguments": {**pruned[i].arguments,
-                                                                    **extra}})
-        kept = grounding.items_by_record(specs[name], [pruned[i].arguments for i in mine],
-                                         evidence)
-        for i, extra in zip(mine, kept, strict=True):
-            for key, items in extra.items():
-                repairs.append(f"{name}: {key!r} = {items!r:.60} (the items the request names "
-                               "in this call's part)")
-            pruned[i] = pruned[i].model_copy(update={"arguments": {**pruned[i].arguments,
-                                                                    **extra}})
+    # the rules that read a reply's calls to one tool together, each call's record apart
+    by_record = (
+        (grounding.choices_by_record, "added optional argument {key!r} = {value!r:.60} (the "
+         "request names it in this call's part)"),
+        (grounding.the_same_for, "added optional argument {key!r} = {value!r:.60} (the "
+         "request asks for the same as the first call)"),
+        (grounding.items_by_record, "{key!r} = {value!r:.60} (the items the request names in "
+         "this call's part)"))
+    for name in dict.fromkeys(c.name for c in pruned):
+        for rule, why in by_record:
+            mine = [i for i, c in enumerate(pruned) if c.name == name]
+            changed = rule(specs[name], [pruned[i].arguments for i in mine], evidence)
+            for i, extra in zip(mine, changed, strict=True):
+                repairs += [f"{name}: " + why.format(key=k, value=v) for k, v in extra.items()]
+                pruned[i] = pruned[i].model_copy(update={"arguments": {**pruned[i].arguments,
+                                                                        **extra}})
     return pruned
 
 
