@@ -28,7 +28,10 @@ closed where it was (a named tool's call that fails: the next named tool is trie
 is closed, each offered tool no call uses yet is asked for its call once more, neither named nor
 asked for (``_spare_tool_call``: most requests of several tools need every one offered), kept
 when the request gives its required values and it uses a value no other call uses. At most
-``MAX_PARALLEL_CALLS`` calls in all.
+``MAX_PARALLEL_CALLS`` calls in all. Last, a call that is its tool's only one and takes another
+call's value from outside its own part of the request is asked again from that part alone
+(``_own_sections``). A text that joins the items of a list the request writes ("New York, Los
+Angeles, London") starts the fan-out from its first item (``_unjoined``).
 """
 
 from __future__ import annotations
@@ -36,10 +39,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import SlmstackError, ToolCallError
-from ..types import Message, ToolCall, ToolSpec
+from ..types import Message, ToolCall, ToolSpec, Usage
 from . import fanout, frames, grounding, polynomials, redecode, toolcalls
 from .schema import MAX_PARALLEL_CALLS, call_schema
 
@@ -78,7 +81,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     seeded = _unjoined(seeded, text)
     if seeded is not calls:  # the values the reply will end with: lists start from those
         calls = seeded
-        head = head[:head.index("[") + 1] + " " + ", ".join(_body(c) for c in calls)
+        head = _rewritten(head, calls)
     head, grown = _fan_out(req, calls, head, text, read_records=not pending)
     one_call = _one_call_schema(offered)
     values = _values(req)
@@ -143,7 +146,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     grown = grown or bool(shared) or asked_again is not None
     usage, mended = _own_sections(model, req, calls, offered, parts, usage)
     if mended:
-        head, grown = head[:head.index("[") + 1] + " " + ", ".join(_body(c) for c in calls), True
+        head, grown = _rewritten(head, calls), True
     if not grown:
         return raw
     return type(raw)(text=head + "]}", usage=usage, finish_reason=raw.finish_reason,
@@ -208,7 +211,7 @@ def _from_section(model: BaseChatModel, req: Request, call: ToolCall, spec: Tool
 
 
 def _own_sections(model: BaseChatModel, req: Request, calls: list[ToolCall], offered: list,
-                  parts: dict[str, str], usage: Any) -> tuple[Any, bool]:
+                  parts: dict[str, str], usage: Usage) -> tuple[Usage, bool]:
     """Each call that is its tool's only one and takes a value another call uses from outside
     its own section of the request (the third part's price "made of marble" called with the
     first part's "bronze") asked again from that section alone, in place in ``calls``: kept
@@ -299,7 +302,7 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
                              req):
             grown = True
     if grown:
-        head = head[:head.index("[") + 1] + " " + ", ".join(_body(c) for c in calls)
+        head = _rewritten(head, calls)
     return head, grown
 
 
@@ -381,6 +384,11 @@ def _checked(call: ToolCall, req: Request) -> ToolCall | None:
         return toolcalls.validate_call(call, req.tools, [])
     except ToolCallError:
         return None
+
+
+def _rewritten(head: str, calls: list[ToolCall]) -> str:
+    """The open reply ``head`` written anew with ``calls``."""
+    return head[:head.index("[") + 1] + " " + ", ".join(_body(c) for c in calls)
 
 
 def _body(call: ToolCall) -> str:
