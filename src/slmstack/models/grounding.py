@@ -371,6 +371,12 @@ def _as_number(text: str) -> float | None:
         return None
 
 
+def _about(key: str, schema: Any) -> list[str]:
+    """The words (lower case) of a parameter's name and its description."""
+    said = schema.get("description", "") if isinstance(schema, dict) else ""
+    return _WORD.findall(f"{_split_name(key)} {said}".lower())
+
+
 def _split_name(name: str) -> str:
     return re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").replace("-", " ")
 
@@ -591,10 +597,7 @@ def _applied(key: str, value: Any, tool: ToolSpec, evidence: Evidence) -> str | 
     its brackets, as the request writes it once."""
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_][\w.]*", value):
         return None
-    schema = (tool.parameters.get("properties") or {}).get(key)
-    said = schema.get("description", "") if isinstance(schema, dict) else ""
-    about = f"{_split_name(key)} {said}"
-    if not _FORMULA_WORDS & set(_WORD.findall(about.lower())):
+    if not _FORMULA_WORDS & set(_about(key, (tool.parameters.get("properties") or {}).get(key))):
         return None
     found = set()
     for m in re.finditer(rf"(?<![\w.]){re.escape(value)}\(", evidence.written):
@@ -1305,7 +1308,7 @@ def stated_frequencies(tool: ToolSpec, arguments: dict[str, Any], evidence: Evid
         if not isinstance(schema, dict) or schema.get("type") not in ("number", "integer") \
                 or "enum" in schema:
             continue
-        about = f"{_split_name(key)} {schema.get('description', '')}".lower()
+        about = " ".join(_about(key, schema))
         if _COMPOUNDINGS.search(about) and _A_COUNT.search(about) and not (
                 _is_number(arguments.get(key)) and _close(float(arguments[key]), count)):
             out[key] = count
@@ -2034,8 +2037,7 @@ def _describes_name(key: str, value: str, schema: Any) -> bool:
         return True  # "image" for ``image_url`` (not "feeling" for ``thinking_vs_feeling``)
     if not own or own[-1] != "name":
         return False
-    said = schema.get("description", "") if isinstance(schema, dict) else ""
-    return set(words) <= set(_WORD.findall(f"{' '.join(own)} {said}".lower()))
+    return set(words) <= set(_about(key, schema))
 
 
 def _asking_items(key: str, items: list[Any], tool: ToolSpec, evidence: Evidence
@@ -2126,8 +2128,7 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
     for other, number in quantities.items():
         if held and _close(float(held.group(1)), number):
             return f"it is the quantity of argument {other!r}"
-    about = set(_WORD.findall(f"{_split_name(key)} {schema.get('description', '')}".lower()
-                              if isinstance(schema, dict) else _split_name(key).lower()))
+    about = set(_about(key, schema))
     if not units or about & _UNIT_WORDS or len(words) > 2 or any(len(w) < 3 for w in words):
         return None
     located = evidence.located
@@ -2504,8 +2505,7 @@ def _text_spans_for(schema: dict[str, Any], spans: list[str], name: str) -> list
     parameter's own name ("team" for ``team``). Another parameter's name stays on offer: taken
     away, a small model writes the next span instead ("height 10" for ``unit``), which the
     pruning after decoding can no longer tell from a value."""
-    about = f"{_split_name(name)} {schema.get('description', '')}".lower()
-    words = set(_WORD.findall(about))
+    words = set(_about(name, schema))
     own = [s for s in spans if not _is_own_name(s, name)]  # "team" is no team's name
     if words & _NUMERIC_TEXT:
         return own or list(spans)
