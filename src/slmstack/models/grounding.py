@@ -1485,7 +1485,8 @@ def items_by_record(tool: ToolSpec, calls: list[dict[str, Any]], evidence: Evide
     keeps in each call the items the request names in that call's record (the records of
     ``choices_by_record``: "a nature reserve around Berkeley … that has picnic tables and
     public restrooms, as well as one around Tokyo … that has playgrounds and biking trails"),
-    taken from the items the calls give or, for a list of fixed choices, from its choices.
+    taken from the items the calls give or, for a list of fixed choices, from its choices, in
+    the order the request names them.
     Only when every item the calls give is named in a record and every call's record names
     one. One dict of changed arguments per call."""
     out: list[dict[str, list[str]]] = [{} for _ in calls]
@@ -1514,10 +1515,9 @@ def items_by_record(tool: ToolSpec, calls: list[dict[str, Any]], evidence: Evide
         if not all(per) or not set(given) <= placed:
             continue
         for i, found in enumerate(per):
-            names = list(dict.fromkeys(c for _, c in sorted(found)))
-            mine = [x for x in lists[i] if x in names] + [x for x in names if x not in lists[i]]
-            if mine != lists[i]:
-                out[i][key] = mine
+            names = list(dict.fromkeys(c for _, c in sorted(found)))  # in the request's order
+            if names != lists[i]:
+                out[i][key] = names
     return out
 
 
