@@ -1724,3 +1724,15 @@ def test_bounds_given_the_same_number_take_the_ends_of_the_range_written() -> No
     args, _ = _prune(tool("a", "b", True), "Integrate x from 1 to 5 and from 5 to 9.",
                      {"func": "x", "a": 5, "b": 5})  # two ranges end in 5: which one?
     assert (args["a"], args["b"]) == (5, 5)
+
+
+def test_a_short_value_running_into_the_next_sentence_ends_with_its_own() -> None:
+    tool = ToolSpec(name="entropy_change", parameters={
+        "type": "object", "properties": {"substance": {"type": "string"},
+                                         "text": {"type": "string"}},
+        "required": ["substance"]})
+    ask = "A 2 kg sample of substance A. The experiment begins with the substance at 25 C."
+    args, _ = _prune(tool, ask, {"substance": "A. The experiment begins with the substance"})
+    assert args == {"substance": "A"}
+    args, _ = _prune(tool, ask, {"substance": "A", "text": "Substance A. The experiment"})
+    assert args["text"] == "Substance A. The experiment"  # free text keeps its sentences

@@ -578,6 +578,7 @@ def _rewrites(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
         ("the request's quotation ends there", lambda v: _past_quotation(v, evidence)),
         ("the request applies it to what follows in brackets",
          lambda v: _applied(key, v, tool, evidence)),
+        ("the rest is the request's next sentence", lambda v: _past_sentence(key, v)),
     ]
     out = []
     for why, rewrite in steps:
@@ -585,6 +586,28 @@ def _rewrites(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
             out.append((value, new, why))
             value = new
     return out
+
+
+_RUN_ON = re.compile(r"([^.!?\n]{0,40}?\w)[.!?]\s+[A-Z]")
+_TEXT_WORDS = frozenset("text body message content description review comment note notes "
+                        "summary query prompt sentence paragraph email letter".split())
+
+
+def _past_sentence(key: str, value: Any) -> str | None:
+    """A short value that runs on past the end of its sentence into the next ("A. The
+    experiment begins with the substance" for ``substance``): the value up to the sentence's
+    end — not for a parameter that takes free text (``text``, ``body``, ``message`` …)."""
+    if not isinstance(value, str) or _TEXT_WORDS & set(_WORD.findall(_split_name(key).lower())):
+        return None
+    m = _RUN_ON.match(value)
+    words = m.group(1).split() if m else []
+    if not m or not words or len(words) > 4 or (len(words) > 1 and len(words[-1]) < 2) \
+            or words[-1].lower() in _TITLES or len(value[m.end(1):].split()) < 3:
+        return None  # an initial or a title inside a name: "Washington D.C. The …", "Mr. X"
+    return m.group(1).strip()
+
+
+_TITLES = frozenset("mr mrs ms dr prof st jr sr inc ltd co corp no vs etc mt ft".split())
 
 
 _FORMULA_WORDS = frozenset("function func expression equation formula polynomial".split())
