@@ -1736,3 +1736,19 @@ def test_a_short_value_running_into_the_next_sentence_ends_with_its_own() -> Non
     assert args == {"substance": "A"}
     args, _ = _prune(tool, ask, {"substance": "A", "text": "Substance A. The experiment"})
     assert args["text"] == "Substance A. The experiment"  # free text keeps its sentences
+
+
+def test_quotations_are_taken_whole_and_cut_where_they_close() -> None:
+    tool = ToolSpec(name="find_card_in_deck", parameters={
+        "type": "object", "properties": {"rank": {"type": "string"},
+                                         "suit": {"type": "string"}},
+        "required": ["rank", "suit"]})
+    ask = "I am not sure if the 'King of Hearts' is in the deck. Can you check?"
+    args, _ = _prune(tool, ask, {"rank": "King of Hearts", "suit": "Hearts' is in the deck"})
+    assert args == {"rank": "King", "suit": "Hearts"}
+    reverse = ToolSpec(name="string_reverse", parameters={
+        "type": "object", "properties": {"input_string": {"type": "string"}},
+        "required": ["input_string"]})
+    args, _ = _prune(reverse, "Reverse the string 'Hello, World!' for me.",
+                     {"input_string": "Hello, World"})
+    assert args == {"input_string": "Hello, World!"}

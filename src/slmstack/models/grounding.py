@@ -579,6 +579,8 @@ def _rewrites(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
         ("the request applies it to what follows in brackets",
          lambda v: _applied(key, v, tool, evidence)),
         ("the rest is the request's next sentence", lambda v: _past_sentence(key, v)),
+        ("the request's whole quotation", lambda v: _whole_quotation(v, evidence)),
+        ("the rest is another argument's value", lambda v: _of_another(key, v, arguments)),
     ]
     out = []
     for why, rewrite in steps:
@@ -647,7 +649,37 @@ def _past_quotation(value: Any, evidence: Evidence) -> str | None:
     quotes = [m.group(1) for p in _PAIRED_QUOTES for m in p.finditer(evidence.written)]
     found = [q for q in quotes if len(q) < len(value)
              and value.startswith(q) and value[len(q)] in "'\"’”"]
-    return max(found, key=len) if found else None
+    if found:
+        return max(found, key=len)
+    # the end of a quotation and on ("Hearts' is in the deck" of "the 'King of Hearts' is in
+    # the deck"): the quotation's last words
+    at = min(i for i, ch in enumerate(value) if ch in "'\"’”")
+    tail = value[:at]
+    ends = [q for q in quotes if tail and q.endswith(tail) and q != tail
+            and q[-len(tail) - 1] == " "]
+    return tail if at and ends and value[at + 1:].strip() else None
+
+
+def _whole_quotation(value: Any, evidence: Evidence) -> str | None:
+    """A quotation of the request without its closing punctuation ("Hello, World" of "the
+    string 'Hello, World!'"): the whole quotation."""
+    if not isinstance(value, str) or not value:
+        return None
+    quotes = {m.group(1) for p in _PAIRED_QUOTES for m in p.finditer(evidence.written)}
+    found = [q for q in quotes if q != value and q.startswith(value)
+             and not q[len(value):].strip(".!?,;:")]
+    return found[0] if len(found) == 1 and value not in quotes else None
+
+
+def _of_another(key: str, value: Any, arguments: dict[str, Any]) -> str | None:
+    """A text ending with "of" and the start of another argument's value ("King of Hearts"
+    for ``rank`` beside ``suit`` = "Hearts"): the words before "of"."""
+    if not isinstance(value, str) or " of " not in value:
+        return None
+    head, _, tail = value.rpartition(" of ")
+    return head if head.strip() and any(
+        k != key and isinstance(v, str) and tail.strip() and v.startswith(tail.strip())
+        for k, v in arguments.items()) else None
 
 
 def _city_state(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec) -> str | None:
