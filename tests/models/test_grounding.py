@@ -1752,3 +1752,18 @@ def test_quotations_are_taken_whole_and_cut_where_they_close() -> None:
     args, _ = _prune(reverse, "Reverse the string 'Hello, World!' for me.",
                      {"input_string": "Hello, World"})
     assert args == {"input_string": "Hello, World!"}
+
+
+def test_a_reference_to_the_same_thing_is_not_redecoded_as_a_bare_name() -> None:
+    tool = ToolSpec(name="lawsuit_lookup", parameters={
+        "type": "object", "properties": {"company_name": {"type": "string"}},
+        "required": ["company_name"]})
+
+    def rejected(text: str) -> list[str]:
+        return ungrounded_required(ToolCall(name=tool.name, arguments={
+            "company_name": "company"}), tool, Evidence(text))
+
+    assert rejected("List the cases filed against the company in 2018.") == ["company_name"]
+    # "the same company" is another call's value: the agent's record rules resolve it
+    assert rejected("List cases against 'Dara Inc' in 2019, and in 2018 against the same "
+                    "company.") == []

@@ -2168,7 +2168,9 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
         return None
     if _is_own_name(value, key):
         return "it is the parameter's own name, not a value"
-    if _describes_name(key, value, schema):
+    if _describes_name(key, value, schema) and not re.search(
+            rf"\b(?:same|that|this)\s+{re.escape(value.lower())}\b", evidence.text):
+        # ("company" stays where the request says "the same company": another call's value)
         return "it is a word of the parameter's description, not a name"
     if (other := _choice_of_another(key, value, tool, evidence)) is not None:
         return f"it is the choice of parameter {other!r} the request names with that name"

@@ -215,9 +215,11 @@ def _own_sections(model: BaseChatModel, req: Request, calls: list[ToolCall], off
     """Each call that is its tool's only one and takes a value another call uses from outside
     its own section of the request (the third part's price "made of marble" called with the
     first part's "bronze") asked again from that section alone, in place in ``calls``: kept
-    when the section writes every value it uses — a choice of the parameter's own aside, which
-    the finished reply's grounding corrects — and none of them is a reference ("the same
-    city"). Returns the usage with the replies asked for, and whether a
+    when only the borrowed values change (the section found for the tool may be another
+    tool's: "… flights from New York to London … Finally, … from London to Paris"), the
+    section writes each new value in so many words and grounds every other — a choice of the
+    parameter's own aside, which the finished reply's grounding corrects — and no new value is
+    a reference ("the same city"). Returns the usage with the replies asked for, and whether a
     call changed."""
     mended = False
     for i, call in enumerate(list(calls)):
@@ -225,9 +227,9 @@ def _own_sections(model: BaseChatModel, req: Request, calls: list[ToolCall], off
             continue
         others = [c for c in calls if c is not call]
         here = grounding.Evidence(parts[call.name])
-        borrowed = [v for k, v in call.arguments.items() if isinstance(v, str | int | float)
+        borrowed = {k for k, v in call.arguments.items() if isinstance(v, str | int | float)
                     and not isinstance(v, bool) and not grounding.is_grounded(v, here, k)
-                    and grounding.covered(v if isinstance(v, str) else float(v), others)]
+                    and grounding.covered(v if isinstance(v, str) else float(v), others)}
         if not borrowed:
             continue
         spec = next(t for t in offered if t.name == call.name)
@@ -236,15 +238,29 @@ def _own_sections(model: BaseChatModel, req: Request, calls: list[ToolCall], off
             continue
         usage = usage + more.usage
         again = _one_call(_OPEN + more.text + "]}", req)
-        if again is None or again.name != call.name or again.arguments == call.arguments:
-            continue
-        props = spec.parameters.get("properties") or {}
-        if all(isinstance(v, bool) or (isinstance(v, str) and v in (props.get(k) or {}).get(
-                "enum", ())) or (grounding.is_grounded(v, here, k) and not (
-                isinstance(v, str) and _REFERENCE.search(v)))
-               for k, v in again.arguments.items()):
+        # the choices the tool itself offers (``offered`` makes every span of the request one)
+        props = next(t for t in req.tools if t.name == call.name).parameters.get(
+            "properties") or {}
+        if again is None or again.name != call.name or again.arguments == call.arguments \
+                or any(again.arguments.get(k, v) not in (v, *(props.get(k) or {}).get("enum", ()))
+                       for k, v in call.arguments.items() if k not in borrowed):
+            continue  # (only borrowed values and choices may change: the section may be another's)
+        fresh = {k: v for k, v in again.arguments.items() if call.arguments.get(k) != v
+                 and not isinstance(v, bool) and v not in (props.get(k) or {}).get("enum", ())}
+        if fresh and all(_written(v, here) and not (isinstance(v, str) and _REFERENCE.search(v))
+                         for v in fresh.values()) and all(
+                isinstance(v, bool) or k in fresh or grounding.is_grounded(v, here, k)
+                or v in (props.get(k) or {}).get("enum", ())
+                for k, v in again.arguments.items()):
             calls[i], mended = again, True
     return usage, mended
+
+
+def _written(value: object, evidence: grounding.Evidence) -> bool:
+    """Whether ``evidence`` writes ``value`` in so many words (or digits)."""
+    if isinstance(value, int | float):
+        return evidence.has_number(float(value))
+    return isinstance(value, str) and evidence.has_words(value)
 
 
 _REFERENCE = re.compile(r"\b(?:same|this|that|these|those|it|its|their|previous)\b", re.I)
