@@ -427,8 +427,15 @@ def prune_ungrounded(
     a unit of another kind gives way to the number written in the parameter's
     (``quantities.unit_replacements``); two numbers each stated after the other's parameter name
     are swapped (``stated_swaps``), and so are a lower and an upper bound the other way round
-    (``bound_order``). A text running on past the request's quotation it starts with is cut
-    there (``_past_quotation``); a value the request quotes right after the parameter's name is
+    (``bound_order``); bounds given the same number take the other end of the one range the
+    request writes ending in it (``same_bounds``), and a from/to pair of currencies the ones
+    written right after the amount ("200 pounds to dollars": ``amount_currencies``). A text
+    running on past the request's quotation, or its sentence, is cut there
+    (``_past_quotation``, ``_past_sentence``); a quotation without its closing punctuation is
+    taken whole, a function's name with the brackets the request applies it to (``_applied``);
+    list items that ask, name the tool or the parameter are left out (``_asking_items``); a
+    flag is switched on when the request names two of the things its description says it adds
+    (``_examples_named``); a value the request quotes right after the parameter's name is
     added (``quoted_by_name``); the one call to its tool in a reply of several tools takes the
     choices named in its own part of the request (``choices_in_own_part``). Other required
     arguments are kept as they are."""
