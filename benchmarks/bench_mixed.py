@@ -194,10 +194,13 @@ def _replayed(entry: dict[str, Any]) -> Any:
 
 # ---- configurations ------------------------------------------------------------------------------
 def _settings(large: str, threads: int, threshold: float | None,
-              classifier: Path | None, gate: bool = False) -> Any:
+              classifier: Path | None, gate: bool = False, reuse_prompt: bool = True) -> Any:
     """Every kind starts on the small tier and escalates to the large one; with a verifier
     threshold the answers are verified; with a classifier, math goes to the large tier; with
-    ``gate`` the router's tool gate offers each request only its related tools."""
+    ``gate`` the router's tool gate offers each request only its related tools. Without
+    ``reuse_prompt`` every model call starts from an empty context, so a greedy reply does not
+    depend on the calls made before it (llama.cpp evaluates only the part of a prompt that
+    differs from the last one, which moves the logits slightly)."""
     from slmstack.config import Settings
 
     route: dict[str, Any] = {"model": "small", "fallbacks": ["large"]}
@@ -209,7 +212,8 @@ def _settings(large: str, threads: int, threshold: float | None,
     if classifier:
         routes["math"] = {"model": "large"}
         router["classifier"] = str(classifier)
-    return Settings(embedded={"n_threads": threads}, router=router)
+    return Settings(embedded={"n_threads": threads, "reuse_prompt": reuse_prompt},
+                    router=router)
 
 
 @dataclass
@@ -414,6 +418,10 @@ def main(
     gsm8k_start: Annotated[int, typer.Option(help="first GSM8K test question")] = 0,
     configs: Annotated[str, typer.Option(help="comma-separated configurations (default: "
                                               "all); a routed one needs its pinned pair")] = "",
+    reuse_prompt: Annotated[bool, typer.Option(
+        help="let llama.cpp reuse the prompt the last call shared (faster; a reply then "
+             "depends slightly on the calls before it: --no-reuse-prompt for figures that "
+             "depend on the code only)")] = True,
 ) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -431,9 +439,10 @@ def main(
         raise typer.BadParameter(f"no configuration among {configs!r}; known: "
                                  f"{', '.join(c.name for c in CONFIGS)}")
     clf_meta = train_classifier(work / "classifier")
-    base = _settings(large_uri, threads, None, None)
-    models = {SMALL: Replay(load_model(SMALL, base), work / "small.jsonl"),
-              large_uri: Replay(load_model(large_uri, base), work / "large.jsonl")}
+    base = _settings(large_uri, threads, None, None, reuse_prompt=reuse_prompt)
+    fresh = "" if reuse_prompt else "-fresh"  # replies of the two modes are cached apart
+    models = {SMALL: Replay(load_model(SMALL, base), work / f"small{fresh}.jsonl"),
+              large_uri: Replay(load_model(large_uri, base), work / f"large{fresh}.jsonl")}
     stamp = time.strftime("%Y%m%d-%H%M%S")
     runs: list[Run] = []
     with Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -443,7 +452,7 @@ def main(
                 m.new_pass()
             store = TraceStore(str(work / f"traces-{stamp}-{cfg.name}.db"))
             clf = work / "classifier" if cfg.classifier else None
-            settings = _settings(large_uri, threads, cfg.threshold, clf, cfg.gate)
+            settings = _settings(large_uri, threads, cfg.threshold, clf, cfg.gate, reuse_prompt)
             verifier = make_verifier(cfg.verifier, models, samples, store)
             router = build_router(settings, store=store, models=models, name=cfg.pin,
                                   verifier=verifier)
@@ -468,7 +477,7 @@ def main(
     result = {
         "measured_at": time.time(), "tasks": len(tasks), "per_category": per_category,
         "offset": offset, "gsm8k": gsm8k, "gsm8k_start": gsm8k_start, "small": SMALL,
-        "large": large_uri, "threads": threads,
+        "large": large_uri, "threads": threads, "reuse_prompt": reuse_prompt,
         "configurations": [asdict(c) for c in chosen],
         "agreement": {"samples": samples, "temperature": 0.7},
         "classifier": clf_meta, "configs": rows, "bar": bars, "sweeps": sweeps,
