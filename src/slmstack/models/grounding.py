@@ -647,13 +647,18 @@ _PAIRED_QUOTES = [re.compile(  # quotations closed by the kind of quote that ope
     for a, b in (("'‘", "'’"), ('"“', '"”'))]
 
 
+def _quotations(evidence: Evidence) -> list[str]:
+    """The texts the request quotes (each closed by the kind of quote that opened it)."""
+    return [m.group(1) for p in _PAIRED_QUOTES for m in p.finditer(evidence.written)]
+
+
 def _past_quotation(value: Any, evidence: Evidence) -> str | None:
     """A text that starts with a quotation of the request and runs on past its closing quote
     ("Apple Inc.' in the location 'California" of "the company 'Apple Inc.' in the location
     'California'"): the quotation."""
     if not isinstance(value, str) or not any(q in value for q in "'\"’”"):
         return None
-    quotes = [m.group(1) for p in _PAIRED_QUOTES for m in p.finditer(evidence.written)]
+    quotes = _quotations(evidence)
     found = [q for q in quotes if len(q) < len(value)
              and value.startswith(q) and value[len(q)] in "'\"’”"]
     if found:
@@ -672,7 +677,7 @@ def _whole_quotation(value: Any, evidence: Evidence) -> str | None:
     string 'Hello, World!'"): the whole quotation."""
     if not isinstance(value, str) or not value:
         return None
-    quotes = {m.group(1) for p in _PAIRED_QUOTES for m in p.finditer(evidence.written)}
+    quotes = set(_quotations(evidence))
     found = [q for q in quotes if q != value and q.startswith(value)
              and not q[len(value):].strip(".!?,;:")]
     return found[0] if len(found) == 1 and value not in quotes else None
