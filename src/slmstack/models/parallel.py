@@ -201,10 +201,9 @@ def _from_section(model: BaseChatModel, req: Request, call: ToolCall, spec: Tool
     asked)."""
     if _within(call, section):
         return None, None
-    more = _continue_part(model, req, section, call_schema(spec))
+    again, more = _part_call(model, req, section, spec)
     if more is None:
         return None, None
-    again = _one_call(_OPEN + more.text + "]}", req)
     if again is not None and again.name == call.name and _within(again, section):
         return again, more
     return None, more
@@ -233,27 +232,34 @@ def _own_sections(model: BaseChatModel, req: Request, calls: list[ToolCall], off
         if not borrowed:
             continue
         spec = next(t for t in offered if t.name == call.name)
-        more = _continue_part(model, req, parts[call.name], call_schema(spec))
+        again, more = _part_call(model, req, parts[call.name], spec)
         if more is None:
             continue
         usage = usage + more.usage
-        again = _one_call(_OPEN + more.text + "]}", req)
         # the choices the tool itself offers (``offered`` makes every span of the request one)
         props = next(t for t in req.tools if t.name == call.name).parameters.get(
             "properties") or {}
+        choices = {k: tuple((p or {}).get("enum", ())) for k, p in props.items()}
         if again is None or again.name != call.name or again.arguments == call.arguments \
-                or any(again.arguments.get(k, v) not in (v, *(props.get(k) or {}).get("enum", ()))
+                or any(again.arguments.get(k, v) not in (v, *choices.get(k, ()))
                        for k, v in call.arguments.items() if k not in borrowed):
             continue  # (only borrowed values and choices may change: the section may be another's)
         fresh = {k: v for k, v in again.arguments.items() if call.arguments.get(k) != v
-                 and not isinstance(v, bool) and v not in (props.get(k) or {}).get("enum", ())}
+                 and not isinstance(v, bool) and v not in choices.get(k, ())}
         if fresh and all(_written(v, here) and not (isinstance(v, str) and _REFERENCE.search(v))
                          for v in fresh.values()) and all(
                 isinstance(v, bool) or k in fresh or grounding.is_grounded(v, here, k)
-                or v in (props.get(k) or {}).get("enum", ())
-                for k, v in again.arguments.items()):
+                or v in choices.get(k, ()) for k, v in again.arguments.items()):
             calls[i], mended = again, True
     return usage, mended
+
+
+def _part_call(model: BaseChatModel, req: Request, section: str, spec: ToolSpec
+               ) -> tuple[ToolCall | None, RawOutput | None]:
+    """The one valid call the model writes to ``spec`` for ``section`` of the request alone
+    (None if not one), and the reply it came from (None: the engine cannot continue)."""
+    more = _continue_part(model, req, section, call_schema(spec))
+    return (None, None) if more is None else (_one_call(_OPEN + more.text + "]}", req), more)
 
 
 def _written(value: object, evidence: grounding.Evidence) -> bool:
