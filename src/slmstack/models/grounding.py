@@ -924,34 +924,34 @@ def _asked_flags(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) 
 
 
 _LIKE = re.compile(r"\b(?:like|such as|e\.g\.?|including)[,:]?\s+([^.;()]+)", re.IGNORECASE)
+_EXAMPLES = re.compile(r"\b(?:e\.g\.?|such as|for example)[,:]?\s+([^.;()]+)", re.IGNORECASE)
+
+
+def _listed(schema: Any, after: re.Pattern[str]) -> list[str]:
+    """The things a parameter's description lists unquoted after ``after`` ("e.g. vegan,
+    gluten-free", "additional data like PM2.5, PM10, ozone levels"), each of one to three
+    words, "etc." left out."""
+    if not isinstance(schema, dict):
+        return []
+    m = after.search(str(schema.get("description") or ""))
+    if m is None:
+        return []
+    items = [x.strip(" '\"‘’“”") for x in re.split(r",|\bor\b|\band\b", m.group(1))]
+    return [x for x in dict.fromkeys(items)
+            if x and x.lower() not in ("etc", "etc.") and len(x.split()) <= 3]
 
 
 def _examples_named(schema: dict[str, Any], evidence: Evidence) -> bool:
     """Whether the request names two or more of the things a flag's description says it adds
     ("If true, additional data like PM2.5, PM10, ozone levels … will be retrieved" asked for
     "including additional data like PM2.5, PM10, ozone levels")."""
-    m = _LIKE.search(str(schema.get("description") or ""))
-    if m is None:
-        return False
-    items = [x.strip(" '\"") for x in re.split(r",|\band\b|\bor\b", m.group(1))]
-    items = [x for x in items if x and x.lower() not in ("etc", "etc.") and len(x.split()) <= 3]
-    return sum(1 for x in items if evidence.has_words(x)) >= 2
-
-
-_EXAMPLES = re.compile(r"\b(?:e\.g\.?|such as|for example)[,:]?\s+([^.;()]+)", re.IGNORECASE)
+    return sum(1 for x in _listed(schema, _LIKE) if evidence.has_words(x)) >= 2
 
 
 def example_values(schema: Any) -> list[str]:
     """The values a parameter's description lists unquoted after "e.g." or "such as" ("Special
-    dietary requirements, e.g. vegan, gluten-free."), each of one to three words."""
-    if not isinstance(schema, dict) or not isinstance(schema.get("description"), str):
-        return []
-    m = _EXAMPLES.search(schema["description"])
-    if m is None:
-        return []
-    items = [x.strip(" '\"‘’“”") for x in re.split(r",|\bor\b|\band\b", m.group(1))]
-    return [x for x in dict.fromkeys(items) if x and x.lower() not in ("etc", "etc.")
-            and len(x.split()) <= 3 and x.lower() not in _NOT_VALUES]
+    dietary requirements, e.g. vegan, gluten-free.")."""
+    return [x for x in _listed(schema, _EXAMPLES) if x.lower() not in _NOT_VALUES]
 
 
 def named_examples(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
