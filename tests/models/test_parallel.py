@@ -845,3 +845,46 @@ def test_a_value_joining_the_items_of_a_list_is_fanned_out_over_them() -> None:
     first = '{"tool_calls": [' + call("Springfield, Oregon, United States") + "]}"
     c = Continuing(first, None).complete(plain, tools=[WEATHER], parallel_tool_calls=True)
     assert [t.arguments["city"] for t in c.tool_calls] == ["Springfield, Oregon, United States"]
+
+
+def _tool(name: str, description: str, **params: str) -> ToolSpec:
+    return ToolSpec(name=name, description=description, parameters={
+        "type": "object", "properties": {p: {"type": t} for p, t in params.items()},
+        "required": list(params)})
+
+
+def test_a_list_in_another_tools_part_of_the_request_is_not_fanned_out() -> None:
+    primes = _tool("find_prime_numbers", "Find all prime numbers in a range.",
+                   start="integer", end="integer")
+    fibonacci = _tool("get_fibonacci_sequence", "Fibonacci series up to a count.",
+                      count="integer")
+    ask = "Find all prime numbers between 50 and 150. Then get the fibonacci series upto 150."
+    first = '{"tool_calls": [' + json.dumps(
+        {"name": "find_prime_numbers", "arguments": {"start": 50, "end": 150}}) + "]}"
+    own = "Then get the fibonacci series upto 150."
+    model = BySection(first, {own: json.dumps(
+        {"name": "get_fibonacci_sequence", "arguments": {"count": 150}})})
+    c = model.complete(ask, tools=[primes, fibonacci], parallel_tool_calls=True)
+    # "50 and 150" is the primes' range, not a list of counts: one call for the series
+    assert [(t.name, t.arguments) for t in c.tool_calls] == [
+        ("find_prime_numbers", {"start": 50, "end": 150}),
+        ("get_fibonacci_sequence", {"count": 150})]
+    assert own in model.asks
+
+
+def test_a_tools_second_call_with_a_value_of_another_tools_part_is_dropped() -> None:
+    entropy = _tool("calculate_entropy_change", "Entropy change of a heated substance.",
+                    initial_temp="integer", final_temp="integer")
+    mountains = _tool("locate_tallest_mountains", "Find the tallest mountains near a place.",
+                      location="string", amount="integer")
+    ask = ("Find the 5 tallest mountains near Tokyo. Then calculate the entropy change of "
+           "a substance heated from 300K to 350K.")
+    calls = [("calculate_entropy_change", {"initial_temp": 300, "final_temp": 350}),
+             ("calculate_entropy_change", {"initial_temp": 350, "final_temp": 5}),
+             ("locate_tallest_mountains", {"location": "Tokyo", "amount": 5})]
+    first = '{"tool_calls": [' + ", ".join(
+        json.dumps({"name": n, "arguments": a}) for n, a in calls) + "]}"
+    c = Continuing(first, None).complete(ask, tools=[entropy, mountains],
+                                         parallel_tool_calls=True)
+    # the second entropy call's 5 is the mountains' part's: it goes, the tool's first stays
+    assert [(t.name, t.arguments) for t in c.tool_calls] == [calls[0], calls[2]]

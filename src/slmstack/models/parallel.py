@@ -66,6 +66,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     pending = any(t.name in _uncalled(offered, calls) for t in named)
     text = _user_text(req)
     asked, parts, again = _asked_for(text, offered)
+    sections = {n: [p, *(s for m, s in again if m == n)] for n, p in parts.items()}
     asked_names = {t.name for t in asked}
     named += [t for t in asked if t not in named]
     usage = raw.usage
@@ -82,7 +83,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     if seeded is not calls:  # the values the reply will end with: lists start from those
         calls = seeded
         head = _rewritten(head, calls)
-    head, grown = _fan_out(req, calls, head, text, read_records=not pending)
+    head, grown = _fan_out(req, calls, head, text, parts, read_records=not pending)
     one_call = _one_call_schema(offered)
     values = _values(req)
     tried: set[str] = set()
@@ -139,13 +140,15 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
                 break
         calls.append(new)
         head, grown = f"{head}, {more.text.strip()}", True
-        _, listed = _list_calls(req, calls, [new], text)  # "… in 1900 and 1950"
+        _, listed = _list_calls(req, calls, [new], text, parts)  # "… in 1900 and 1950"
         head += "".join(f", {_body(c)}" for c in listed)
     shared = _shared_lists(req, calls, text)
     head += "".join(f", {_body(c)}" for c in shared)
     grown = grown or bool(shared) or asked_again is not None
     usage, mended = _own_sections(model, req, calls, offered, parts, usage)
-    if mended:
+    kept = _own_calls(calls, sections)
+    if mended or len(kept) < len(calls):
+        calls[:] = kept
         head, grown = _rewritten(head, calls), True
     if not grown:
         return raw
@@ -254,6 +257,35 @@ def _own_sections(model: BaseChatModel, req: Request, calls: list[ToolCall], off
     return usage, mended
 
 
+def _own_calls(calls: list[ToolCall], sections: dict[str, list[str]]) -> list[ToolCall]:
+    """``calls`` less each call to a tool called more than once that takes a value another
+    tool's section of the request writes and none of its own does ("… the 5 tallest
+    mountains … Second, … from 300K to 350K" giving a second ``calculate_entropy_change`` the
+    final temperature 5; "… events … in France …. After that, … the sculpture 'The Thinker'"
+    giving a second ``get_sculpture_value`` the sculpture "France"), while a call of that tool
+    stays."""
+    out = list(calls)
+    for name in dict.fromkeys(c.name for c in calls):
+        mine = [c for c in calls if c.name == name]
+        if len(mine) < 2 or name not in sections:
+            continue
+        own = [grounding.Evidence(s) for s in sections[name]]
+        other = [grounding.Evidence(s) for n, ss in sections.items() if n != name for s in ss]
+        keep = [c for c in mine if not _foreign(c, own, other)]
+        if keep:
+            out = [c for c in out if c.name != name or c in keep]
+    return out
+
+
+def _foreign(call: ToolCall, own: list[grounding.Evidence], other: list[grounding.Evidence]
+             ) -> bool:
+    """Whether ``call`` takes a value that ``other`` sections write and no ``own`` one does."""
+    return any(not any(grounding.is_grounded(v, e, k) for e in own)
+               and any(grounding.is_grounded(v, e, k) for e in other)
+               for k, v in call.arguments.items()
+               if isinstance(v, str | int | float) and not isinstance(v, bool))
+
+
 def _part_call(model: BaseChatModel, req: Request, section: str, spec: ToolSpec
                ) -> tuple[ToolCall | None, RawOutput | None]:
     """The one valid call the model writes to ``spec`` for ``section`` of the request alone
@@ -273,7 +305,7 @@ _REFERENCE = re.compile(r"\b(?:same|this|that|these|those|it|its|their|previous)
 
 
 def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
-             read_records: bool = True) -> tuple[str, bool]:
+             parts: dict[str, str], read_records: bool = True) -> tuple[str, bool]:
     """Calls for the other items of the lists the model's calls' arguments start
     (``fanout``), appended to ``calls`` and ``head``; then, for a tool whose calls no list
     grew, one call per equation the request writes when the call's numbers are one's
@@ -283,7 +315,7 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
     there are more of them — not while the request names another offered tool no call uses
     (``read_records`` False): a frame that repeats may be that tool's ("the gcd of 96 and 128,
     and the lcm of 15 and 25"). Returns the head and whether any call was added."""
-    done, added = _list_calls(req, calls, list(calls), text)  # done: tools a list grew
+    done, added = _list_calls(req, calls, list(calls), text, parts)  # done: tools a list grew
     grown = bool(added)
     head += "".join(f", {_body(c)}" for c in added)
 
@@ -328,15 +360,22 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
     return head, grown
 
 
-def _list_calls(req: Request, calls: list[ToolCall], sources: list[ToolCall], text: str
-                ) -> tuple[set[str], list[ToolCall]]:
+def _list_calls(req: Request, calls: list[ToolCall], sources: list[ToolCall], text: str,
+                parts: dict[str, str]) -> tuple[set[str], list[ToolCall]]:
     """The calls for the other items of the lists the arguments of ``sources`` start
     (``fanout``), appended to ``calls``; returns the tools a list was found for and the calls
-    added (an item whose call the model already wrote is skipped)."""
+    added (an item whose call the model already wrote is skipped). A call whose tool has a
+    section of the request (``parts``) that writes all its values takes only lists whose every
+    item the section writes too: a list elsewhere is another tool's ("the multiples of 3 and 5
+    …. Also find the product of the first five prime numbers", "prime numbers between 50 and
+    150. Then get the fibonacci series upto 150")."""
     grown: set[str] = set()
     added = []
     for call in sources:
         fans = fanout.fan_out(call, text)
+        own = parts.get(call.name)
+        if own is not None and _within(call, own) and not all(_within(f, own) for f in fans):
+            fans = []
         if not fans:
             continue
         grown.add(call.name)
