@@ -888,3 +888,18 @@ def test_a_tools_second_call_with_a_value_of_another_tools_part_is_dropped() -> 
                                          parallel_tool_calls=True)
     # the second entropy call's 5 is the mountains' part's: it goes, the tool's first stays
     assert [(t.name, t.arguments) for t in c.tool_calls] == [calls[0], calls[2]]
+
+
+def test_a_trip_written_as_a_chain_of_places_gets_a_call_per_leg() -> None:
+    fastest = _tool("fastest_route", "The fastest route between two places.",
+                    start_location="string", end_location="string")
+    ask = ("Can you find the fastest route from my home in San Francisco to my office in Palo "
+           "Alto, then from my office to my friend's house in San Jose, and finally from my "
+           "friend's house back to my home?")
+    # the model's one call goes between two of the trip's places, but is none of its legs
+    first = '{"tool_calls": [' + json.dumps({"name": "fastest_route", "arguments": {
+        "start_location": "San Francisco", "end_location": "San Jose"}}) + "]}"
+    c = Continuing(first, None).complete(ask, tools=[fastest], parallel_tool_calls=True)
+    assert [(t.arguments["start_location"], t.arguments["end_location"])
+            for t in c.tool_calls] == [("San Francisco", "Palo Alto"), ("Palo Alto", "San Jose"),
+                                       ("San Jose", "San Francisco")]
