@@ -307,6 +307,28 @@ def test_a_compounding_count_the_request_names_as_a_frequency_is_given() -> None
                                tool, ev) == ["n"]
 
 
+def test_a_value_the_stack_computes_from_the_request_is_given() -> None:
+    # "5ft 10in" is 70 inches (quantities.unit_conversions); 72 is written nowhere
+    tool = ToolSpec(name="diabetes", description="Diabetes risk.", parameters={
+        "type": "object", "required": ["weight", "height"], "properties": {
+            "weight": {"type": "integer", "description": "Weight in lbs."},
+            "height": {"type": "integer", "description": "Height in inches."}}})
+    ev = evidence_from([Message.user("A person with weight 150lbs and height 5ft 10in.")])
+    call = ToolCall(name="diabetes", arguments={"weight": 150, "height": 70})
+    assert ungrounded_required(call, tool, ev) == []
+    call = ToolCall(name="diabetes", arguments={"weight": 150, "height": 72})
+    assert ungrounded_required(call, tool, ev) == ["height"]
+    # the last day of "3 nights starting from 1st June 2022" (dates.stay_ends)
+    hotel = ToolSpec(name="hotel", description="Book a hotel.", parameters={
+        "type": "object", "required": ["start_date", "end_date"], "properties": {
+            "start_date": {"type": "string"}, "end_date": {"type": "string"}}})
+    ev = evidence_from([Message.user("Book a room for 3 nights starting from 1st June 2022")])
+    stay = {"start_date": "2022-06-01", "end_date": "2022-06-04"}
+    assert ungrounded_required(ToolCall(name="hotel", arguments=stay), hotel, ev) == []
+    stay["end_date"] = "2022-06-09"
+    assert ungrounded_required(ToolCall(name="hotel", arguments=stay), hotel, ev) == ["end_date"]
+
+
 def test_tool_results_are_evidence_but_the_system_prompt_is_not() -> None:
     msgs = [
         Message.system("Oslo is the default city."),

@@ -1998,10 +1998,32 @@ def ungrounded_required(
             continue  # the state of the US city the call names ("San Francisco": California)
         if key in named_counts and _is_number(value) and _close(float(value), named_counts[key]):
             continue  # the count of compoundings a year the request names as a frequency
+        if key not in not_own and _derived(key, value, call, tool, evidence):
+            continue  # "5ft 10in" as 70 inches; the last day of "3 nights from 1st June 2022"
         if key in not_own or (not is_grounded(value, evidence, key)
                               and not _period_given(value, schema, key, evidence)):
             out.append(key)
     return out
+
+
+def _derived(key: str, value: Any, call: ToolCall, tool: ToolSpec, evidence: Evidence) -> bool:
+    """Whether ``value`` is what the grounding rules compute from the request for ``key``: a
+    quantity the request writes in another unit of the parameter's (``quantities.
+    unit_conversions``: "5ft 10in" for a height in inches is 70), or a last day counted from
+    the first day's argument (``dates.stay_ends``: "for 3 nights starting from 1st June
+    2022")."""
+    if _is_number(value) and any(
+            quantities.unit_conversions(tool, {key: number}, evidence.units_written,
+                                        evidence.units_next).get(key) == value
+            for number in evidence.units_written):
+        return True
+    if not isinstance(value, str):
+        return False
+    for first, start in call.arguments.items():
+        if first != key and isinstance(start, str) and dates.parse_date(start) is not None \
+                and dates.stay_ends({first: start, key: start}, evidence.written).get(key) == value:
+            return True
+    return False
 
 
 def not_own_values(call: ToolCall, tool: ToolSpec, evidence: Evidence) -> list[str]:
