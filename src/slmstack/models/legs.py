@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..types import ToolCall
+from .fanout import name_words
 
 __all__ = ["records"]
 
@@ -30,16 +31,12 @@ _MARK = re.compile(r"\b(from|to)\s+(?:the\s+)?(?:(my\s+(?:\w+'s\s+)?\w+)(?:\s+in
                    + _NAME + "))?|(" + _NAME + "))")
 
 
-def _words(key: str) -> list[str]:
-    return re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", key).lower())
-
-
 def _pair(arguments: dict[str, Any]) -> tuple[str, str] | None:
     """The start and the end parameter: one string argument each whose name has a start or
     an end word and otherwise the same place words ("location", "city") or none."""
     starts, ends = [], []
     for key, value in arguments.items():
-        words = _words(key)
+        words = name_words(key)
         if not isinstance(value, str) or not words:
             continue
         rest = [w for w in words if w not in _START | _END]
