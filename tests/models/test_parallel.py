@@ -801,16 +801,18 @@ class BySection(Continuing):
         return RawOutput(text, Usage(input_tokens=12, output_tokens=5))
 
 
-def test_a_later_call_with_another_calls_value_is_asked_again_from_its_own_part() -> None:
-    def tool(name: str, description: str, *params: str) -> ToolSpec:
-        return ToolSpec(name=name, description=description, parameters={
-            "type": "object", "properties": {p: {"type": "string"} for p in params},
-            "required": list(params)})
+def _tool(name: str, description: str, **params: str) -> ToolSpec:
+    """A tool of required parameters, each of the JSON type given for it."""
+    return ToolSpec(name=name, description=description, parameters={
+        "type": "object", "properties": {p: {"type": t} for p, t in params.items()},
+        "required": list(params)})
 
-    tools = [tool("sculpture_availability", "Check whether a sculpture is available in the "
-                  "inventory.", "sculpture_name", "material"),
-             tool("sculpture_price", "Estimate the price to commission a sculpture.",
-                  "material", "size")]
+
+def test_a_later_call_with_another_calls_value_is_asked_again_from_its_own_part() -> None:
+    tools = [_tool("sculpture_availability", "Check whether a sculpture is available in the "
+                   "inventory.", sculpture_name="string", material="string"),
+             _tool("sculpture_price", "Estimate the price to commission a sculpture.",
+                   material="string", size="string")]
     ask = ("Check whether the sculpture 'The Thinker' in bronze is available in the "
            "inventory. Then estimate the price to commission a marble sculpture, 10 feet in "
            "size.")
@@ -845,12 +847,6 @@ def test_a_value_joining_the_items_of_a_list_is_fanned_out_over_them() -> None:
     first = '{"tool_calls": [' + call("Springfield, Oregon, United States") + "]}"
     c = Continuing(first, None).complete(plain, tools=[WEATHER], parallel_tool_calls=True)
     assert [t.arguments["city"] for t in c.tool_calls] == ["Springfield, Oregon, United States"]
-
-
-def _tool(name: str, description: str, **params: str) -> ToolSpec:
-    return ToolSpec(name=name, description=description, parameters={
-        "type": "object", "properties": {p: {"type": t} for p, t in params.items()},
-        "required": list(params)})
 
 
 def test_a_list_in_another_tools_part_of_the_request_is_not_fanned_out() -> None:

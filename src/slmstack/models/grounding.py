@@ -1998,10 +1998,10 @@ def ungrounded_required(
             continue  # the state of the US city the call names ("San Francisco": California)
         if key in named_counts and _is_number(value) and _close(float(value), named_counts[key]):
             continue  # the count of compoundings a year the request names as a frequency
-        if key not in not_own and _derived(key, value, call, tool, evidence):
-            continue  # "5ft 10in" as 70 inches; the last day of "3 nights from 1st June 2022"
         if key in not_own or (not is_grounded(value, evidence, key)
-                              and not _period_given(value, schema, key, evidence)):
+                              and not _period_given(value, schema, key, evidence)
+                              # "5ft 10in" as 70 inches; the last day of "3 nights from …"
+                              and not _derived(key, value, call, tool, evidence)):
             out.append(key)
     return out
 

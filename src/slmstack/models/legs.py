@@ -107,21 +107,22 @@ def records(call: ToolCall, parameters: dict[str, Any], text: str,
         return []
     start, end = pair
     legs = _legs(text)
+    if len(legs) < 2:
+        return []
     mine = [c for c in (call, *calls) if c.name == call.name]
     made = {(a, b): next((c for c in mine if (c.arguments.get(start), c.arguments.get(end))
                           == (a, b)), None) for a, b, _, _ in legs}
     stops = {p for a, b, _, _ in legs for p in (a, b)}
     template = next((c for c in made.values() if c is not None), None) or next(
         (c for c in mine if {c.arguments.get(start), c.arguments.get(end)} <= stops), None)
-    if len(legs) < 2 or template is None:
+    if template is None:
         return []
-    call = template
     props = parameters.get("properties") or {}
     named = {key: _choices(legs, (schema or {}).get("enum") or [], text)
-             for key, schema in props.items() if key in call.arguments}
+             for key, schema in props.items() if key in template.arguments}
     out = []
     for n, (a, b, _, _) in enumerate(legs):
-        arguments = {**(made[(a, b)] or call).arguments, start: a, end: b}
+        arguments = {**(made[(a, b)] or template).arguments, start: a, end: b}
         arguments.update({key: got[n] for key, got in named.items() if n in got})
-        out.append(call.model_copy(update={"arguments": arguments}))
+        out.append(template.model_copy(update={"arguments": arguments}))
     return out

@@ -338,8 +338,8 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
          True),
         (lambda call, spec: frames.records(call, text, others(call)), True),  # "weighs 85 kg"
         # "from A to B, then to C": with one tool only (with several, a leg may be another's)
-        (lambda call, spec: legs.records(call, spec.parameters, text, [
-            c for c in calls if c.name == call.name]) if len(req.tools) == 1 else [], True),
+        (lambda call, spec: legs.records(call, spec.parameters, text, calls)
+         if len(req.tools) == 1 else [], True),
         (lambda call, spec: frames.choices(call, spec.parameters, text), False),  # "easy … hard"
         (lambda call, spec: frames.both_ways(call, spec.parameters, text), False),  # "not …"
         # "… $15000 … California and $20000 … Florida": with one tool only, for with several
