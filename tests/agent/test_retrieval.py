@@ -79,8 +79,28 @@ def test_what_a_request_quotes_does_not_hide_the_tool_it_asks_for(gate: ToolGate
     whole = gate.scores(task, specs)["send_email"]
     keep, scores = gate.select(task, specs)
     assert whole < DEFAULT_THRESHOLD <= scores["send_email"] and keep == ["send_email"]
-    # a request for several calls is scored whole
-    assert gate.select(task, specs, parallel=True)[1]["send_email"] == pytest.approx(whole)
+    # a request for several calls is scored whole, and part by part: its first part asks
+    keep, scores = gate.select(task, specs, parallel=True)
+    assert keep == ["send_email"] and scores["send_email"] > whole
+
+
+def test_a_tool_one_part_of_a_request_for_several_calls_asks_for_is_offered() -> None:
+    from slmstack.agent.retrieval import default_gate
+
+    gate = default_gate()
+    specs = [ToolSpec(name=n, description=d) for n, d in TOOLS.items()]
+    task = ("I need several currency conversions at today's exchange rates: first convert 5000 "
+            "euros to US dollars, then convert 300 pounds to yen, then convert 20 Swiss francs "
+            "to Swedish krona, and then convert 15 dollars to Mexican pesos. Finally, reserve a "
+            "table for four at a restaurant.")
+    whole = gate.scores(task, specs)
+    # the conversions outweigh the booking: against the whole request it is under the floor
+    assert whole["restaurant_booking"] < whole["currency.convert"] - gate.parallel_margin
+    keep, scores = gate.select(task, specs, parallel=True)
+    assert keep == ["currency.convert", "restaurant_booking"]
+    assert scores["restaurant_booking"] >= gate.threshold > whole["restaurant_booking"]
+    # a request for one call is one part: gated whole
+    assert gate.select(task, specs)[0] == ["currency.convert"]
 
 
 def test_margin_keeps_near_ties_only_and_parallel_settings_apply_to_parallel_requests() -> None:

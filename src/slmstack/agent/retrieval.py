@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models.grounding import without_quotations
-from ..rag.tooldocs import GATE_THRESHOLD, GateVectors, shared_gate_vectors
+from ..rag.tooldocs import GATE_THRESHOLD, GateVectors, aspects, shared_gate_vectors
 from ..types import ToolSpec
 
 Embed = Callable[[list[str]], Any]  # texts -> L2-normalised rows
@@ -27,7 +27,11 @@ class ToolGate:
     only those within ``margin`` of the best one. A request for one call needs one tool, so a
     narrow margin there leaves the model near-ties only. A request that may need several calls
     (``parallel``) asks for several things at once, which dilutes its similarity to each tool:
-    it uses ``parallel_threshold`` and the wider ``parallel_margin`` where they are set."""
+    it uses ``parallel_threshold`` and the wider ``parallel_margin`` where they are set, and
+    each of its parts ("First, … Then, … Finally, …": ``tooldocs.aspects``) is gated too, as a
+    request for one call: a tool asked for by one part only can score low against the whole
+    ("… plan a trip from New York to Los Angeles, but I want to avoid tolls …" inside four
+    tasks), and is offered when it clears ``threshold`` and ``margin`` against that part."""
 
     threshold: float = DEFAULT_THRESHOLD
     top_k: int | None = None  # at most this many tools (None: all above the threshold)
@@ -51,7 +55,8 @@ class ToolGate:
     def select(
         self, task: str, specs: Sequence[ToolSpec], *, parallel: bool = False
     ) -> tuple[list[str], dict[str, float]]:
-        """Names of the tools to offer, best first, and every tool's score. A request for one
+        """Names of the tools to offer, best first, and every tool's score (a tool a part of the
+        request offers: its score against that part, listed after the others). A request for one
         call is also scored with what it quotes left out (a long email body or review dilutes
         its similarity to the tool that sends or reads it); each tool keeps the better score.
         Not a request for several calls: one often quotes itself whole, and its wider margin
@@ -68,7 +73,28 @@ class ToolGate:
             floor = max(floor, max(scores.values()) - margin)
         ranked = sorted((n for n in scores if scores[n] >= floor), key=scores.__getitem__,
                         reverse=True)
+        if parallel:
+            by_part = self._by_parts(task, specs, set(ranked))
+            ranked += sorted(by_part, key=by_part.__getitem__, reverse=True)
+            scores |= by_part
         return ranked[: self.top_k] if self.top_k else ranked, scores
+
+    def _by_parts(self, task: str, specs: Sequence[ToolSpec], kept: set[str]
+                  ) -> dict[str, float]:
+        """The tools not in ``kept`` that a part of ``task`` offers, gated as a request for one
+        call, each with its best part's score."""
+        found: dict[str, float] = {}
+        for part in aspects(task):
+            scores = self.scores(part, specs)
+            if not scores:
+                break
+            floor = self.threshold
+            if self.margin is not None:
+                floor = max(floor, max(scores.values()) - self.margin)
+            for name, score in scores.items():
+                if score >= floor and name not in kept:
+                    found[name] = max(found.get(name, score), score)
+        return found
 
 
 def default_gate() -> ToolGate:
