@@ -899,3 +899,16 @@ def test_a_trip_written_as_a_chain_of_places_gets_a_call_per_leg() -> None:
     assert [(t.arguments["start_location"], t.arguments["end_location"])
             for t in c.tool_calls] == [("San Francisco", "Palo Alto"), ("Palo Alto", "San Jose"),
                                        ("San Jose", "San Francisco")]
+
+
+def test_a_call_asked_for_again_with_changes_gets_a_call_of_its_own() -> None:
+    rainfall = ToolSpec(name="rainfall", description="Yearly rainfall in a city.", parameters={
+        "type": "object", "properties": {"city": {"type": "string"}, "year": {
+            "type": "integer"}}, "required": ["city"]})
+    ask = "What was the rainfall in Lisbon in 2019? Tell me the same for the year 2021."
+    # the model writes one call, with the later part's year
+    first = '{"tool_calls": [' + json.dumps({"name": "rainfall", "arguments": {
+        "city": "Lisbon", "year": 2021}}) + "]}"
+    c = Continuing(first, None).complete(ask, tools=[rainfall], parallel_tool_calls=True)
+    assert [t.arguments for t in c.tool_calls] == [{"city": "Lisbon", "year": 2019},
+                                                   {"city": "Lisbon", "year": 2021}]

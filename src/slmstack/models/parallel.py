@@ -10,7 +10,8 @@ names several choices of an enum argument, or names a flag both plainly and nega
 ("isothermal … not isothermal"), or — when only one tool is offered — writes after the call's
 values more numbers and names of the same kinds ("$15000 … California and $20000 … Florida"),
 one call per record, choice or truth value replaces the model's (``frames``; records replace
-as many model calls too, when they differ). Then:
+as many model calls too, when they differ; with one tool, so do the legs of a trip, ``legs``,
+and the calls a request asks for again with changes, ``again``). Then:
 
 Asked for "the weather in Paris and in Rome", a small model often writes one call and closes the
 list. When parallel calls are allowed and the engine can continue a reply (``_continue``), the
@@ -43,7 +44,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import SlmstackError, ToolCallError
 from ..types import Message, ToolCall, ToolSpec, Usage
-from . import fanout, frames, grounding, legs, polynomials, redecode, toolcalls
+from . import again, fanout, frames, grounding, legs, polynomials, redecode, toolcalls
 from .schema import MAX_PARALLEL_CALLS, call_schema
 
 if TYPE_CHECKING:
@@ -339,6 +340,9 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
         (lambda call, spec: frames.records(call, text, others(call)), True),  # "weighs 85 kg"
         # "from A to B, then to C": with one tool only (with several, a leg may be another's)
         (lambda call, spec: legs.records(call, spec.parameters, text, calls)
+         if len(req.tools) == 1 else [], True),
+        # "…, then do the same calculation but using the 'simpson' method": with one tool only
+        (lambda call, spec: again.records(call, spec.parameters, text)
          if len(req.tools) == 1 else [], True),
         (lambda call, spec: frames.choices(call, spec.parameters, text), False),  # "easy … hard"
         (lambda call, spec: frames.both_ways(call, spec.parameters, text), False),  # "not …"
