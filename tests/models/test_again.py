@@ -87,3 +87,16 @@ def test_nothing_is_read_when_a_part_cannot_be_read_unambiguously() -> None:
     ask = "Check the stock of bread at the store in Lisbon. Then do the same in Porto."
     assert records(ToolCall(name="stock", arguments={"store": "Lisbon", "item": "bread"}),
                    shop, ask) == []
+
+
+def test_a_choice_of_the_tool_the_part_names_is_its_change() -> None:
+    dividends = {"type": "object", "properties": {
+        "company": {"type": "string"}, "years": {"type": "integer"},
+        "frequency": {"type": "string", "enum": ["quarterly", "annual"]}},
+        "required": ["company", "years"]}
+    ask = ("Get the dividend history of Acme for 5 years on a quarterly basis, then the same "
+           "data but on an annual basis.")
+    made = ToolCall(name="dividends", arguments={"company": "Acme", "years": 5,
+                                                 "frequency": "quarterly"})
+    assert [c.arguments["frequency"] for c in records(made, dividends, ask)] == [
+        "quarterly", "annual"]

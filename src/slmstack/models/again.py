@@ -21,7 +21,8 @@ a capitalised name) goes to the argument
   '2x^2+3x-1'"; "x values of 2 and 5" … "x values of -1 and 3": the value after "and" follows
   the one before it, as in the first part),
 
-and a boolean argument named in that part is true there, or false after "without"/"not"
+a choice of an ``enum`` argument that part names is that argument's, and a boolean argument
+named in that part is true there, or false after "without"/"not"
 ("without applying standardization" … "with standardization applied"). Two values for one
 argument give a call each ("at 1 meter and 2 meters"). Nothing is read when a value of the
 part goes to no argument or to two (a name that no argument takes is passed over when the
@@ -269,6 +270,11 @@ def _changed(prev: ToolCall, section: str, props: dict[str, Any],
         key = keys[0]
         found.setdefault(key, []).append(_fits(value, _type(props[key])))
         placed[i] = key
+    for key, schema in props.items():  # "but on an annual basis" for (quarterly, annual)
+        if key not in found and _type(schema) == "string":
+            named = _named(schema.get("enum") or [], section)
+            if named and [prev.arguments.get(key)] != named:
+                found[key] = named
     flags = {key: flag for key, flag in _flags(section, props).items()
              if prev.arguments.get(key, not flag) != flag}
     several = [k for k, vs in found.items() if len(vs) > 1]
@@ -278,6 +284,13 @@ def _changed(prev: ToolCall, section: str, props: dict[str, Any],
     if not several:
         return [{**one, **flags}] if one or flags else []
     return [{**one, several[0]: v, **flags} for v in found[several[0]]]
+
+
+def _named(enum: list[Any], text: str) -> list[str]:
+    """The choices of ``enum`` ``text`` writes in so many words, in the order of ``enum``."""
+    return [c for c in enum if isinstance(c, str) and c.strip() and re.search(
+        r"(?<![\w-])" + re.escape(c.replace("_", " ").strip()) + r"(?![\w-])", text,
+        re.IGNORECASE)]
 
 
 def _unit_fits(frame: tuple[str, str, str], known: dict[str, list[tuple[str, str, str]]],
