@@ -912,3 +912,25 @@ def test_a_call_asked_for_again_with_changes_gets_a_call_of_its_own() -> None:
     c = Continuing(first, None).complete(ask, tools=[rainfall], parallel_tool_calls=True)
     assert [t.arguments for t in c.tool_calls] == [{"city": "Lisbon", "year": 2019},
                                                    {"city": "Lisbon", "year": 2021}]
+
+
+def test_with_several_tools_a_call_asked_for_again_is_read_in_its_tools_section() -> None:
+    stock = ToolSpec(name="get_stock_info", description="Information about a company's stock.",
+                     parameters={"type": "object", "properties": {
+                         "company_name": {"type": "string"}, "detail_level": {"type": "string"},
+                         "market": {"type": "string"}}, "required": ["company_name"]})
+    clock = _tool("get_current_time", "The current time in a city.", location="string")
+    ask = ("Could you retrieve a detailed report about the stock of the company 'Acme' in the "
+           "'NYSE' market? Then, could you use the same function again to retrieve a summary "
+           "report about the stock of the company 'Globex' in the 'NYSE' market? Finally, what "
+           "is the current time in Lisbon?")
+    acme = {"company_name": "Acme", "detail_level": "detailed", "market": "NYSE"}
+    first = '{"tool_calls": [' + json.dumps({"name": "get_stock_info", "arguments": acme}) + \
+        ", " + json.dumps({"name": "get_current_time", "arguments": {"location": "Lisbon"}}) + \
+        "]}"
+    c = Continuing(first, None).complete(ask, tools=[stock, clock], parallel_tool_calls=True)
+    assert sorted((t.name, json.dumps(t.arguments, sort_keys=True)) for t in c.tool_calls) == \
+        sorted([("get_stock_info", json.dumps(acme, sort_keys=True)),
+                ("get_stock_info", json.dumps({**acme, "company_name": "Globex",
+                                               "detail_level": "summary"}, sort_keys=True)),
+                ("get_current_time", json.dumps({"location": "Lisbon"}))])

@@ -10,7 +10,8 @@ call of its own, which lasts until the next (a part that says "these" or "both" 
 calculations but for …" — gives one such call for every call so far). The first call is the
 model's when every value it uses is written before the first repetition; a value it takes
 from a later part is left out when optional, or replaced by the one value of its kind the
-first part writes and no argument uses. A value a later part writes (a quotation, a number,
+first part writes and no argument uses (words of its own that no part writes, "bug" for
+"bugs", stay). A value a later part writes (a quotation, a number,
 a capitalised name) goes to the argument
 
 - whose name it is written beside, on one side and in its clause, most words of it first
@@ -21,7 +22,9 @@ a capitalised name) goes to the argument
   '2x^2+3x-1'"; "x values of 2 and 5" … "x values of -1 and 3": the value after "and" follows
   the one before it, as in the first part),
 
-a choice of an ``enum`` argument that part names is that argument's, and a boolean argument
+a plain word written where the first part writes an argument's ("a detailed information about"
+… "a summary information about") or a choice of an ``enum`` argument that part names is that
+argument's, and a boolean argument
 named in that part is true there, or false after "without"/"not"
 ("without applying standardization" … "with standardization applied"). Two values for one
 argument give a call each ("at 1 meter and 2 meters"). Nothing is read when a value of the
@@ -219,7 +222,9 @@ def _first(call: ToolCall, section: str, rest: str, props: dict[str, Any],
         if i is not None:
             taken.add(i)
             continue
-        if _at(_tokens(rest), rest, value) is None and not isinstance(value, str):
+        if _at(_tokens(rest), rest, value) is None:
+            if isinstance(value, str):
+                continue  # the model's words for what the part writes ("bug" for "bugs")
             return None  # a number written nowhere: not the model's to vary
         del arguments[key]
     for key in set(call.arguments) - set(arguments):
@@ -235,8 +240,8 @@ def _first(call: ToolCall, section: str, rest: str, props: dict[str, Any],
 
 
 def _changed(prev: ToolCall, section: str, props: dict[str, Any],
-             known: dict[str, list[tuple[str, str, str]]], named: set[str]
-             ) -> list[dict[str, Any]] | None:
+             known: dict[str, list[tuple[str, str, str]]], named: set[str],
+             worded: dict[str, tuple[str, str]]) -> list[dict[str, Any]] | None:
     """The arguments ``section`` changes in ``prev``: one dict per call it asks for (two
     values for one argument: "at a distance of 1 meter and 2 meters"); None when a value it
     writes fits no argument or two (a name: only while ``named``, the arguments that take a
@@ -270,6 +275,11 @@ def _changed(prev: ToolCall, section: str, props: dict[str, Any],
         key = keys[0]
         found.setdefault(key, []).append(_fits(value, _type(props[key])))
         placed[i] = key
+    for key, frames in worded.items():  # "a detailed information" … "a summary information"
+        if key not in found:
+            word = _worded(toks, frames)
+            if word is not None and not _same(word, prev.arguments.get(key)):
+                found[key] = [word]
     for key, schema in props.items():  # "but on an annual basis" for (quarterly, annual)
         if key not in found and _type(schema) == "string":
             named = _named(schema.get("enum") or [], section)
@@ -284,6 +294,13 @@ def _changed(prev: ToolCall, section: str, props: dict[str, Any],
     if not several:
         return [{**one, **flags}] if one or flags else []
     return [{**one, several[0]: v, **flags} for v in found[several[0]]]
+
+
+def _worded(toks: list[_Tok], frame: tuple[str, str]) -> str | None:
+    """The one lower-case word written between ``frame``'s two words ("a _ information")."""
+    got = {toks[i].text for i in range(1, len(toks) - 1) if toks[i].kind == "word"
+           and (toks[i - 1].text, toks[i + 1].text) == frame}
+    return got.pop() if len(got) == 1 else None
 
 
 def _named(enum: list[Any], text: str) -> list[str]:
@@ -339,10 +356,15 @@ def records(call: ToolCall, parameters: dict[str, Any], text: str) -> list[ToolC
             known[where[i + 2]].append(("\0" + key, "and", ""))
     named = {k for k, v in first.arguments.items() if isinstance(v, str) and v[:1].isupper()
              and (i := _at(toks, sections[0], v)) is not None and toks[i].kind == "name"}
+    # a value written as one plain word between two others: "a detailed information about"
+    worded = {k: (toks[i - 1].text, toks[i + 1].text) for k, v in first.arguments.items()
+              if isinstance(v, str) and re.fullmatch(r"[a-z]+", v)
+              and (i := _at(toks, sections[0], v)) is not None and 0 < i < len(toks) - 1
+              and toks[i].kind == "word" and toks[i - 1].kind == toks[i + 1].kind == "word"}
     out = [first]
     for section in sections[1:]:
         for prev in out[:] if _ALL.search(section) else out[:1]:
-            changes = _changed(prev, section, props, known, named)
+            changes = _changed(prev, section, props, known, named, worded)
             if not changes:
                 return []
             out += [prev.model_copy(update={"arguments": {**prev.arguments, **change}})

@@ -10,8 +10,9 @@ names several choices of an enum argument, or names a flag both plainly and nega
 ("isothermal … not isothermal"), or — when only one tool is offered — writes after the call's
 values more numbers and names of the same kinds ("$15000 … California and $20000 … Florida"),
 one call per record, choice or truth value replaces the model's (``frames``; records replace
-as many model calls too, when they differ; with one tool, so do the legs of a trip, ``legs``,
-and the calls a request asks for again with changes, ``again``). Then:
+as many model calls too, when they differ; so do the calls a request asks for again with
+changes, ``again``, read in the tool's own section when several tools are offered, and with
+one tool the legs of a trip, ``legs``). Then:
 
 Asked for "the weather in Paris and in Rome", a small model often writes one call and closes the
 list. When parallel calls are allowed and the engine can continue a reply (``_continue``), the
@@ -341,9 +342,11 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
         # "from A to B, then to C": with one tool only (with several, a leg may be another's)
         (lambda call, spec: legs.records(call, spec.parameters, text, calls)
          if len(req.tools) == 1 else [], True),
-        # "…, then do the same calculation but using the 'simpson' method": with one tool only
+        # "…, then do the same calculation but using the 'simpson' method"; with several
+        # tools, read in the tool's own section of the request
         (lambda call, spec: again.records(call, spec.parameters, text)
-         if len(req.tools) == 1 else [], True),
+         if len(req.tools) == 1 else again.records(call, spec.parameters, parts[spec.name])
+         if spec.name in parts else [], True),
         (lambda call, spec: frames.choices(call, spec.parameters, text), False),  # "easy … hard"
         (lambda call, spec: frames.both_ways(call, spec.parameters, text), False),  # "not …"
         # "… $15000 … California and $20000 … Florida": with one tool only, for with several
