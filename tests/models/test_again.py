@@ -100,3 +100,14 @@ def test_a_choice_of_the_tool_the_part_names_is_its_change() -> None:
                                                  "frequency": "quarterly"})
     assert [c.arguments["frequency"] for c in records(made, dividends, ask)] == [
         "quarterly", "annual"]
+
+
+def test_a_bracketed_list_is_a_value_and_an_aside_in_parentheses_is_not() -> None:
+    area = params(["coefficients", "interval"], coefficients="array", interval="array")
+    ask = ("Integrate the polynomial with coefficients [2, 0, 1] (that is, 2x^2 + 1) over the "
+           "interval [0, 4], and then do the same for the polynomial with coefficients "
+           "[1, 1] (that is, x + 1) over the interval [1, 3].")
+    made = ToolCall(name="integrate", arguments={"coefficients": [2, 0, 1], "interval": [0, 4]})
+    assert args(records(made, area, ask)) == [
+        {"coefficients": [2, 0, 1], "interval": [0, 4]},
+        {"coefficients": [1, 1], "interval": [1, 3]}]

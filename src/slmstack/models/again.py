@@ -12,7 +12,7 @@ model's when every value it uses is written before the first repetition; a value
 from a later part is left out when optional, or replaced by the one value of its kind the
 first part writes and no argument uses (words of its own that no part writes, "bug" for
 "bugs", stay). A value a later part writes (a quotation, a number,
-a capitalised name) goes to the argument
+a capitalised name, a bracketed list "[1, 0, -1]") goes to the argument
 
 - whose name it is written beside, on one side and in its clause, most words of it first
   ("for the year 2020", "500 base pairs included upstream", "the final temperature is 50"),
@@ -46,7 +46,8 @@ _AGAIN = re.compile(r"\b(?:the same|again|once more|repeat(?:s|ed|ing)?|what if)
                     re.IGNORECASE)
 _ALL = re.compile(r"\b(?:these|both)\b", re.IGNORECASE)
 _TOKEN = re.compile(
-    r"(?P<quote>'[^'\n]{1,80}'|\"[^\"\n]{1,80}\")"
+    r"(?P<list>\[[^\[\]\n]{1,120}\])"
+    r"|(?P<quote>'[^'\n]{1,80}'|\"[^\"\n]{1,80}\")"
     r"|(?P<num>-?[$€£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|-?[$€£]?\d+(?:\.\d+)?%?)"
     r"|(?P<word>[A-Za-z][\w-]*)"
     r"|(?P<sign>[^\sA-Za-z\d])")
@@ -78,6 +79,10 @@ def _tokens(text: str) -> list[_Tok]:
         value: Any = raw
         if kind == "quote":
             value = raw[1:-1]
+        elif kind == "list":
+            value = _items(raw)
+            if value is None:
+                kind = "sign"
         elif kind == "num":
             number = float(raw.replace(",", "").lstrip("-$€£").rstrip("%"))
             number = -number if raw.startswith("-") else number
@@ -112,8 +117,24 @@ def _type(schema: Any) -> str:
             "dict": "object"}.get(kind or "", kind or "")
 
 
+def _items(raw: str) -> list[Any] | None:
+    """The numbers or quotations of a bracketed list, "[1, 0, -1]" (None: not such a list)."""
+    items: list[Any] = []
+    for item in (x.strip() for x in raw[1:-1].split(",")):
+        if re.fullmatch(r"-?\d+(?:\.\d+)?", item):
+            number = float(item)
+            items.append(int(number) if number.is_integer() else number)
+        elif re.fullmatch(r"'[^']*'|\"[^\"]*\"", item):
+            items.append(item[1:-1])
+        else:
+            return None
+    return items
+
+
 def _fits(value: Any, kind: str) -> Any:
     """``value`` as an argument of JSON type ``kind`` (None: it does not fit)."""
+    if isinstance(value, list) or kind == "array":
+        return value if isinstance(value, list) and kind == "array" else None
     if kind == "string":
         return value if isinstance(value, str) else None
     if isinstance(value, str) or isinstance(value, bool):
@@ -124,6 +145,8 @@ def _fits(value: Any, kind: str) -> Any:
 
 
 def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, str) and isinstance(b, str):
         return a.strip().lower() == b.strip().lower()
     if isinstance(a, bool) or isinstance(b, bool):
@@ -134,8 +157,20 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _values(toks: list[_Tok]) -> list[int]:
-    """Where the values are: quotations, numbers and names."""
-    return [i for i, t in enumerate(toks) if t.kind in ("quote", "num", "name")]
+    """Where the values are: quotations, numbers, names and bracketed lists — not an exponent
+    ("x^2"), nor inside an aside in parentheses that has words ("(meaning the function is
+    x^2 - 1)"; a point "(3, 4)" is values)."""
+    aside: set[int] = set()
+    opened: int | None = None
+    for i, t in enumerate(toks):
+        if t.text == "(":
+            opened = i
+        elif t.text == ")" and opened is not None:
+            if any(toks[j].kind == "word" for j in range(opened + 1, i)):
+                aside.update(range(opened + 1, i))
+            opened = None
+    return [i for i, t in enumerate(toks) if t.kind in ("quote", "num", "name", "list")
+            and i not in aside and not (i and toks[i - 1].text == "^")]
 
 
 def _at(toks: list[_Tok], text: str, value: Any) -> int | None:
@@ -182,7 +217,7 @@ def _name_near(key: str, toks: list[_Tok], i: int) -> tuple[int, int] | None:
         while 0 <= j < len(toks) and n < _NEAR:
             tok = toks[j]
             if (tok.kind == "sign" and tok.text in _CLAUSE_END) or tok.kind in (
-                    "quote", "num", "name"):
+                    "quote", "num", "name", "list"):
                 break  # the clause ends, or another value is between: the name is that one's
             n += 1
             stem = _stem(tok.text)
@@ -216,9 +251,12 @@ def _first(call: ToolCall, section: str, rest: str, props: dict[str, Any],
     arguments = dict(call.arguments)
     taken = set()
     for key, value in call.arguments.items():
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if isinstance(value, bool) or not isinstance(value, str | int | float | list):
             continue
         i = _at(toks, section, value)
+        if isinstance(value, list):
+            taken.update([i] if i is not None else [])
+            continue  # a list the model wrote: kept
         if i is not None:
             taken.add(i)
             continue
@@ -346,7 +384,7 @@ def records(call: ToolCall, parameters: dict[str, Any], text: str) -> list[ToolC
     known: dict[str, list[tuple[str, str, str]]] = {}
     where: dict[int, str] = {}
     for key, value in first.arguments.items():
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
+        if isinstance(value, str | int | float | list) and not isinstance(value, bool):
             i = _at(toks, sections[0], value)
             if i is not None:
                 known.setdefault(key, []).append(_frame(toks, i))
