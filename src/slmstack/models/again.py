@@ -5,13 +5,15 @@ temperature is 10 degrees Celsius"): the first call, then one per part of the re
 asks for the same again, each the first call with the values that part writes.
 
 The request's parts (``tooldocs.aspects``) up to the first that says "the same", "again",
-"once more", "repeat" or "what if" describe the first call; each part that says so starts a
+"once more", "repeat", "what if" or "a second" (third, different …) describe the first call; each part that says so starts a
 call of its own, which lasts until the next (a part that says "these" or "both" — "repeat these
 calculations but for …" — gives one such call for every call so far). The first call is the
 model's when every value it uses is written before the first repetition; a value it takes
 from a later part is left out when optional, or replaced by the one value of its kind the
 first part writes and no argument uses (words of its own that no part writes, "bug" for
-"bugs", stay). A value a later part writes (a quotation, a number,
+"bugs", stay); nothing is read when the first part writes a number the first call does not
+use (a second record written there: "… and compare it with the price of a similar house …
+with an area of 3000 square feet"). A value a later part writes (a quotation, a number,
 a capitalised name, a bracketed list "[1, 0, -1]") goes to the argument
 
 - whose name it is written beside, on one side and in its clause, most words of it first
@@ -42,8 +44,8 @@ from .fanout import name_words
 
 __all__ = ["records"]
 
-_AGAIN = re.compile(r"\b(?:the same|again|once more|repeat(?:s|ed|ing)?|what if)\b",
-                    re.IGNORECASE)
+_AGAIN = re.compile(r"\b(?:the same|again|once more|repeat(?:s|ed|ing)?|what if"
+                    r"|a (?:different|second|third|fourth))\b", re.IGNORECASE)
 _ALL = re.compile(r"\b(?:these|both)\b", re.IGNORECASE)
 _TOKEN = re.compile(
     r"(?P<list>\[[^\[\]\n]{1,120}\])"
@@ -274,6 +276,9 @@ def _first(call: ToolCall, section: str, rest: str, props: dict[str, Any],
             taken.add(free[0])
         elif key in required:
             return None
+    numbers = {k for k, schema in props.items() if _type(schema) in ("integer", "float")}
+    if numbers and any(toks[i].kind == "num" and i not in taken for i in _values(toks)):
+        return None  # a number the first call leaves: another record the first part writes
     return call.model_copy(update={"arguments": arguments})
 
 
