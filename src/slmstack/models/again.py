@@ -5,9 +5,10 @@ temperature is 10 degrees Celsius"): the first call, then one per part of the re
 asks for the same again, each the first call with the values that part writes.
 
 The request's parts (``tooldocs.aspects``) up to the first that says "the same", "again",
-"once more", "repeat", "what if" or "a second" (third, different …) describe the first call; each part that says so starts a
-call of its own, which lasts until the next (a part that says "these" or "both" — "repeat these
-calculations but for …" — gives one such call for every call so far). The first call is the
+"once more", "repeat", "what if" or "a second" (third, different …) describe the first call;
+each part that says so starts a call of its own, which lasts until the next (a part that says
+"these" or "both" — "repeat these calculations but for …" — gives one such call for every call
+so far). The first call is the
 model's when every value it uses is written before the first repetition; a value it takes
 from a later part is left out when optional, or replaced by the one value of its kind the
 first part writes and no argument uses (words of its own that no part writes, "bug" for
