@@ -58,6 +58,7 @@ _PLAIN = frozenset("a an the and or of to in for at on by with is are was be thi
                    "than then but now time while when where which whereas if so as because "
                    "keeping".split())
 _NEGATION = frozenset("without not no non".split())
+_CLAUSE_END = frozenset(".?!;:")
 _NEAR = 4  # tokens between a value and a word of its argument's name
 _MAX_CALLS = 8
 
@@ -67,9 +68,6 @@ class _Tok:
 
     def __init__(self, kind: str, text: str, value: Any, start: int) -> None:
         self.kind, self.text, self.value, self.start = kind, text, value, start
-
-
-_CLAUSE_END = frozenset(".?!;:")
 
 
 def _tokens(text: str) -> list[_Tok]:
@@ -326,9 +324,9 @@ def _changed(prev: ToolCall, section: str, props: dict[str, Any],
                 found[key] = [word]
     for key, schema in props.items():  # "but on an annual basis" for (quarterly, annual)
         if key not in found and _type(schema) == "string":
-            named = _named(schema.get("enum") or [], section)
-            if named and [prev.arguments.get(key)] != named:
-                found[key] = named
+            chosen = _named(schema.get("enum") or [], section)
+            if chosen and [prev.arguments.get(key)] != chosen:
+                found[key] = chosen
     flags = {key: flag for key, flag in _flags(section, props).items()
              if prev.arguments.get(key, not flag) != flag}
     several = [k for k, vs in found.items() if len(vs) > 1]
