@@ -324,6 +324,15 @@ def test_each_call_once_per_choice_the_request_lists_together() -> None:
     split = [ToolCall(name="price", arguments={"company": "Microsoft", "data_type": t})
              for t in ("Open", "Low")]
     assert listed_choices(split, spec, text) == []
+    # a word that qualifies the next choice may stand between them
+    case = {"type": "object", "properties": {
+        "case_id": {"type": "string"},
+        "detail": {"type": "string", "enum": ["status", "hearing_date"]}}}
+    both = [ToolCall(name="case", arguments={"case_id": "AB-1"})]
+    ask = "What is the status and planned hearing date of case AB-1?"
+    assert [c.arguments["detail"] for c in listed_choices(both, case, ask)] == [
+        "status", "hearing_date"]
+    assert listed_choices(both, case, "What is the status and the planned hearing date?") == []
 
 
 def test_a_number_taken_from_another_arguments_frame_in_a_later_record_is_moved() -> None:

@@ -632,7 +632,10 @@ def choices(call: ToolCall, parameters: dict[str, Any], text: str) -> list[ToolC
             for c in named[:_MAX_RECORDS]]
 
 
-_CHOICE_GAP = re.compile(r"""['"‘’“”]?\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s)\s*['"‘’“”]?""")
+# between two listed choices: a comma, "and" or "or", and at most one word that qualifies the
+# next ("the status and scheduled trial date")
+_CHOICE_GAP = re.compile(
+    r"""['"‘’“”]?\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s)\s*(?:[a-z]+\s+)?['"‘’“”]?""")
 
 
 def listed_choices(calls: Sequence[ToolCall], parameters: dict[str, Any], text: str
@@ -641,7 +644,8 @@ def listed_choices(calls: Sequence[ToolCall], parameters: dict[str, Any], text: 
     lists together ("the 'Open', 'Close', 'High', and 'Low' stock prices for Microsoft and
     Apple": ``data_type`` for each company's call) — its ``enum`` or the values its description
     offers ("e.g., 'Open', 'Close'"). [] unless exactly one such parameter has two or more
-    choices written as one list (commas, "and", "or" between), every call leaves it out or
+    choices written as one list (commas, "and", "or" between, and at most one word that
+    qualifies the next choice: "the status and scheduled trial date"), every call leaves it out or
     gives it the same one of them, and no other argument holds them. Over BFCL's ground truth,
     wherever a request names two or more of a called tool's choices, every one named has a
     call of its own."""
