@@ -248,7 +248,7 @@ def _flags(section: str, props: dict[str, Any]) -> dict[str, bool]:
 def _first(call: ToolCall, section: str, rest: str, props: dict[str, Any],
            required: set[str]) -> ToolCall | None:
     """``call`` as the first part ``section`` writes it (None: it cannot be)."""
-    toks = _tokens(section)
+    toks, later = _tokens(section), _tokens(rest)
     arguments = dict(call.arguments)
     taken = set()
     for key, value in call.arguments.items():
@@ -261,7 +261,7 @@ def _first(call: ToolCall, section: str, rest: str, props: dict[str, Any],
         if i is not None:
             taken.add(i)
             continue
-        if _at(_tokens(rest), rest, value) is None:
+        if _at(later, rest, value) is None:
             if isinstance(value, str):
                 continue  # the model's words for what the part writes ("bug" for "bugs")
             return None  # a number written nowhere: not the model's to vary

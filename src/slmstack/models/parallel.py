@@ -344,9 +344,9 @@ def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
          if len(req.tools) == 1 else [], True),
         # "…, then do the same calculation but using the 'simpson' method"; with several
         # tools, read in the tool's own section of the request
-        (lambda call, spec: again.records(call, spec.parameters, text)
-         if len(req.tools) == 1 else again.records(call, spec.parameters, parts[spec.name])
-         if spec.name in parts else [], True),
+        (lambda call, spec: again.records(
+            call, spec.parameters, text if len(req.tools) == 1 else parts.get(spec.name, "")),
+         True),
         (lambda call, spec: frames.choices(call, spec.parameters, text), False),  # "easy … hard"
         (lambda call, spec: frames.both_ways(call, spec.parameters, text), False),  # "not …"
         # "… $15000 … California and $20000 … Florida": with one tool only, for with several
