@@ -1789,3 +1789,45 @@ def test_a_reference_to_the_same_thing_is_not_redecoded_as_a_bare_name() -> None
     # "the same company" is another call's value: the agent's record rules resolve it
     assert rejected("List cases against 'Dara Inc' in 2019, and in 2018 against the same "
                     "company.") == []
+
+
+def test_a_numeric_date_is_grounded_in_either_order_of_day_and_month() -> None:
+    # "07-10-2022" is 10 July in the US form the tool asks for, 7 October in Europe's
+    ev = Evidence("Book a room in Paris from July 10, 2022 to July 20, 2022.")
+    assert is_grounded("07-10-2022", ev, "from_date")
+    assert is_grounded("10-07-2022", ev, "from_date")
+    assert is_grounded("07-20-2022", ev, "to_date")
+    assert not is_grounded("07-11-2022", ev, "from_date")  # no day 11, nor a month 11
+    assert not is_grounded("08-10-2022", ev, "from_date")  # not August, nor October
+
+
+def test_a_number_stated_for_another_calls_parameter_corrects_nothing() -> None:
+    tool = ToolSpec(name="calculate_voltage_difference", parameters={
+        "type": "object", "properties": {
+            "electric_field": {"type": "number"}, "distance": {"type": "number"}},
+        "required": ["electric_field", "distance"]})
+    text = ("Calculate the magnetic field of a wire carrying 4 amps at a distance of 2 m from "
+            "the wire. And find the voltage difference of a region that is 3 m apart, "
+            "assuming the electric field is 5 N/C.")
+    field = {"current": 4, "distance": 2}  # the magnetic field's call: "a distance of 2 m"
+    args, _ = _prune_in(tool, text, {"electric_field": 5, "distance": 3}, [field])
+    assert args["distance"] == 3
+    # alone, the number stated after the parameter's name is the call's
+    assert _prune(tool, text, {"electric_field": 5, "distance": 3})[0]["distance"] == 2
+
+
+def test_the_one_amount_written_before_a_conversion_gives_its_sides() -> None:
+    tool = ToolSpec(name="currency_conversion", parameters={
+        "type": "object", "properties": {
+            "amount": {"type": "number"},
+            "from_currency": {"type": "string", "description": "The currency to convert from."},
+            "to_currency": {"type": "string", "description": "The currency to convert to."}},
+        "required": ["amount", "from_currency", "to_currency"]})
+    ask = ("I need to convert 10 dollars to Euros and make a 10 dollar deposit in my bank "
+           "account.")
+    args, _ = _prune(tool, ask, {"amount": 10, "from_currency": "EUR", "to_currency": "USD"})
+    assert args == {"amount": 10, "from_currency": "USD", "to_currency": "EUR"}
+    # the amount written twice before a conversion: which one is the call's is not said
+    twice = "Convert 10 pounds to dollars, then 10 euros to yen."
+    args, _ = _prune(tool, twice, {"amount": 10, "from_currency": "EUR", "to_currency": "USD"})
+    assert args == {"amount": 10, "from_currency": "EUR", "to_currency": "USD"}

@@ -327,9 +327,9 @@ def _string_grounded(value: str, evidence: Evidence) -> bool:
     number = _as_number(value)
     if number is not None and evidence.has_number(number):
         return True
-    date = _as_date(value)
-    if date is not None:
-        return _date_grounded(date, evidence)
+    readings = _as_dates(value)
+    if readings:
+        return any(_date_grounded(date, evidence) for date in readings)
     if value.isalpha() and 2 <= len(value) <= 5 and value.lower() in evidence.initials:
         return True
     if currencies.named_in(value, evidence.text):  # "GBP" for "200 British pounds"
@@ -337,14 +337,16 @@ def _string_grounded(value: str, evidence: Evidence) -> bool:
     return evidence.has_words(value)
 
 
-def _as_date(text: str) -> tuple[int, int, int] | None:
+def _as_dates(text: str) -> list[tuple[int, int, int]]:
+    """The days a numeric date may be, as (year, month, day): both readings where day and month
+    could change places ("07-10-2022" is 10 July in the US, 7 October in Europe)."""
     for pattern, order in _DATE_FORMS:
         m = pattern.fullmatch(text.strip())
         if m:
             parts = [int(g) for g in m.groups()]
             y, mo, d = (parts[i] for i in order)
-            return (y, mo, d) if 1 <= mo <= 12 else (y, d, mo) if 1 <= d <= 12 else None
-    return None
+            return [(y, a, b) for a, b in dict.fromkeys(((mo, d), (d, mo))) if 1 <= a <= 12]
+    return []
 
 
 def _date_grounded(date: tuple[int, int, int], evidence: Evidence) -> bool:
@@ -1179,7 +1181,8 @@ def amount_currencies(tool: ToolSpec, arguments: dict[str, Any], evidence: Evide
     """A pair of "from" and "to" currency parameters set to the currencies the request writes
     right after the call's amount, "AMOUNT FROM to TO" ("convert 200 pounds to dollars":
     ``GBP`` and ``USD``, where the call held ``USD`` and ``EUR``), as codes. The amount is a
-    number argument the request writes once."""
+    number argument written once so ("convert 10 dollars to Euros and make a 10 dollar
+    deposit": the first 10)."""
     props = tool.parameters.get("properties") or {}
     pairs = [(s, t) for s in arguments for t in arguments
              if (a := _FROM_SIDE.fullmatch(s)) and (b := _TO_SIDE.fullmatch(t))
@@ -1190,13 +1193,11 @@ def amount_currencies(tool: ToolSpec, arguments: dict[str, Any], evidence: Evide
         return {}
     written = [(end, value) for _, end, value, _ in evidence.positions]
     for amount in (v for v in arguments.values() if _is_number(v)):
-        ends = [end for end, value in written if _close(float(value), float(amount))]
-        if len(ends) != 1 or not (m := _CONVERSION.match(evidence.text[ends[0]:])):
+        found = [pair for end, value in written if _close(float(value), float(amount))
+                 and (pair := _converted(evidence.text[end:])) is not None]
+        if len(found) != 1:
             continue
-        source = currencies.code_for(m.group(1))
-        target = currencies.code_for(m.group(2)) or currencies.code_for(m.group(2).split()[0])
-        if not source or not target or source == target:
-            continue
+        source, target = found[0]
         out = {}
         for s, t in pairs:
             for key, code in ((s, source), (t, target)):
@@ -1205,6 +1206,16 @@ def amount_currencies(tool: ToolSpec, arguments: dict[str, Any], evidence: Evide
                     out[key] = code
         return out
     return {}
+
+
+def _converted(after: str) -> tuple[str, str] | None:
+    """The codes of the two currencies ``after`` an amount converts between ("pounds to
+    dollars"), or None."""
+    if not (m := _CONVERSION.match(after)):
+        return None
+    source = currencies.code_for(m.group(1))
+    target = currencies.code_for(m.group(2)) or currencies.code_for(m.group(2).split()[0])
+    return (source, target) if source and target and source != target else None
 
 
 def _names_value(value: str, words: str) -> bool:
@@ -1754,11 +1765,20 @@ def stated_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evid
             held = [float(v) for v in leaves([{k: v for k, v in arguments.items() if k != key},
                                               used]) if _is_number(v)]
             stated = {v for v in stated if not any(_close(float(v), h) for h in held)}
-        if len(stated) == 1 and not _close(float(value), float(new := stated.pop())):
+        if len(stated) == 1 and not _close(float(value), float(new := stated.pop())) \
+                and not _held_by_another(key, new, used):
             out[key] = new
     final = {**arguments, **out}  # swapped values ("net income" ↔ "dividends") are both fixed
     return {key: new for key, new in out.items() if not any(
         k != key and _is_number(v) and _close(float(new), float(v)) for k, v in final.items())}
+
+
+def _held_by_another(key: str, number: Any, used: list[Any]) -> bool:
+    """Whether another call of the reply (``used``: their arguments) gives its own ``key`` this
+    number: "a distance of 2 m" is then that call's distance, not a correction for this one's
+    ("… a wire … a distance of 2 m … a region … that is 3 m apart")."""
+    return any(isinstance(other, dict) and _is_number(other.get(key))
+               and _close(float(other[key]), float(number)) for other in used)
 
 
 _LOW_WORDS = frozenset("lower min minimum start from low begin lowest".split())
