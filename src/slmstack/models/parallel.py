@@ -40,12 +40,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..errors import SlmstackError, ToolCallError
 from ..types import Message, ToolCall, ToolSpec, Usage
-from . import again, fanout, frames, grounding, legs, polynomials, redecode, toolcalls
+from . import again, fanout, frames, grounding, legs, numwords, polynomials, redecode, toolcalls
 from .schema import MAX_PARALLEL_CALLS, call_schema
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def more_calls(model: BaseChatModel, req: Request, raw: RawOutput) -> RawOutput:
     named = [t for t in offered if _named(t.name, evidence)]
     pending = any(t.name in _uncalled(offered, calls) for t in named)
     text = _user_text(req)
-    asked, parts, again = _asked_for(text, offered)
+    asked, parts, again = _asked_for(text, offered, req.tools)
     sections = {n: [p, *(s for m, s in again if m == n)] for n, p in parts.items()}
     asked_names = {t.name for t in asked}
     named += [t for t in asked if t not in named]
@@ -291,7 +292,16 @@ def _foreign(call: ToolCall, own: list[grounding.Evidence], other: list[groundin
 def _part_call(model: BaseChatModel, req: Request, section: str, spec: ToolSpec
                ) -> tuple[ToolCall | None, RawOutput | None]:
     """The one valid call the model writes to ``spec`` for ``section`` of the request alone
-    (None if not one), and the reply it came from (None: the engine cannot continue)."""
+    (None if not one), and the reply it came from (None: the engine cannot continue). Where
+    the engine copies values from the request, it copies them from ``section`` only: the
+    call is kept only where the section writes its values, and a small model asked again
+    takes another part's value as readily as the first time ("a sedan from Enterprise" for
+    the room type of "a deluxe room")."""
+    if model.extractive_strings:
+        declared = next((t for t in req.tools if t.name == spec.name), spec)
+        texts = [section]
+        spec = declared.model_copy(update={"parameters": grounding.extractive(
+            declared.parameters, grounding.text_spans(texts), grounding.number_mentions(texts))})
     more = _continue_part(model, req, section, call_schema(spec))
     return (None, None) if more is None else (_one_call(_OPEN + more.text + "]}", req), more)
 
@@ -543,7 +553,8 @@ def _named(name: str, evidence: grounding.Evidence) -> bool:
                if len(w) >= 3 and w not in _GENERIC)
 
 
-def _asked_for(text: str, tools: list) -> tuple[list, dict[str, str], list[tuple[str, str]]]:
+def _asked_for(text: str, tools: list, declared: Sequence[ToolSpec] = ()
+               ) -> tuple[list, dict[str, str], list[tuple[str, str]]]:
     """The offered tools a part of the request asks for, in the order of the parts: each part
     (``tooldocs.aspects``: its sentences, and clauses after "then", "also" …) is compared with
     every tool by the bundled MiniLM, and the most similar tool counts when its similarity
@@ -554,7 +565,11 @@ def _asked_for(text: str, tools: list) -> tuple[list, dict[str, str], list[tuple
     Third, the later sections of a tool asked for again after another one ("the dividend data
     for Microsoft …, then the stock market data …, then the dividend data on an annual basis"):
     (tool name, section), in the order of the request. Nothing for a request of one part, one
-    tool, or without the embedder installed."""
+    tool, or without the embedder installed. A tool whose first section writes no value (a
+    preamble: "Can you help me plan my vacation?") takes the next section that asks for it
+    and writes one as its own (``_holds_values``; the choices its parameters offer are those
+    of its ``declared`` spec, where given: an offered one may offer every span of the
+    request)."""
     from ..rag.tooldocs import GATE_THRESHOLD, aspects, gate_text
 
     parts = aspects(text)
@@ -586,8 +601,40 @@ def _asked_for(text: str, tools: list) -> tuple[list, dict[str, str], list[tuple
         if current is not None:
             current.append(part)
     by_name = {t.name: t for t in tools}
+    specs = {**by_name, **{t.name: t for t in declared if t.name in by_name}}
+    for name, section in list(own.items()):  # a preamble ("Can you help me plan a trip?")
+        later = next((i for i, (n, _) in enumerate(again) if n == name), None)
+        if later is not None and not _holds_values(" ".join(section), specs[name]) \
+                and _holds_values(" ".join(again[later][1]), specs[name]):
+            own[name] = again.pop(later)[1]
+    own = dict(sorted(own.items(), key=lambda item: parts.index(item[1][0])))
     return ([by_name[n] for n in own], {n: " ".join(section) for n, section in own.items()},
             [(n, " ".join(section)) for n, section in again])
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.?!:;])$")
+_NOT_A_NAME = frozenset("I I'm I'd I've I'll".split())
+
+
+def _holds_values(section: str, tool: ToolSpec) -> bool:
+    """Whether ``section`` writes a value a call could take: a number (in digits or words), a
+    quotation, a capitalised name inside a sentence, or a choice one of ``tool``'s parameters
+    offers. A part that writes none ("Can you help me plan a trip?", "I need to know the total
+    cost.") may name what a tool does, but a later part that asks for the tool again is the one
+    that says what to call it with."""
+    if re.search(r"\d|[\"“”‘]|(?:^|\s)'|'(?:\s|$)", section):
+        return True
+    words = re.findall(r"[A-Za-z][\w'-]*", section)
+    if any(w.lower() in numwords.CARDINALS for w in words):
+        return True
+    for m in re.finditer(r"[A-Z][\w'-]*", section):
+        if m.group(0) not in _NOT_A_NAME and (m.start() == 0 or section[m.start() - 1] == " ") \
+                and not _SENTENCE_START.search(section[: m.start()].rstrip()):
+            return True
+    low = {w.lower() for w in words}
+    props = tool.parameters.get("properties") or {}
+    return any(isinstance(c, str) and c.lower() in low for p in props.values()
+               if isinstance(p, dict) for c in p.get("enum", ()))
 
 
 def _again_call(text: str, req: Request, evidence: grounding.Evidence, calls: list[ToolCall],
