@@ -1831,3 +1831,40 @@ def test_the_one_amount_written_before_a_conversion_gives_its_sides() -> None:
     twice = "Convert 10 pounds to dollars, then 10 euros to yen."
     args, _ = _prune(tool, twice, {"amount": 10, "from_currency": "EUR", "to_currency": "USD"})
     assert args == {"amount": 10, "from_currency": "EUR", "to_currency": "USD"}
+
+
+def test_the_one_described_value_the_request_names_is_added() -> None:
+    tool = ToolSpec(name="analyze_structure", parameters={
+        "type": "object", "properties": {
+            "building_id": {"type": "string"},
+            "mode": {"type": "string", "description": "Mode of analysis, e.g. 'static' or "
+                                                      "'dynamic'. Default is 'static'."}},
+        "required": ["building_id"]})
+    ask = "What is the structural dynamic analysis of the building with building Id B1004?"
+    args, repairs = _prune(tool, ask, {"building_id": "B1004"})
+    assert args == {"building_id": "B1004", "mode": "dynamic"}
+    assert "description offers" in repairs[-1]
+    # both named: which one is not said
+    both = "Run the static and the dynamic analysis of building B1004."
+    assert _prune(tool, both, {"building_id": "B1004"})[0] == {"building_id": "B1004"}
+    # one call of several: each call's value is its own part's (not read from the whole)
+    args, _ = _prune_in(tool, ask, {"building_id": "B1004"}, [{"building_id": "B2"}])
+    assert "mode" not in args
+
+
+def test_the_one_year_the_request_writes_is_an_optional_years() -> None:
+    tool = ToolSpec(name="get_crime_rate", parameters={
+        "type": "object", "properties": {
+            "city": {"type": "string"},
+            "year": {"type": "integer", "description": "The year. Default is 2001."}},
+        "required": ["city"]})
+    ask = "Provide me the official crime rate of violent crime in San Francisco in 2020."
+    args, repairs = _prune(tool, ask, {"city": "San Francisco"})
+    assert args == {"city": "San Francisco", "year": 2020}
+    assert "one year" in repairs[-1]
+    # two years, or a year another argument holds: not this rule's to say
+    assert "year" not in _prune(tool, "Crime in San Francisco, 2019 or 2020?",
+                                {"city": "San Francisco"})[0]
+    ranged = ToolSpec(name="events", parameters={"type": "object", "properties": {
+        "start_year": {"type": "integer"}, "end_year": {"type": "integer"}}, "required": []})
+    assert _prune(ranged, "War events in Germany since 1871.", {})[0] == {}
