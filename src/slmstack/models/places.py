@@ -17,7 +17,7 @@ import re
 from functools import cache
 from typing import Any
 
-__all__ = ["asks_city_state", "city_state", "conform", "is_region", "us_state"]
+__all__ = ["asks_city_state", "city_state", "conform", "is_region", "state_names", "us_state"]
 
 DOMINANCE = 3.0
 _EXAMPLE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?: [A-Z][A-Za-z.'-]*){0,3},\s?([A-Z]{2})\b")
@@ -94,6 +94,11 @@ def _state_in(value: str) -> str | None:
 def us_state(name: str) -> str | None:
     """The state code of the US city ``name`` plainly means, or None (see the module)."""
     return _us_names().get(name.lower())
+
+
+def state_names() -> list[str]:
+    """The US states' names (GeoNames; none without the package)."""
+    return list(_state_names().values())
 
 
 def is_region(name: str) -> bool:
