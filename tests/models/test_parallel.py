@@ -636,6 +636,10 @@ def test_a_copied_value_in_a_parts_call_is_decoded_again_from_that_part() -> Non
     class Extractive(Continuing):  # an engine that continues and copies the request's values
         extractive_strings = True
 
+    def _continue(self, req: Request, prefix: str, schema: dict[str, Any]) -> RawOutput | None:
+        self.schemas.append(schema)
+        return super()._continue(req, prefix, schema)
+
         def _continues(self, req: Request) -> bool:
             return True
 
@@ -934,3 +938,79 @@ def test_with_several_tools_a_call_asked_for_again_is_read_in_its_tools_section(
                 ("get_stock_info", json.dumps({**acme, "company_name": "Globex",
                                                "detail_level": "summary"}, sort_keys=True)),
                 ("get_current_time", json.dumps({"location": "Lisbon"}))])
+
+
+HOTEL = _tool("hotel_room_pricing", "Get the pricing of a hotel room for a stay.",
+              hotelName="string", roomType="string", nights="integer")
+CAR = _tool("car_rental_pricing", "Get the pricing of a rental car.",
+            rentalCompany="string", carType="string", days="integer")
+
+
+def test_a_tools_section_that_writes_no_value_gives_way_to_its_next_one() -> None:
+    from slmstack.models.parallel import _asked_for
+
+    # the opening sentence is most like the car tool but says nothing to call it with
+    ask = ("I need to know what renting a car will cost me. First, I'm staying at the Grand "
+           "Plaza for 4 nights in a double room. Then, I'm renting a compact car from Hertz "
+           "for 6 days.")
+    asked, parts, again = _asked_for(ask, [HOTEL, CAR])
+    assert [t.name for t in asked] == ["hotel_room_pricing", "car_rental_pricing"]
+    assert parts["car_rental_pricing"] == "Then, I'm renting a compact car from Hertz for 6 days."
+    assert again == []
+    # a first section with a value of its own stays the tool's
+    ask = ("I need a compact car from Hertz for 2 days. First, I'm staying at the Grand Plaza "
+           "for 4 nights in a double room. Then, I'm renting a van from Avis for 6 days.")
+    _, parts, again = _asked_for(ask, [HOTEL, CAR])
+    assert parts["car_rental_pricing"].startswith("I need a compact car from Hertz")
+
+
+class Extracting(BySection):
+    """``BySection`` as an engine that copies string values from the request (enums of its
+    spans): the schemas it is asked with say which spans it may copy."""
+
+    extractive_strings = True
+
+    def _continue(self, req: Request, prefix: str, schema: dict[str, Any]) -> RawOutput | None:
+        self.schemas.append(schema)
+        return super()._continue(req, prefix, schema)
+
+
+def test_a_call_asked_again_from_its_own_section_may_copy_only_that_sections_values() -> None:
+    ask = ("First, I'm staying at the Grand Plaza for 4 nights in a deluxe room. Then, I'm "
+           "renting a sedan from Hertz for 6 days.")
+    car = {"name": "car_rental_pricing",
+           "arguments": {"rentalCompany": "Hertz", "carType": "sedan", "days": 6}}
+    # the model gives the room the car's type: asked again from the room's own section
+    first = '{"tool_calls": [' + json.dumps(car) + ", " + json.dumps(
+        {"name": "hotel_room_pricing",
+         "arguments": {"hotelName": "Grand Plaza", "roomType": "sedan", "nights": 4}}) + "]}"
+    own = "First, I'm staying at the Grand Plaza for 4 nights in a deluxe room."
+    right = {"hotelName": "Grand Plaza", "roomType": "deluxe room", "nights": 4}
+    model = Extracting(first, {own: json.dumps({"name": "hotel_room_pricing",
+                                                "arguments": right})})
+    c = model.complete(ask, tools=[HOTEL, CAR], parallel_tool_calls=True)
+    assert c.tool_calls[1].arguments == right
+    asked = model.schemas[model.asks.index(own)] if own in model.asks else None
+    assert asked is not None
+    room = json.dumps(asked)
+    assert "deluxe room" in room and "sedan" not in room and "Hertz" not in room
+
+
+def test_a_value_shared_with_a_section_that_refers_back_is_not_asked_again() -> None:
+    status = _tool("criminal_record_status", "Find the conviction status of a criminal.",
+                   criminal_name="string", region="string")
+    nature = _tool("criminal_record_offense_nature", "Find the nature of the criminal "
+                   "offenses committed.", criminal_name="string")
+    ask = ("Find the conviction status of a criminal with name John Doe in New York, also find "
+           "the nature of the criminal offenses he committed.")
+    first = '{"tool_calls": [' + json.dumps(
+        {"name": "criminal_record_status",
+         "arguments": {"criminal_name": "John Doe", "region": "New York"}}) + ", " + json.dumps(
+        {"name": "criminal_record_offense_nature",
+         "arguments": {"criminal_name": "John Doe"}}) + "]}"
+    own = "find the nature of the criminal offenses he committed."
+    garbage = {"criminal_name": "criminal offenses he committed"}
+    model = BySection(first, {own: json.dumps({"name": "criminal_record_offense_nature",
+                                               "arguments": garbage})})
+    c = model.complete(ask, tools=[status, nature], parallel_tool_calls=True)
+    assert [t.arguments["criminal_name"] for t in c.tool_calls] == ["John Doe", "John Doe"]

@@ -224,8 +224,10 @@ def _own_sections(model: BaseChatModel, req: Request, calls: list[ToolCall], off
     tool's: "… flights from New York to London … Finally, … from London to Paris"), the
     section writes each new value in so many words and grounds every other — a choice of the
     parameter's own aside, which the finished reply's grounding corrects — and no new value is
-    a reference ("the same city"). Returns the usage with the replies asked for, and whether a
-    call changed."""
+    a reference ("the same city"). A value another call holds for the same parameter, in a
+    section that refers back ("what his most famous discovery was"), is shared, not borrowed.
+    The call asked again copies its values from the section only (``_part_call``). Returns the
+    usage with the replies asked for, and whether a call changed."""
     mended = False
     for i, call in enumerate(list(calls)):
         if call.name not in parts or sum(c.name == call.name for c in calls) != 1:
@@ -234,11 +236,13 @@ def _own_sections(model: BaseChatModel, req: Request, calls: list[ToolCall], off
         here = grounding.Evidence(parts[call.name])
         borrowed = {k for k, v in call.arguments.items() if isinstance(v, str | int | float)
                     and not isinstance(v, bool) and not grounding.is_grounded(v, here, k)
-                    and grounding.covered(v if isinstance(v, str) else float(v), others)}
+                    and grounding.covered(v if isinstance(v, str) else float(v), others)
+                    and not (_refers_back(parts[call.name])
+                             and any(o.arguments.get(k) == v for o in others))}
         if not borrowed:
             continue
         spec = next(t for t in offered if t.name == call.name)
-        again, more = _part_call(model, req, parts[call.name], spec)
+        again, more = _part_call(model, req, parts[call.name], spec, own_values=True)
         if more is None:
             continue
         usage = usage + more.usage
@@ -289,15 +293,14 @@ def _foreign(call: ToolCall, own: list[grounding.Evidence], other: list[groundin
                if isinstance(v, str | int | float) and not isinstance(v, bool))
 
 
-def _part_call(model: BaseChatModel, req: Request, section: str, spec: ToolSpec
-               ) -> tuple[ToolCall | None, RawOutput | None]:
+def _part_call(model: BaseChatModel, req: Request, section: str, spec: ToolSpec,
+               *, own_values: bool = False) -> tuple[ToolCall | None, RawOutput | None]:
     """The one valid call the model writes to ``spec`` for ``section`` of the request alone
-    (None if not one), and the reply it came from (None: the engine cannot continue). Where
-    the engine copies values from the request, it copies them from ``section`` only: the
-    call is kept only where the section writes its values, and a small model asked again
-    takes another part's value as readily as the first time ("a sedan from Enterprise" for
-    the room type of "a deluxe room")."""
-    if model.extractive_strings:
+    (None if not one), and the reply it came from (None: the engine cannot continue). With
+    ``own_values``, where the engine copies values from the request, it copies them from
+    ``section`` only: a small model asked again takes another part's value as readily as the
+    first time ("a sedan from Enterprise" for the room type of "a deluxe room")."""
+    if own_values and model.extractive_strings:
         declared = next((t for t in req.tools if t.name == spec.name), spec)
         texts = [section]
         spec = declared.model_copy(update={"parameters": grounding.extractive(
@@ -314,6 +317,15 @@ def _written(value: object, evidence: grounding.Evidence) -> bool:
 
 
 _REFERENCE = re.compile(r"\b(?:same|this|that|these|those|it|its|their|previous)\b", re.I)
+_BACK = re.compile(r"\b(?:he|his|him|she|her|hers|it|its|they|their|them|the same|this|these|"
+                   r"those)\b", re.I)
+
+
+def _refers_back(section: str) -> bool:
+    """Whether ``section`` refers to what another part names ("… the nature of the criminal
+    offenses he committed", "what his most famous discovery was"): another call's value of the
+    same parameter is then this call's too, not one to ask again for."""
+    return bool(_BACK.search(section))
 
 
 def _fan_out(req: Request, calls: list[ToolCall], head: str, text: str,
