@@ -1018,7 +1018,7 @@ def named_described(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidenc
     coming weekend") of which the request names exactly one ("the structural dynamic analysis",
     "traffic … this weekend"): that one (under the rules of ``named_choices``). For a reply of
     one call: over BFCL's ground truth of the four non-live categories, the value a call of
-    one takes in all 17 requests of one call where a request names one; 5 of the 36 calls in
+    one takes in all 19 requests of one call where a request names one; 5 of the 34 calls in
     replies of several take another (each call its own)."""
     taken = _held_words(arguments)
     out: dict[str, str] = {}
