@@ -1315,12 +1315,14 @@ def one_state(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) -> 
     names exactly one US state in full ("… any prior felony convictions in California") that
     no argument holds: that state, as written. (Over BFCL's one-call ground truth the rule sets
     one parameter, to the state the answer takes, and no other.)"""
-    found = [n for n in places.state_names()
-             if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", evidence.written)]
     keys = [key for key, schema in _left_out(tool, arguments)
             if schema.get("type") == "string" and "enum" not in schema
             and key.lower().split("_")[-1] == "state"]
-    if len(found) != 1 or len(keys) != 1 or any(
+    if len(keys) != 1:
+        return {}
+    found = [n for n in places.state_names()
+             if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", evidence.written)]
+    if len(found) != 1 or any(
             isinstance(v, str) and found[0].lower() in v.lower() for v in leaves([arguments])):
         return {}
     return {keys[0]: found[0]}

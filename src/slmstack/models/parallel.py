@@ -234,11 +234,11 @@ def _own_sections(model: BaseChatModel, req: Request, calls: list[ToolCall], off
             continue
         others = [c for c in calls if c is not call]
         here = grounding.Evidence(parts[call.name])
+        back = _refers_back(parts[call.name])
         borrowed = {k for k, v in call.arguments.items() if isinstance(v, str | int | float)
                     and not isinstance(v, bool) and not grounding.is_grounded(v, here, k)
                     and grounding.covered(v if isinstance(v, str) else float(v), others)
-                    and not (_refers_back(parts[call.name])
-                             and any(o.arguments.get(k) == v for o in others))}
+                    and not (back and any(o.arguments.get(k) == v for o in others))}
         if not borrowed:
             continue
         spec = next(t for t in offered if t.name == call.name)
@@ -301,10 +301,10 @@ def _part_call(model: BaseChatModel, req: Request, section: str, spec: ToolSpec,
     ``section`` only: a small model asked again takes another part's value as readily as the
     first time ("a sedan from Enterprise" for the room type of "a deluxe room")."""
     if own_values and model.extractive_strings:
+        from .base import _extractive  # (base imports this module)
+
         declared = next((t for t in req.tools if t.name == spec.name), spec)
-        texts = [section]
-        spec = declared.model_copy(update={"parameters": grounding.extractive(
-            declared.parameters, grounding.text_spans(texts), grounding.number_mentions(texts))})
+        spec = _extractive([declared], [Message(role="user", content=section)])[0]
     more = _continue_part(model, req, section, call_schema(spec))
     return (None, None) if more is None else (_one_call(_OPEN + more.text + "]}", req), more)
 
