@@ -172,6 +172,37 @@ def test_the_zero_of_from_rest_grounds_only_a_speed() -> None:
     assert is_grounded(0.0, written, "height")  # a 0 the request writes grounds any number
 
 
+def test_a_dropped_object_starts_at_rest_unless_an_initial_speed_is_stated() -> None:
+    dropped = evidence_from([Message.user("An object is dropped from a height of 100 m.")])
+    assert is_grounded(0, dropped, "initial_velocity") and not is_grounded(0, dropped, "height")
+    stated = evidence_from([Message.user(
+        "Two objects are dropped from 10 m, the second with an initial speed of 5 m/s.")])
+    assert not is_grounded(0, stated, "initial_speed")  # its own initial speeds: not "at rest"
+    price = evidence_from([Message.user("The price dropped 5% on Monday.")])
+    assert not is_grounded(0, price, "initial_speed")  # no "dropped from": nothing at rest
+
+
+def test_a_required_number_takes_its_documented_default_where_the_request_writes_none(
+) -> None:
+    poker = ToolSpec(name="full_house", description="", parameters={
+        "type": "object", "required": ["deck_size", "hand_size"], "properties": {
+            "deck_size": {"type": "integer", "description": "The size of the deck. Default is 52."},
+            "hand_size": {"type": "integer", "description": "The size of the hand. Default is 5."},
+        }})
+    made_up = ToolCall(name="full_house", arguments={"deck_size": 5, "hand_size": 5})
+    none = evidence_from([Message.user("What is the probability of a full house in poker?")])
+    repairs: list[str] = []
+    fixed = prune_ungrounded(made_up, poker, none, repairs)
+    assert fixed.arguments == {"deck_size": 52, "hand_size": 5} and "default" in repairs[0]
+    assert ungrounded_required(fixed, poker, none) == []  # documented, so not made up
+    assert ungrounded_required(made_up, poker, none) == ["deck_size"]  # 5 is the hand's
+    # a request that writes a number leaves the values to the model (and declining)
+    some = evidence_from([Message.user("Probability of a full house with 7 cards in hand?")])
+    assert prune_ungrounded(made_up, poker, some, []).arguments == made_up.arguments
+    assert "deck_size" in ungrounded_required(
+        ToolCall(name="full_house", arguments={"deck_size": 52, "hand_size": 7}), poker, some)
+
+
 def test_a_part_of_a_bracketed_list_is_the_whole_list() -> None:
     tool = ToolSpec(name="npv", description="", parameters={
         "type": "object", "required": ["cash_flows"], "properties": {

@@ -127,6 +127,22 @@ def test_a_new_choice_must_fit_the_layout_the_description_states() -> None:
     assert model.prefixes == [] and c.tool_calls[0].arguments["end_date"] == "Louvre"
 
 
+def test_the_zero_of_a_drop_is_offered_to_no_height_and_the_speed_takes_it() -> None:
+    fall = ToolSpec(name="final_speed", description="Final speed of a dropped object.",
+                    parameters={"type": "object", "properties": {
+                        "initial_velocity": {"type": "integer"}, "height": {"type": "integer"}},
+                        "required": ["initial_velocity", "height"]})
+    first = json.dumps({"tool_calls": [{"name": "final_speed", "arguments": {
+        "initial_velocity": 100, "height": 100}}]})  # one 100 written, used twice
+    model = Redecoding(first, [0])
+    c = model.complete("How fast is an object dropped from 100 m when it lands?",
+                       tools=[fall], parallel_tool_calls=False)
+    # the 0 of "dropped from" is a speed: the height is not decoded again to it; the repeated
+    # initial speed becomes that 0 instead
+    assert model.prefixes == []
+    assert c.tool_calls[0].arguments == {"initial_velocity": 0, "height": 100}
+
+
 def test_stated_ranges_and_layouts() -> None:
     from slmstack.models.grounding import fits_description, stated_layout, stated_range
 

@@ -99,6 +99,18 @@ _SCALED = re.compile(
     r"(\d+(?:\.\d+)?|" + "|".join(_SMALL) + r")\s*(" + "|".join(_MULTIPLIERS) + r")\b"
 )
 _AT_REST = re.compile(r"\b(?:from|at) rest\b", re.IGNORECASE)  # a speed of 0
+_DROPPED = re.compile(r"\bdropp(?:ed|ing)\b(?:\s+[a-z]+){0,2}?\s+from\b", re.IGNORECASE)
+_INITIAL = re.compile(r"\binitial(?:ly)?\b", re.IGNORECASE)
+
+
+def _rest_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` states a speed of 0 without writing it: "from rest", "at rest", and an
+    object "dropped from" a height when the text states no initial speed of its own ("two
+    objects are dropped …, the second with an initial speed of 5 m/s" is not at rest)."""
+    rest = [m.span() for m in _AT_REST.finditer(text)]
+    if rest or _INITIAL.search(text):
+        return rest
+    return [m.span() for m in _DROPPED.finditer(text)]
 _SPEED = re.compile(r"speed|velocit", re.IGNORECASE)
 _CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)")
 _MONTHS = ("january february march april may june july august september october november "
@@ -193,7 +205,7 @@ class Evidence:
     @cached_property
     def zero_is_rest(self) -> bool:
         """Whether the only 0 the text states is that of "from rest" (a speed)."""
-        rest = len(_AT_REST.findall(self.text))
+        rest = len(_rest_spans(self.text))
         return rest > 0 and self.numbers.count(0.0) == rest
 
     @cached_property
@@ -245,7 +257,7 @@ def _numbers(text: str, words: set[str]) -> list[float]:
         out.append(float(base if base is not None else m.group(1)) * _MULTIPLIERS[m.group(2)])
     for m in _CLOCK.finditer(text):
         out.append(float(_clock_hour(m)))
-    out.extend(0.0 for _ in _AT_REST.finditer(text))
+    out.extend(0.0 for _ in _rest_spans(text))
     south_west = _south_west(text)  # "112.07 W" is -112.07 too
     out.extend(-float(m.group()) for m in _NUMBER.finditer(text)
                if m.start() in south_west and m.group().replace(".", "").isdigit())
@@ -287,12 +299,18 @@ def _evidence(text: str) -> Evidence:
     return Evidence(text)
 
 
+def not_a_rest_speed(value: Any, evidence: Evidence, name: str) -> bool:
+    """Whether ``value`` is a 0 the request states only as a start at rest ("from rest", an
+    object "dropped from" a height), given to a parameter ``name`` that is no speed."""
+    return value == 0 and bool(name) and not _SPEED.search(name) and evidence.zero_is_rest
+
+
 def is_grounded(value: Any, evidence: Evidence, name: str = "") -> bool:
     """Whether ``value`` (an argument named ``name``) can be found in the evidence."""
     if isinstance(value, bool):
         return any(evidence.has_word(w) for w in _flag_words(name))
     if isinstance(value, int | float):
-        if value == 0 and name and not _SPEED.search(name) and evidence.zero_is_rest:
+        if not_a_rest_speed(value, evidence, name):
             return False  # the 0 of "from rest" is a speed, not a gravity or a height
         return evidence.has_number(float(value))
     if isinstance(value, str):
@@ -519,6 +537,8 @@ def prune_ungrounded(
               "(numbered parameters take the request's values in the order it writes them)")
         apply(named_owners(kept, evidence), "argument {key!r} = {old!r} set to {new!r} "
               "(the request names that value for this parameter)")
+    apply(stated_defaults(tool, kept, evidence), "argument {key!r} = {old!r} set to {new!r} (the "
+          "default its description gives; the request writes no number)")
     apply(named_examples(tool, kept, evidence), "added optional argument {key!r} = {new!r:.60} "
           "(the request names those of the examples the parameter's description gives)")
     if used and alone:  # a reply of several tools: what this call's own part names
@@ -597,6 +617,7 @@ def _rewrites(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
         ("the rest is the request's next sentence", lambda v: _past_sentence(key, v)),
         ("the request's whole quotation", lambda v: _whole_quotation(v, evidence)),
         ("the rest is another argument's value", lambda v: _of_another(key, v, arguments)),
+        ("the request starts it at rest", lambda v: _at_rest(key, v, arguments, evidence)),
     ]
     out = []
     for why, rewrite in steps:
@@ -623,6 +644,19 @@ def _past_sentence(key: str, value: Any) -> str | None:
             or words[-1].lower() in _TITLES or len(value[m.end(1):].split()) < 3:
         return None  # an initial or a title inside a name: "Washington D.C. The …", "Mr. X"
     return m.group(1).strip()
+
+
+def _at_rest(key: str, value: Any, arguments: dict[str, Any], evidence: Evidence
+             ) -> int | None:
+    """0 for an initial speed (``initial_velocity``, ``initial_speed``) that repeats another
+    argument's number where the request's only 0 is a start at rest ("an object dropped from
+    100 m": ``initial_velocity`` 100 beside ``height`` 100)."""
+    words = _WORD.findall(_split_name(key).lower())
+    if not _is_number(value) or value == 0 or not _SPEED.search(key) or "initial" not in words \
+            or not evidence.zero_is_rest:
+        return None
+    others = [v for k, v in arguments.items() if k != key and _is_number(v)]
+    return 0 if any(_close(float(v), float(value)) for v in others) else None
 
 
 _TITLES = frozenset("mr mrs ms dr prof st jr sr inc ltd co corp no vs etc mt ft".split())
@@ -1326,6 +1360,39 @@ def one_state(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) -> 
             isinstance(v, str) and found[0].lower() in v.lower() for v in leaves([arguments])):
         return {}
     return {keys[0]: found[0]}
+
+
+_NUMBER_DEFAULT = re.compile(
+    r"\bdefaults?(?:\s+value)?(?:\s+(?:is|to|will\s+be|being))?\s*(?:set\s+to\s*)?[:=]?\s*"
+    r"(-?\d+(?:\.\d+)?)(?![\d.]*\w)", re.IGNORECASE)
+
+
+def described_number(schema: Any) -> int | float | None:
+    """The number a number parameter's description gives as its default ("The size of the
+    deck. Default is 52."), or None."""
+    if not isinstance(schema, dict) or schema.get("type") not in ("integer", "float", "number") \
+            or not isinstance(schema.get("description"), str):
+        return None
+    m = _NUMBER_DEFAULT.search(schema["description"])
+    return _plain(float(m.group(1))) if m else None
+
+
+def stated_defaults(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
+                    ) -> dict[str, int | float]:
+    """Where the request writes no number at all ("What is the probability of getting a full
+    house in poker?"), a required number parameter whose description gives its default ("The
+    size of the deck. Default is 52.") takes that default in place of a number the model made
+    up. A request that writes a number leaves the value to the model and the other rules."""
+    if evidence.numbers:
+        return {}
+    props = tool.parameters.get("properties") or {}
+    out: dict[str, int | float] = {}
+    for key in _required(tool):
+        default = described_number(props.get(key))
+        value = arguments.get(key)
+        if default is not None and value != default and (value is None or _is_number(value)):
+            out[key] = default
+    return out
 
 
 _NUMBERED = re.compile(r"(.*?)(_?)1")
@@ -2085,6 +2152,8 @@ def ungrounded_required(
             continue  # the state of the US city the call names ("San Francisco": California)
         if key in named_counts and _is_number(value) and _close(float(value), named_counts[key]):
             continue  # the count of compoundings a year the request names as a frequency
+        if _is_number(value) and not evidence.numbers and value == described_number(schema):
+            continue  # the default the tool's documentation gives, the request writing no number
         if key in not_own or (not is_grounded(value, evidence, key)
                               and not _period_given(value, schema, key, evidence)
                               # "5ft 10in" as 70 inches; the last day of "3 nights from …"
@@ -2633,7 +2702,7 @@ def _positions(text: str) -> _Numbers:
         found.append((m.start(), m.end(), value * scale, False))
     for m in _CLOCK.finditer(text.lower()):
         found.append((m.start() + 1, m.end(), float(_clock_hour(m)), False))
-    found.extend((m.start(), m.end(), 0.0, False) for m in _AT_REST.finditer(text))
+    found.extend((start, end, 0.0, False) for start, end in _rest_spans(text))
     south_west = _south_west(text)
     found = [(a, b, -v if a in south_west and v > 0 else v, pct) for a, b, v, pct in found]
     found.sort(key=lambda f: f[0])

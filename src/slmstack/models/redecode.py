@@ -101,10 +101,11 @@ def _passes(call: ToolCall, spec: Any, key: str, value: Any, evidence: grounding
     what the parameter's description states (``grounding.fits_description``: its range, its
     layout): the model's next choice is weaker evidence than its first, so it must at least
     be a value of the documented shape ("now" is no "yyyy-mm-dd" date, 25 no rate "from 0 to
-    1")."""
+    1"), and no 0 of a start at rest for a parameter that is no speed."""
     trial = ToolCall(name=call.name, arguments={**call.arguments, key: value})
     schema = (spec.parameters.get("properties") or {}).get(key)
     return (key not in grounding.not_own_values(trial, spec, evidence)
+            and not grounding.not_a_rest_speed(value, evidence, key)
             and grounding.fits_description(value, schema, key))
 
 
