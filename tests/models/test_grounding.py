@@ -143,6 +143,14 @@ def test_numbered_parameters_take_the_values_in_the_order_written() -> None:
     other = [{"mass1": 1}]
     assert prune_ungrounded(ToolCall(name="mix", arguments=swapped), tool, ev, [],
                             other).arguments == swapped
+    # the number inside the name: year1_revenue / year2_revenue
+    growth = ToolSpec(name="growth", description="", parameters={
+        "type": "object", "required": ["year1_revenue", "year2_revenue"], "properties": {
+            "year1_revenue": {"type": "number"}, "year2_revenue": {"type": "number"}}})
+    ev = evidence_from([Message.user("Growth with revenues of $1M in 2019 and $1.2M in 2020?")])
+    late = ToolCall(name="growth", arguments={"year1_revenue": 1200000, "year2_revenue": 1000000})
+    assert prune_ungrounded(late, growth, ev, []).arguments == {
+        "year1_revenue": 1000000, "year2_revenue": 1200000}
 
 
 def test_a_flag_named_by_a_short_form_is_asked_for_in_full_words() -> None:

@@ -1395,11 +1395,12 @@ def stated_defaults(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidenc
     return out
 
 
-_NUMBERED = re.compile(r"(.*?)(_?)1")
+_NUMBERED = re.compile(r"(.*?)(_?)1((?:_[A-Za-z]\w*)?)")
 
 
 def numbered_order(arguments: dict[str, Any], evidence: Evidence) -> dict[str, Any]:
-    """Pairs of numbered parameters (``mass1``/``mass2``, ``species_1``/``species_2``) given
+    """Pairs of numbered parameters (``mass1``/``mass2``, ``species_1``/``species_2``,
+    ``year1_revenue``/``year2_revenue``) given
     two values of the request in the other order than it writes them, swapped: "20 kg of water
     at 30 degrees is mixed with 15 kg at 60 degrees" is ``mass1`` = 20, ``mass2`` = 15. Over
     BFCL's ground truth, the first-numbered parameter takes the value written first in all 47
@@ -1408,7 +1409,7 @@ def numbered_order(arguments: dict[str, Any], evidence: Evidence) -> dict[str, A
     out: dict[str, Any] = {}
     for key, first in arguments.items():
         m = _NUMBERED.fullmatch(key)
-        other = f"{m[1]}{m[2]}2" if m else ""
+        other = f"{m[1]}{m[2]}2{m[3]}" if m else ""
         if other not in arguments or first == arguments[other]:
             continue
         second = arguments[other]
