@@ -1912,3 +1912,14 @@ def test_the_one_us_state_the_request_names_is_an_optional_states() -> None:
     two = "John Doe in Oregon or Nevada?"
     assert "state" not in _prune(tool, two, {"full_name": "John Doe"})[0]
     assert "state" not in _prune(tool, ask, {"full_name": "John Doe of California"})[0]
+
+
+def test_a_number_word_beside_the_count_it_spells_is_no_value_of_its_own() -> None:
+    tool = ToolSpec(name="schisms", description="", parameters={
+        "type": "object", "required": ["religion", "count"], "properties": {
+            "religion": {"type": "string"}, "count": {"type": "integer"}}})
+    ev = evidence_from([Message.user("What are the three great schisms in Christianity?")])
+    spelled = ToolCall(name="schisms", arguments={"religion": "three", "count": 3})
+    assert ungrounded_required(spelled, tool, ev) == ["religion"]
+    named = ToolCall(name="schisms", arguments={"religion": "Christianity", "count": 3})
+    assert ungrounded_required(named, tool, ev) == []

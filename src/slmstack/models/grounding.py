@@ -2344,7 +2344,8 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
     model with nothing to put in ``unit`` writes a word it has seen instead: a parameter's
     name ("height" for ``unit`` beside ``height``, "month" for ``month``), the word a sentence
     of the request asks with ("Find"), another argument's quantity with its unit ("10cm" when
-    ``height`` is 10; not "January 1, 2021" beside ``year=2021``), or the unit the request
+    ``height`` is 10, "three" when ``count`` is 3; not "January 1, 2021" beside
+    ``year=2021``), or the unit the request
     writes after that quantity ("meters" in "4 meters away" when ``distance`` is 4; only with
     ``units``, and kept in a parameter about units or currencies: "Euros" in "500 Euros" is
     ``from_currency``). A choice the parameter's schema offers is always its own. A number the
@@ -2373,8 +2374,10 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
     quantities = {other: float(v) for other, v in arguments.items()
                   if other != key and _is_number(v)}
     held = _QUANTITY.fullmatch(value.strip())
+    spelled = CARDINALS.get(value.strip().lower())  # "three" beside count = 3
     for other, number in quantities.items():
-        if held and _close(float(held.group(1)), number):
+        if (held and _close(float(held.group(1)), number)) or (
+                spelled is not None and _close(float(spelled), number)):
             return f"it is the quantity of argument {other!r}"
     about = set(_about(key, schema))
     if not units or about & _UNIT_WORDS or len(words) > 2 or any(len(w) < 3 for w in words):
