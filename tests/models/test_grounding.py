@@ -1923,3 +1923,16 @@ def test_a_number_word_beside_the_count_it_spells_is_no_value_of_its_own() -> No
     assert ungrounded_required(spelled, tool, ev) == ["religion"]
     named = ToolCall(name="schisms", arguments={"religion": "Christianity", "count": 3})
     assert ungrounded_required(named, tool, ev) == []
+
+
+def test_a_time_in_a_place_is_no_value_of_its_own() -> None:
+    tool = ToolSpec(name="uv_index", description="", parameters={
+        "type": "object", "required": ["location", "date"], "properties": {
+            "location": {"type": "string"}, "date": {"type": "string"}}})
+    ev = evidence_from([Message.user("UV index for Tokyo for tomorrow, June01 2023 (zip 10001)")])
+    for when in ("tomorrow", "tomorrow, June01 2023"):
+        call = ToolCall(name="uv_index", arguments={"location": when, "date": "06-01-2023"})
+        assert ungrounded_required(call, tool, ev) == ["location"]
+    for where in ("Tokyo", "10001"):  # a zip code alone is a place
+        call = ToolCall(name="uv_index", arguments={"location": where, "date": "06-01-2023"})
+        assert ungrounded_required(call, tool, ev) == []

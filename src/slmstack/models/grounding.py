@@ -2338,12 +2338,27 @@ _QUANTITY = re.compile(r"(\d+(?:\.\d+)?)\s*[a-z%°/²³]+\.?(?:\s+[a-z]+)?", re.
 """A number with its unit ("10cm", "4 meters", "5 kg block"), nothing else."""
 
 
+_WHEN_WORDS = frozenset(
+    "today tomorrow yesterday tonight now week weekend morning evening afternoon next last"
+    .split())
+_WHERE_WORDS = frozenset(
+    "location city place address destination origin venue region country town area".split())
+
+
+def _only_when(words: list[str]) -> bool:
+    """Whether ``words`` say only when: a time word or a month ("tomorrow", "june01") and
+    numbers (a zip code alone is a place)."""
+    when = [w for w in words if w in _WHEN_WORDS or w.rstrip("0123456789") in _MONTHS]
+    return bool(when) and all(w in when or w.isdigit() for w in words)
+
+
 def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
                evidence: Evidence, *, units: bool = True) -> str | None:
     """Why a string the model put in an optional slot is no value of its own, or None. A
     model with nothing to put in ``unit`` writes a word it has seen instead: a parameter's
     name ("height" for ``unit`` beside ``height``, "month" for ``month``), the word a sentence
-    of the request asks with ("Find"), another argument's quantity with its unit ("10cm" when
+    of the request asks with ("Find"), a time for a place ("tomorrow, June 1" for ``location``),
+    another argument's quantity with its unit ("10cm" when
     ``height`` is 10, "three" when ``count`` is 3; not "January 1, 2021" beside
     ``year=2021``), or the unit the request
     writes after that quantity ("meters" in "4 meters away" when ``distance`` is 4; only with
@@ -2371,6 +2386,8 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
             return f"it names parameter {other!r}, not a value"
     if words[0] in _SEQUENCE or words[0] in _instructions(evidence.text):
         return "it is the word a sentence of the request asks with"
+    if _only_when(words) and set(_content_words(_split_name(key))) & _WHERE_WORDS:
+        return "it is a time, not a place"
     quantities = {other: float(v) for other, v in arguments.items()
                   if other != key and _is_number(v)}
     held = _QUANTITY.fullmatch(value.strip())
