@@ -1411,6 +1411,11 @@ def test_a_name_started_late_takes_the_capitalised_words_before_it() -> None:
                                                             "brand": "Fender"}
     assert fixed({"museum_name": "Louvre"}, "Get Museum Louvre hours") == {
         "museum_name": "Louvre"}
+    # a case's second party takes the first: "R vs Adams", "Roe v. Wade"
+    assert fixed({"museum_name": "Adams"}, "Details of the R vs Adams legal case?") == {
+        "museum_name": "R vs Adams"}
+    assert fixed({"museum_name": "Wade"}, "Exhibits about the Roe v. Wade case") == {
+        "museum_name": "Roe v. Wade"}
 
 
 def test_a_day_without_its_year_takes_the_year_the_request_writes_after_it() -> None:

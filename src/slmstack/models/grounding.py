@@ -838,7 +838,10 @@ def _named_feature(value: Any, evidence: Evidence) -> str | None:
     return found.group(0) if found else None
 
 
-_CAPITALISED_BEFORE = re.compile(r"(?<![.!?]\s)(?<!^)\b((?:[A-Z][\w'.&-]*\s+){1,2})$")
+_CAPITALISED_BEFORE = re.compile(
+    r"(?<![.!?]\s)(?<!^)\b((?:[A-Z][\w'.&-]*\s+(?:(?:vs\.?|v\.)\s+)?){1,2})$")
+"""One or two capitalised words before a name, or a case's first party ("R vs " of "R vs
+Adams")."""
 _NOT_NAME_START = frozenset(
     "The A An In On At Of For From To With By And Or Find Get Show Give".split())
 
@@ -846,7 +849,8 @@ _NOT_NAME_START = frozenset(
 def _name_start(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
                 evidence: Evidence) -> str | None:
     """A capitalised value the request writes once, right after capitalised words of the same
-    name ("Museum of Art" of "the Metropolitan Museum of Art", "Liga" of "La Liga"): the whole
+    name ("Museum of Art" of "the Metropolitan Museum of Art", "Liga" of "La Liga", "Adams"
+    of "the R vs Adams case"): the whole
     name; None otherwise. A sentence's first word and "The" start no name, and neither do
     words of another argument ("Fender" of brand before "Stratocaster"), of the parameter's
     or the tool's name ("Id B1004", "Lawyer John Doe" for ``lawyer.find``)."""
