@@ -450,6 +450,7 @@ def test_spans_keep_the_text_between_their_words() -> None:
         ("revenues of $1M and $1.2M", [(1_000_000, False), (1_200_000, False)]),
         ("c = -4 and the next five games", [(-4, False), (5, False)]),
         ("open until 11 PM", [(11, False), (23, False)]),
+        ("a current of 12 Amperes at 8 am", [(12, False), (8, False), (8, False)]),  # no "12 Am"
         ("two dozen eggs, per second", [(24, False)]),
         # a power is no quantity; a start "from rest" is a speed of 0
         ("3x^2 + 4x + 2 = 0 at 5 m/s^2, y**3", [(3, False), (4, False), (2, False), (0, False),

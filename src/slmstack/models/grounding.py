@@ -112,7 +112,7 @@ def _rest_spans(text: str) -> list[tuple[int, int]]:
         return rest
     return [m.span() for m in _DROPPED.finditer(text)]
 _SPEED = re.compile(r"speed|velocit", re.IGNORECASE)
-_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)")
+_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am\b|pm\b|a\.m\.|p\.m\.)")  # not "12 Amperes"
 _MONTHS = ("january february march april may june july august september october november "
            "december").split()
 _DATE_FORMS = (
