@@ -1195,6 +1195,11 @@ def test_a_unit_parameter_takes_the_unit_written_after_the_calls_numbers() -> No
     # a word that is no unit of the request's numbers is replaced ("5cm" written together)
     text = "The first circle has a radius of 5cm."
     assert _prune(tool, text, {"radius": 5, "unit": "circle"})[0]["unit"] == "cm"
+    # no unit written: a word that names none is left out, a unit kept
+    text = "Calculate the circumference of a circle with radius 3"
+    assert _prune(tool, text, {"radius": 3, "unit": "circle"})[0] == {"radius": 3}
+    assert _prune(tool, text + ", in meters", {"radius": 3, "unit": "meters"}
+                  )[0]["unit"] == "meters"
     # kept: a unit the request asks the answer in, or names; numbers of different units
     for text, unit in (("A radius of 5 m, answer in feet.", "feet"),
                        ("A radius of 5 m; the unit is 'yards'.", "yards")):

@@ -2367,7 +2367,8 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
     ``year=2021``), or the unit the request
     writes after that quantity ("meters" in "4 meters away" when ``distance`` is 4; only with
     ``units``, and kept in a parameter about units or currencies: "Euros" in "500 Euros" is
-    ``from_currency``). A choice the parameter's schema offers is always its own. A number the
+    ``from_currency``), and, with ``units``, a word that names no unit in ``unit`` or ``units``
+    ("circle"). A choice the parameter's schema offers is always its own. A number the
     request writes only inside another argument's formula ("2" of "2x^2 at x = 1") is none."""
     if _is_number(value) and (formula := _in_formula(key, float(value), arguments, evidence)):
         return f"it is a number inside argument {formula!r}'s formula"
@@ -2392,19 +2393,22 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
         return "it is the word a sentence of the request asks with"
     if _only_when(words) and set(_content_words(_split_name(key))) & _WHERE_WORDS:
         return "it is a time, not a place"
-    quantities = {other: float(v) for other, v in arguments.items()
+    held_numbers = {other: float(v) for other, v in arguments.items()
                   if other != key and _is_number(v)}
     held = _QUANTITY.fullmatch(value.strip())
     spelled = CARDINALS.get(value.strip().lower())  # "three" beside count = 3
-    for other, number in quantities.items():
+    for other, number in held_numbers.items():
         if (held and _close(float(held.group(1)), number)) or (
                 spelled is not None and _close(float(spelled), number)):
             return f"it is the quantity of argument {other!r}"
+    if units and _UNIT_PARAM.fullmatch(key) and not quantities.is_unit(value) and not _a_unit(
+            value, set(), schema if isinstance(schema, dict) else {}, evidence):
+        return "it names no unit"
     about = set(_about(key, schema))
     if not units or about & _UNIT_WORDS or len(words) > 2 or any(len(w) < 3 for w in words):
         return None
     located = evidence.located
-    for other, number in quantities.items():
+    for other, number in held_numbers.items():
         for _, end, stated, _ in located.numbers:
             if _close(stated, number) and _words_after(located, end, len(words)) == words:
                 return f"it is the unit the request writes after argument {other!r}'s number"

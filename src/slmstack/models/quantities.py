@@ -21,7 +21,7 @@ from typing import Any
 
 from ..types import ToolSpec
 
-__all__ = ["close", "param_units", "unit_conversions", "unit_numbers", "unit_order",
+__all__ = ["close", "is_unit", "param_units", "unit_conversions", "unit_numbers", "unit_order",
            "unit_replacements", "unit_system", "written_units"]
 
 _FORMS = {
@@ -62,6 +62,11 @@ _STOP = frozenset("and or with at for of to from by".split())
 def close(a: float, b: float) -> bool:
     """The same number as far as arguments go (a float read back from text or JSON)."""
     return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+
+def is_unit(text: str) -> bool:
+    """Whether ``text`` holds the name of a unit ("cm", "square meters", "Celsius")."""
+    return any(w in _CANON for w in _TOKEN.findall(text.lower()))
+
 
 def written_units(text: str, start: int, end: int, percent: bool = False, per: bool = True
                   ) -> frozenset[str]:
