@@ -259,7 +259,8 @@ def test_a_number_followed_by_the_parameters_own_name_is_the_number() -> None:
         "type": "object", "required": ["fuel_type"], "properties": {
             "fuel_type": {"type": "string"}}})
     ev = evidence_from([Message.user("Emissions of a gas-fueled, long-haul truck")])
-    for value, kept in (("gas-fueled", "gas"), ("long-haul", "long-haul")):
+    for value, kept in (("gas-fueled", "gas"), ("gas-fueled truck", "gas"),
+                        ("long-haul", "long-haul"), ("long-haul truck", "long-haul truck")):
         call = ToolCall(name="truck", arguments={"fuel_type": value})
         assert prune_ungrounded(call, truck, ev, []).arguments == {"fuel_type": kept}
 

@@ -875,11 +875,13 @@ def _name_start(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
 
 def _compound_of_own_name(key: str, value: Any) -> str | None:
     """A hyphened value whose last part is a form of the parameter's own name ("gas-fueled"
-    for ``fuel_type``, "diesel-powered" for ``power_source``): the part before it; None
+    or "gas-fueled car" for ``fuel_type``, "diesel-powered" for ``power_source``): the part
+    before it; None
     otherwise."""
-    if not isinstance(value, str) or not _HYPHENED.fullmatch(value.strip()):
+    m = _HYPHENED_THING.fullmatch(value.strip()) if isinstance(value, str) else None
+    if m is None:
         return None
-    head, _, last = value.strip().rpartition("-")
+    head, _, last = m.group(1).rpartition("-")
     return head if any(_same_stem(last.lower(), w) for w in _own_words(key)) else None
 
 
@@ -1164,6 +1166,7 @@ def _named_verbatim(choice: str, tokens: list[str]) -> bool:
 
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9]+")
 _HYPHENED = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+")
+_HYPHENED_THING = re.compile(r"([A-Za-z]+(?:-[A-Za-z]+)+)(?:\s+[a-z]+)?")  # "gas-fueled (car)"
 _CODE_FOR = re.compile(
     r"""['‘"]([^'’"]{1,12})['’"]\s+(?:for|refers\s+to|means)\s+(?:an?\s+|the\s+)?([A-Za-z]+)"""
     r"(?=\s*(?:[,.;)]|\s(?:or|and)\b|$))")
