@@ -1391,6 +1391,7 @@ def test_a_name_takes_the_kind_of_place_the_request_writes_after_it() -> None:
     assert fixed("Prado", "Opening hours of the Prado Museum?") == "Prado Museum"
     assert fixed("Danube", "Boats on the Danube river") == "Danube river"
     assert fixed("Persian", "The religion of the Persian Empire") == "Persian Empire"
+    assert fixed("New York", "Two tickets for Eminem in New York City") == "New York City"
     assert fixed("Microsoft", "Forecast Microsoft Corporation for 45 days") == (
         "Microsoft Corporation")  # a company's kind, "for" after it or not
     assert fixed("Acme", "Acme Corporation of America") == "Acme"

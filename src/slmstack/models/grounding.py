@@ -820,7 +820,7 @@ def _ordinal_century(value: Any, evidence: Evidence) -> str | None:
 _LAND_WORDS = "river|lake|sea|ocean|bay|gulf|mountains?|island|islands|valley|desert|canyon"
 _PLACE_WORDS = ("Museum|University|Park|Gallery|Cathedral|Palace|Bridge|Tower|Stadium|Library|"
                 "Empire|Dynasty|Kingdom|Republic|Airport|Station|Church|Temple|Castle|"
-                "Cent(?:er|re)|Theat(?:er|re)|Zoo|Hospital|College|Court|Forest|Festival|Hall")
+                "Cent(?:er|re)|Theat(?:er|re)|Zoo|Hospital|College|Court|Forest|Festival|Hall|City")
 _COMPANY_WORDS = "Corporation|Incorporated"  # "Microsoft Corporation for the next 45 days"
 
 
