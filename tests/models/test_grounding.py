@@ -313,10 +313,11 @@ def test_an_array_of_choices_gets_the_other_choices_the_request_names() -> None:
     done = ToolCall(name="fetch", arguments={"fields": ["Job History", "Personal Info"]})
     assert prune_ungrounded(done, tool, ev, []).arguments == done.arguments
     assert prune_ungrounded(call, tool, ev, [], [{"fields": []}]).arguments == call.arguments
-    # a choice the call gives that the request does not name stays, after the named ones
+    # a choice the call gives that the request does not name goes: the agent would decline
+    # the required array for it (``unnamed_choices``)
     odd = ToolCall(name="fetch", arguments={"fields": ["Payroll"]})
     assert prune_ungrounded(odd, tool, ev, []).arguments == {
-        "fields": ["Personal Info", "Job History", "Payroll"]}
+        "fields": ["Personal Info", "Job History"]}
     # a choice of short parts written with a hyphen is one word ("Wi-Fi"); "in" is none
     venue = ToolSpec(name="venue", description="", parameters={
         "type": "object", "required": ["has"], "properties": {"has": {"type": "array", "items": {
@@ -1949,3 +1950,28 @@ def test_a_time_in_a_place_is_no_value_of_its_own() -> None:
     for where in ("Tokyo", "10001"):  # a zip code alone is a place
         call = ToolCall(name="uv_index", arguments={"location": where, "date": "06-01-2023"})
         assert ungrounded_required(call, tool, ev) == []
+
+
+def test_a_required_array_of_choices_keeps_those_the_request_writes() -> None:
+    tool = ToolSpec(name="nursery", description="", parameters={
+        "type": "object", "required": ["location", "plant_types"], "properties": {
+            "location": {"type": "string"},
+            "plant_types": {"type": "array", "items": {
+                "type": "string", "enum": ["Annual", "Perennial", "Shrub", "Carbohydrates"]}}}})
+    ev = evidence_from([Message.user("Nurseries in Toronto with a variety of annual plants")])
+    call = ToolCall(name="nursery", arguments={"location": "Toronto",
+                                               "plant_types": ["Annual", "Perennial"]})
+    assert ungrounded_required(call, tool, ev) == ["plant_types"]
+    repairs: list[str] = []
+    fixed = prune_ungrounded(call, tool, ev, repairs)
+    assert fixed.arguments["plant_types"] == ["Annual"] and ungrounded_required(
+        fixed, tool, ev) == []
+    # none written: left for the agent to decline; a shortened one counts as written
+    none = ToolCall(name="nursery", arguments={"location": "Toronto", "plant_types": ["Shrub"]})
+    plain = evidence_from([Message.user("Nurseries in Toronto with many plants")])
+    assert prune_ungrounded(none, tool, plain, []).arguments == none.arguments
+    carbs = evidence_from([Message.user("Nurseries in Toronto: annual plants and carbs")])
+    both = ToolCall(name="nursery", arguments={
+        "location": "Toronto", "plant_types": ["Annual", "Carbohydrates", "Shrub"]})
+    assert prune_ungrounded(both, tool, carbs, []).arguments["plant_types"] == [
+        "Annual", "Carbohydrates"]

@@ -533,6 +533,8 @@ def prune_ungrounded(
               "{new!r} (the one choice the request names)")
         apply(named_more_choices(tool, kept, evidence), "argument {key!r} = {old!r} set to "
               "{new!r} (the request names those choices)")
+        apply(unnamed_choices(tool, kept, evidence), "argument {key!r} = {old!r} set to "
+              "{new!r} (the choices the request writes; the others it does not)")
         apply(numbered_order(kept, evidence), "argument {key!r} = {old!r} set to {new!r} "
               "(numbered parameters take the request's values in the order it writes them)")
         apply(named_owners(kept, evidence), "argument {key!r} = {old!r} set to {new!r} "
@@ -1113,6 +1115,34 @@ def named_more_choices(tool: ToolSpec, arguments: dict[str, Any], evidence: Evid
         if any(c not in value for c in found):
             out[key] = found + [v for v in value if v not in found]
     return out
+
+
+def unnamed_choices(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence
+                    ) -> dict[str, list[Any]]:
+    """A required array of fixed choices that the agent would decline as not given (a choice in
+    it the request does not write: "Annual" and "Perennial" for "a good variety of annual
+    plants") without those choices, where one it writes is left: ["Annual"]. A choice the
+    request writes shortened ("carbs" for "Carbohydrates") counts as written."""
+    props = tool.parameters.get("properties") or {}
+    out: dict[str, list[Any]] = {}
+    for key in _required(tool):
+        value, schema = arguments.get(key), props.get(key)
+        items = schema.get("items") if isinstance(schema, dict) else None
+        if not isinstance(value, list) or not isinstance(items, dict) \
+                or not isinstance(items.get("enum"), list) or is_grounded(value, evidence, key):
+            continue
+        kept = [v for v in value if is_grounded(v, evidence, key) or _shortened(v, evidence)]
+        if kept and len(kept) < len(value):
+            out[key] = kept
+    return out
+
+
+def _shortened(choice: Any, evidence: Evidence) -> bool:
+    """Whether the request writes ``choice`` (one word) shortened: "carbs" for "Carbohydrates"."""
+    if not isinstance(choice, str) or not _PLAIN_WORD.fullmatch(choice):
+        return False
+    low = choice.lower()
+    return any(len(stem := w.rstrip("s")) >= 4 and low.startswith(stem) for w in evidence.words)
 
 
 def named_corrections(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence,
