@@ -1010,3 +1010,26 @@ def test_a_value_shared_with_a_section_that_refers_back_is_not_asked_again() -> 
                                                "arguments": garbage})})
     c = model.complete(ask, tools=[status, nature], parallel_tool_calls=True)
     assert [t.arguments["criminal_name"] for t in c.tool_calls] == ["John Doe", "John Doe"]
+
+
+def test_a_value_another_call_holds_for_the_same_parameter_may_be_copied_again() -> None:
+    # "bronze" is the other call's material too: it may be the request's shared context, so
+    # the call asked again from its own section may still copy it (the model chooses)
+    tools = [_tool("sculpture_availability", "Check whether a sculpture is available in the "
+                   "inventory.", sculpture_name="string", material="string"),
+             _tool("sculpture_price", "Estimate the price to commission a sculpture.",
+                   material="string", size="string")]
+    ask = ("Check whether the sculpture 'The Thinker' in bronze is available in the "
+           "inventory. Then estimate the price to commission a marble sculpture, 10 feet in "
+           "size.")
+    available = {"name": "sculpture_availability",
+                 "arguments": {"sculpture_name": "The Thinker", "material": "bronze"}}
+    first = '{"tool_calls": [' + json.dumps(available) + ", " + json.dumps(
+        {"name": "sculpture_price", "arguments": {"material": "bronze", "size": "10 feet"}}
+    ) + "]}"
+    own = "Then estimate the price to commission a marble sculpture, 10 feet in size."
+    right = {"material": "marble", "size": "10 feet"}
+    model = Extracting(first, {own: json.dumps({"name": "sculpture_price", "arguments": right})})
+    c = model.complete(ask, tools=tools, parallel_tool_calls=True)
+    assert c.tool_calls[1].arguments == right
+    assert "bronze" in json.dumps(model.schemas[model.asks.index(own)])

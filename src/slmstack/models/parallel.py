@@ -226,8 +226,9 @@ def _own_sections(model: BaseChatModel, req: Request, calls: list[ToolCall], off
     parameter's own aside, which the finished reply's grounding corrects — and no new value is
     a reference ("the same city"). A value another call holds for the same parameter, in a
     section that refers back ("what his most famous discovery was"), is shared, not borrowed.
-    The call asked again copies its values from the section only (``_part_call``). Returns the
-    usage with the replies asked for, and whether a call changed."""
+    The call asked again copies its values from the section only (``_part_call``) where every
+    borrowed value is one another call holds for another parameter. Returns the usage with the
+    replies asked for, and whether a call changed."""
     mended = False
     for i, call in enumerate(list(calls)):
         if call.name not in parts or sum(c.name == call.name for c in calls) != 1:
@@ -242,7 +243,11 @@ def _own_sections(model: BaseChatModel, req: Request, calls: list[ToolCall], off
         if not borrowed:
             continue
         spec = next(t for t in offered if t.name == call.name)
-        again, more = _part_call(model, req, parts[call.name], spec, own_values=True)
+        # a value another call holds for another parameter ("sedan" as a room type) is
+        # another part's; one held for the same parameter may be the request's shared context
+        # ("… about the NBA league: the record …"): the model may take it again from there
+        crossed = not any(o.arguments.get(k) == call.arguments[k] for k in borrowed for o in others)
+        again, more = _part_call(model, req, parts[call.name], spec, own_values=crossed)
         if more is None:
             continue
         usage = usage + more.usage
