@@ -101,6 +101,14 @@ _SCALED = re.compile(
 _AT_REST = re.compile(r"\b(?:from|at) rest\b", re.IGNORECASE)  # a speed of 0
 _DROPPED = re.compile(r"\bdropp(?:ed|ing)\b(?:\s+[a-z]+){0,2}?\s+from\b", re.IGNORECASE)
 _INITIAL = re.compile(r"\binitial(?:ly)?\b", re.IGNORECASE)
+_SPEED = re.compile(r"speed|velocit", re.IGNORECASE)
+_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am\b|pm\b|a\.m\.|p\.m\.)")  # not "12 Amperes"
+_MONTHS = ("january february march april may june july august september october november "
+           "december").split()
+_DATE_FORMS = (
+    (re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"), (0, 1, 2)),
+    (re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})"), (2, 1, 0)),
+)
 
 
 def _rest_spans(text: str) -> list[tuple[int, int]]:
@@ -111,14 +119,6 @@ def _rest_spans(text: str) -> list[tuple[int, int]]:
     if rest or _INITIAL.search(text):
         return rest
     return [m.span() for m in _DROPPED.finditer(text)]
-_SPEED = re.compile(r"speed|velocit", re.IGNORECASE)
-_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am\b|pm\b|a\.m\.|p\.m\.)")  # not "12 Amperes"
-_MONTHS = ("january february march april may june july august september october november "
-           "december").split()
-_DATE_FORMS = (
-    (re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"), (0, 1, 2)),
-    (re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})"), (2, 1, 0)),
-)
 
 
 class Evidence:
@@ -457,8 +457,12 @@ def prune_ungrounded(
     flag is switched on when the request names two of the things its description says it adds
     (``_examples_named``); a value the request quotes right after the parameter's name is
     added (``quoted_by_name``); the one call to its tool in a reply of several tools takes the
-    choices named in its own part of the request (``choices_in_own_part``). Other required
-    arguments are kept as they are."""
+    choices named in its own part of the request (``choices_in_own_part``). Where the
+    request writes no number, a required number takes the default its description gives
+    (``stated_defaults``); an initial speed that repeats another argument's number is the 0 of
+    a start at rest (``_at_rest``); a one-call reply's required array of fixed choices keeps
+    the ones the request writes (``unnamed_choices``). Other required arguments are kept as
+    they are."""
     required = set(tool.parameters.get("required") or [])
     used = list(used)
     cut = {key: before for key, value in call.arguments.items()
@@ -852,10 +856,10 @@ def _name_start(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
                 evidence: Evidence) -> str | None:
     """A capitalised value the request writes once, right after capitalised words of the same
     name ("Museum of Art" of "the Metropolitan Museum of Art", "Liga" of "La Liga", "Adams"
-    of "the R vs Adams case"): the whole
-    name; None otherwise. A sentence's first word and "The" start no name, and neither do
-    words of another argument ("Fender" of brand before "Stratocaster"), of the parameter's
-    or the tool's name ("Id B1004", "Lawyer John Doe" for ``lawyer.find``)."""
+    of "the R vs Adams case"): the whole name; None otherwise. A sentence's first word and
+    "The" start no name, and neither do words of another argument ("Fender" of brand before
+    "Stratocaster"), of the parameter's or the tool's name ("Id B1004", "Lawyer John Doe"
+    for ``lawyer.find``)."""
     if not isinstance(value, str) or not value[:1].isupper() or len(value) > 60:
         return None
     places = [m.start() for m in re.finditer(rf"\b{re.escape(value)}\b", evidence.written)]
@@ -878,8 +882,7 @@ def _name_start(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
 def _compound_of_own_name(key: str, value: Any) -> str | None:
     """A hyphened value whose last part is a form of the parameter's own name ("gas-fueled"
     or "gas-fueled car" for ``fuel_type``, "diesel-powered" for ``power_source``): the part
-    before it; None
-    otherwise."""
+    before it; None otherwise."""
     m = _HYPHENED_THING.fullmatch(value.strip()) if isinstance(value, str) else None
     if m is None:
         return None
@@ -1437,12 +1440,12 @@ _NUMBERED = re.compile(r"(.*?)(_?)1((?:_[A-Za-z]\w*)?)")
 
 def numbered_order(arguments: dict[str, Any], evidence: Evidence) -> dict[str, Any]:
     """Pairs of numbered parameters (``mass1``/``mass2``, ``species_1``/``species_2``,
-    ``year1_revenue``/``year2_revenue``) given
-    two values of the request in the other order than it writes them, swapped: "20 kg of water
-    at 30 degrees is mixed with 15 kg at 60 degrees" is ``mass1`` = 20, ``mass2`` = 15. Over
-    BFCL's ground truth, the first-numbered parameter takes the value written first in all 47
-    pairs of numbers and in 22 of 24 pairs of strings; the two exceptions are requests for
-    several calls, and a reply of one call only is corrected."""
+    ``year1_revenue``/``year2_revenue``) given two values of the request in the other order
+    than it writes them, swapped: "20 kg of water at 30 degrees is mixed with 15 kg at 60
+    degrees" is ``mass1`` = 20, ``mass2`` = 15. Over BFCL's ground truth, the first-numbered
+    parameter takes the value written first in all 47 pairs of numbers and in 22 of 24 pairs
+    of strings; the two exceptions are requests for several calls, and a reply of one call
+    only is corrected."""
     out: dict[str, Any] = {}
     for key, first in arguments.items():
         m = _NUMBERED.fullmatch(key)
@@ -2394,15 +2397,15 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
     """Why a string the model put in an optional slot is no value of its own, or None. A
     model with nothing to put in ``unit`` writes a word it has seen instead: a parameter's
     name ("height" for ``unit`` beside ``height``, "month" for ``month``), the word a sentence
-    of the request asks with ("Find"), a time for a place ("tomorrow, June 1" for ``location``),
-    another argument's quantity with its unit ("10cm" when
-    ``height`` is 10, "three" when ``count`` is 3; not "January 1, 2021" beside
-    ``year=2021``), or the unit the request
-    writes after that quantity ("meters" in "4 meters away" when ``distance`` is 4; only with
-    ``units``, and kept in a parameter about units or currencies: "Euros" in "500 Euros" is
-    ``from_currency``), and, with ``units``, a word that names no unit in ``unit`` or ``units``
-    ("circle"). A choice the parameter's schema offers is always its own. A number the
-    request writes only inside another argument's formula ("2" of "2x^2 at x = 1") is none."""
+    of the request asks with ("Find"), a time for a place ("tomorrow, June 1" for
+    ``location``), another argument's quantity with its unit ("10cm" when ``height`` is 10,
+    "three" when ``count`` is 3; not "January 1, 2021" beside ``year=2021``), or the unit the
+    request writes after that quantity ("meters" in "4 meters away" when ``distance`` is 4;
+    only with ``units``, and kept in a parameter about units or currencies: "Euros" in "500
+    Euros" is ``from_currency``), and, with ``units``, a word that names no unit in ``unit``
+    or ``units`` ("circle"). A choice the parameter's schema offers is always its own. A
+    number the request writes only inside another argument's formula ("2" of "2x^2 at x = 1")
+    is none."""
     if _is_number(value) and (formula := _in_formula(key, float(value), arguments, evidence)):
         return f"it is a number inside argument {formula!r}'s formula"
     if not isinstance(value, str) or not (words := _content_words(value)):
@@ -2427,7 +2430,7 @@ def _misplaced(key: str, value: Any, arguments: dict[str, Any], tool: ToolSpec,
     if _only_when(words) and set(_content_words(_split_name(key))) & _WHERE_WORDS:
         return "it is a time, not a place"
     held_numbers = {other: float(v) for other, v in arguments.items()
-                  if other != key and _is_number(v)}
+                    if other != key and _is_number(v)}
     held = _QUANTITY.fullmatch(value.strip())
     spelled = CARDINALS.get(value.strip().lower())  # "three" beside count = 3
     for other, number in held_numbers.items():

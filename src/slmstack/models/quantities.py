@@ -63,6 +63,7 @@ def close(a: float, b: float) -> bool:
     """The same number as far as arguments go (a float read back from text or JSON)."""
     return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
 
+
 def is_unit(text: str) -> bool:
     """Whether ``text`` holds the name of a unit ("cm", "square meters", "Celsius")."""
     return any(w in _CANON for w in _TOKEN.findall(text.lower()))
