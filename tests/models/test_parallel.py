@@ -808,31 +808,36 @@ def _tool(name: str, description: str, **params: str) -> ToolSpec:
         "required": list(params)})
 
 
+SCULPTURE_TOOLS = [
+    _tool("sculpture_availability", "Check whether a sculpture is available in the inventory.",
+          sculpture_name="string", material="string"),
+    _tool("sculpture_price", "Estimate the price to commission a sculpture.",
+          material="string", size="string")]
+SCULPTURE_ASK = ("Check whether the sculpture 'The Thinker' in bronze is available in the "
+                 "inventory. Then estimate the price to commission a marble sculpture, 10 feet "
+                 "in size.")
+SCULPTURE_AVAILABLE = {"name": "sculpture_availability",
+                       "arguments": {"sculpture_name": "The Thinker", "material": "bronze"}}
+SCULPTURE_FIRST = '{"tool_calls": [' + json.dumps(SCULPTURE_AVAILABLE) + ", " + json.dumps(
+    {"name": "sculpture_price", "arguments": {"material": "bronze", "size": "10 feet"}}) + "]}"
+SCULPTURE_OWN = "Then estimate the price to commission a marble sculpture, 10 feet in size."
+SCULPTURE_RIGHT = {"material": "marble", "size": "10 feet"}
+
+
 def test_a_later_call_with_another_calls_value_is_asked_again_from_its_own_part() -> None:
-    tools = [_tool("sculpture_availability", "Check whether a sculpture is available in the "
-                   "inventory.", sculpture_name="string", material="string"),
-             _tool("sculpture_price", "Estimate the price to commission a sculpture.",
-                   material="string", size="string")]
-    ask = ("Check whether the sculpture 'The Thinker' in bronze is available in the "
-           "inventory. Then estimate the price to commission a marble sculpture, 10 feet in "
-           "size.")
-    available = {"name": "sculpture_availability",
-                 "arguments": {"sculpture_name": "The Thinker", "material": "bronze"}}
     # the model writes both calls at once; the price takes the first part's "bronze"
-    first = '{"tool_calls": [' + json.dumps(available) + ", " + json.dumps(
-        {"name": "sculpture_price", "arguments": {"material": "bronze", "size": "10 feet"}}
-    ) + "]}"
-    own = "Then estimate the price to commission a marble sculpture, 10 feet in size."
-    right = {"material": "marble", "size": "10 feet"}
-    model = BySection(first, {own: json.dumps({"name": "sculpture_price", "arguments": right})})
-    c = model.complete(ask, tools=tools, parallel_tool_calls=True)
+    model = BySection(SCULPTURE_FIRST, {SCULPTURE_OWN: json.dumps(
+        {"name": "sculpture_price", "arguments": SCULPTURE_RIGHT})})
+    c = model.complete(SCULPTURE_ASK, tools=SCULPTURE_TOOLS, parallel_tool_calls=True)
     assert [(t.name, t.arguments) for t in c.tool_calls] == [
-        ("sculpture_availability", available["arguments"]), ("sculpture_price", right)]
-    assert own in model.asks
+        ("sculpture_availability", SCULPTURE_AVAILABLE["arguments"]),
+        ("sculpture_price", SCULPTURE_RIGHT)]
+    assert SCULPTURE_OWN in model.asks
     # an answer from the part that writes a value the part does not give is not taken
     wrong = {"material": "granite", "size": "10 feet"}
-    c = BySection(first, {own: json.dumps({"name": "sculpture_price", "arguments": wrong})}
-                  ).complete(ask, tools=tools, parallel_tool_calls=True)
+    c = BySection(SCULPTURE_FIRST, {SCULPTURE_OWN: json.dumps(
+        {"name": "sculpture_price", "arguments": wrong})}).complete(
+        SCULPTURE_ASK, tools=SCULPTURE_TOOLS, parallel_tool_calls=True)
     assert c.tool_calls[1].arguments["material"] == "bronze"
 
 
@@ -1015,21 +1020,8 @@ def test_a_value_shared_with_a_section_that_refers_back_is_not_asked_again() -> 
 def test_a_value_another_call_holds_for_the_same_parameter_may_be_copied_again() -> None:
     # "bronze" is the other call's material too: it may be the request's shared context, so
     # the call asked again from its own section may still copy it (the model chooses)
-    tools = [_tool("sculpture_availability", "Check whether a sculpture is available in the "
-                   "inventory.", sculpture_name="string", material="string"),
-             _tool("sculpture_price", "Estimate the price to commission a sculpture.",
-                   material="string", size="string")]
-    ask = ("Check whether the sculpture 'The Thinker' in bronze is available in the "
-           "inventory. Then estimate the price to commission a marble sculpture, 10 feet in "
-           "size.")
-    available = {"name": "sculpture_availability",
-                 "arguments": {"sculpture_name": "The Thinker", "material": "bronze"}}
-    first = '{"tool_calls": [' + json.dumps(available) + ", " + json.dumps(
-        {"name": "sculpture_price", "arguments": {"material": "bronze", "size": "10 feet"}}
-    ) + "]}"
-    own = "Then estimate the price to commission a marble sculpture, 10 feet in size."
-    right = {"material": "marble", "size": "10 feet"}
-    model = Extracting(first, {own: json.dumps({"name": "sculpture_price", "arguments": right})})
-    c = model.complete(ask, tools=tools, parallel_tool_calls=True)
-    assert c.tool_calls[1].arguments == right
-    assert "bronze" in json.dumps(model.schemas[model.asks.index(own)])
+    model = Extracting(SCULPTURE_FIRST, {SCULPTURE_OWN: json.dumps(
+        {"name": "sculpture_price", "arguments": SCULPTURE_RIGHT})})
+    c = model.complete(SCULPTURE_ASK, tools=SCULPTURE_TOOLS, parallel_tool_calls=True)
+    assert c.tool_calls[1].arguments == SCULPTURE_RIGHT
+    assert "bronze" in json.dumps(model.schemas[model.asks.index(SCULPTURE_OWN)])
