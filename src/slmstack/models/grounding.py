@@ -657,9 +657,8 @@ def _at_rest(key: str, value: Any, arguments: dict[str, Any], evidence: Evidence
     """0 for an initial speed (``initial_velocity``, ``initial_speed``) that repeats another
     argument's number where the request's only 0 is a start at rest ("an object dropped from
     100 m": ``initial_velocity`` 100 beside ``height`` 100)."""
-    words = _WORD.findall(_split_name(key).lower())
-    if not _is_number(value) or value == 0 or not _SPEED.search(key) or "initial" not in words \
-            or not evidence.zero_is_rest:
+    if not _is_number(value) or value == 0 or not _SPEED.search(key) \
+            or "initial" not in _own_words(key) or not evidence.zero_is_rest:
         return None
     others = [v for k, v in arguments.items() if k != key and _is_number(v)]
     return 0 if any(_close(float(v), float(value)) for v in others) else None
@@ -1402,9 +1401,11 @@ def one_state(tool: ToolSpec, arguments: dict[str, Any], evidence: Evidence) -> 
     return {keys[0]: found[0]}
 
 
-_NUMBER_DEFAULT = re.compile(
-    r"\bdefaults?(?:\s+value)?(?:\s+(?:is|to|will\s+be|being))?\s*(?:set\s+to\s*)?[:=]?\s*"
-    r"(-?\d+(?:\.\d+)?)(?![\d.]*\w)", re.IGNORECASE)
+_DEFAULT_LEAD = (r"\bdefaults?(?:\s+value)?(?:\s+(?:is|to|will\s+be|being))?"
+                 r"\s*(?:set\s+to\s*)?[:=]?\s*")
+"""What introduces a default in a parameter's description: "Default is", "defaults to", "Default
+value: " … (the value follows)."""
+_NUMBER_DEFAULT = re.compile(_DEFAULT_LEAD + r"(-?\d+(?:\.\d+)?)(?![\d.]*\w)", re.IGNORECASE)
 
 
 def described_number(schema: Any) -> int | float | None:
@@ -2829,8 +2830,8 @@ _NUMERIC_SPAN = re.compile(r"[\d\s.,:/%$-]+")
 
 
 _DEFAULT = re.compile(
-    r"\bdefaults?(?:\s+value)?(?:\s+(?:is|to|will\s+be|being))?\s*(?:set\s+to\s*)?[:=]?\s*"
-    r"(?:['‘“\"](?P<quoted>[^'’”\"]{1,40})['’”\"]|(?P<word>(?-i:[A-Za-z][\w-]*(?:\s[A-Z][\w-]*)*)))",
+    _DEFAULT_LEAD + r"(?:['‘“\"](?P<quoted>[^'’”\"]{1,40})['’”\"]"
+    r"|(?P<word>(?-i:[A-Za-z][\w-]*(?:\s[A-Z][\w-]*)*)))",
     re.IGNORECASE,
 )
 _DESCRIBED_QUOTE = re.compile(

@@ -239,14 +239,14 @@ def _own_sections(model: BaseChatModel, req: Request, calls: list[ToolCall], off
         borrowed = {k for k, v in call.arguments.items() if isinstance(v, str | int | float)
                     and not isinstance(v, bool) and not grounding.is_grounded(v, here, k)
                     and grounding.covered(v if isinstance(v, str) else float(v), others)
-                    and not (back and any(o.arguments.get(k) == v for o in others))}
+                    and not (back and _held_alike(k, v, others))}
         if not borrowed:
             continue
         spec = next(t for t in offered if t.name == call.name)
         # a value another call holds for another parameter ("sedan" as a room type) is
         # another part's; one held for the same parameter may be the request's shared context
         # ("… about the NBA league: the record …"): the model may take it again from there
-        crossed = not any(o.arguments.get(k) == call.arguments[k] for k in borrowed for o in others)
+        crossed = not any(_held_alike(k, call.arguments[k], others) for k in borrowed)
         again, more = _part_call(model, req, parts[call.name], spec, own_values=crossed)
         if more is None:
             continue
@@ -324,6 +324,11 @@ def _written(value: object, evidence: grounding.Evidence) -> bool:
 _REFERENCE = re.compile(r"\b(?:same|this|that|these|those|it|its|their|previous)\b", re.I)
 _BACK = re.compile(r"\b(?:he|his|him|she|her|hers|it|its|they|their|them|the same|this|these|"
                    r"those)\b", re.I)
+
+
+def _held_alike(key: str, value: object, others: list[ToolCall]) -> bool:
+    """Whether another call gives its parameter ``key`` the same ``value``."""
+    return any(o.arguments.get(key) == value for o in others)
 
 
 def _refers_back(section: str) -> bool:
