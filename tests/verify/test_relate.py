@@ -89,3 +89,26 @@ def test_a_model_scores_only_the_features_it_was_trained_on(small_classifier):
         broken.step_probs([rep])
     probs = older.step_probs([rep])
     assert len(probs[0]) == 1 and np.isfinite(probs[0][0])
+
+
+def test_operands_no_text_writes_and_steps_that_do_nothing_are_features():
+    """``weak_given``: an operand given only as a constant or a multiple the question's words
+    name (the 20 of "half" of 40 where the step should use its own 4); ``prose_derived``: one an
+    earlier step only says in words; ``identity_op``: dividing by 1."""
+    from slmstack.verify.features import RULE_NAMES, TokenEmbedder, step_matrix
+    from slmstack.verify.rules import run_rules
+    from slmstack.verify.trace import Trace
+
+    t = Trace(question="Billy has $10. He spends half of it, then buys 40 gumballs at $.05 "
+                       "each. A bag holds 300 candies.",
+              steps=["He spent $2 on gumballs because 40 * .05 = 2.",
+                     "He then spent 20 - 4 = 16 dollars.",
+                     "A third bag has 300 / 1 = 300 candies.",
+                     "He has $6 left.", "So 6 + 2 = 8."],
+              answer="8")
+    x = step_matrix([run_rules(t)], TokenEmbedder())
+    col = {n: j for j, n in enumerate(RULE_NAMES)}
+    assert x[:, col["weak_given"]].tolist()[:2] == [0.0, 1.0]  # 20 is only 40 × half
+    assert x[:, col["identity_op"]].tolist()[:3] == [0.0, 0.0, 1.0]
+    assert x[4, col["prose_derived"]] == 1.0  # the 6 of "He has $6 left."
+    assert x[0, col["prose_derived"]] == 0.0

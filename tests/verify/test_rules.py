@@ -82,3 +82,31 @@ def test_real_gsm8k_test_references_pass_the_rules(gsm8k):
     flagged = [r for r in rows
                if _errors(Trace.from_gsm8k(r["question"], r["answer"]))]
     assert len(flagged) / len(rows) <= 0.02, [r["answer"] for r in flagged[:3]]
+
+
+def test_numbers_written_in_pieces_are_given():
+    """A mixed number, digits grouped by spaces, and counts of thousands or hundreds written
+    out are values the question gives (each was an error finding on a real GSM8K reference)."""
+    t = Trace(question="A house costs $350 000. Mia ate 1 1/2 dozen of the 4 dozen brownies. "
+                       "The shop lost 5 thousand dollars. Tall Tuna has one hundred forty-four "
+                       "fish.",
+              steps=["The fee is 350000 * 5 / 100 = 17500 dollars.",
+                     "4 - 1.5 = 2.5 dozen are left.", "It lost 5000 * 3 = 15000 dollars.",
+                     "Twice as many is 2 * 144 = 288 fish."],
+              answer="288")
+    assert _errors(t) == []
+
+
+def test_a_unit_counts_as_a_word_not_inside_another_word():
+    from fractions import Fraction
+
+    from slmstack.verify.numerals import unit_constants
+
+    assert unit_constants("On Friday they sold 14 pairs.") == {Fraction(2)}  # no day's 24 hours
+    assert unit_constants("the second bag, 20 percent off") == {Fraction(100)}  # no 60 seconds
+    assert Fraction(60) in unit_constants("a half-hour break")
+    assert Fraction(60) in unit_constants("he waited a second")
+    assert Fraction(1000) in unit_constants("5 kilograms of rice")
+    t = Trace(question="On Friday the store sold 14 pairs of shoes and on Saturday double that.",
+              steps=["On Saturday 24 * 2 = 48 shoes were sold."], answer="48")
+    assert (0, "provenance") in _errors(t)

@@ -17,6 +17,7 @@ from functools import cache, lru_cache
 from itertools import chain
 from typing import Any
 
+from .extract import Computation
 from .numerals import values
 from .opmodel import NAMES as OP_NAMES
 from .opmodel import op_features, op_text
@@ -71,8 +72,10 @@ RULE_NAMES = [
     *[f"ask_cue_{c}" for c in CUES],
     *[f"step_cue_{c}_x_op{o}" for c in CUES for o in OPS],
     *[f"src_cue_{c}_x_op{o}" for c in CUES for o in OPS],
+    "weak_given", "prose_derived", "identity_op",
     *OP_NAMES,
 ]
+
 
 
 class TokenEmbedder:
@@ -147,9 +150,12 @@ def rule_features(report: RuleReport, sims: list[tuple[float, ...]],
         text = plain(t.steps[i])
         kinds = cue_set(text)
         row = _step_row(report, i, n, later[i], unused, answer_vals, sims[i][:3])
+        o = report.origins[i]
         rows.append(row + whole + [float(k in kinds) for k in CUES]
                     + _operand_cues(report, i, windows)
-                    + _relating(report, i, view, kinds, text, spare, answer, sims[i][3:]))
+                    + _relating(report, i, view, kinds, text, spare, answer, sims[i][3:])
+                    + [o.weak, o.prose,
+                       float(any(does_nothing(c) for c in report.comps[i]))])
     return rows
 
 
@@ -174,6 +180,23 @@ def _relating(report: RuleReport, i: int, view: QuestionView, kinds: set[str], t
         *[float(k in view.ask) for k in CUES],
         *op_cross(kinds, ops, tuple(CUES)), *op_cross(src, ops, tuple(CUES)),
     ]
+
+
+def does_nothing(comp: Computation) -> bool:
+    """Whether a computation multiplies or divides by 1 or adds or takes away 0, as when "2/3
+    of the time" becomes 2/1 or "half" is divided by 1 (a 1 before "/" is a fraction's
+    numerator: "40 × 1/20")."""
+    vals, ops = comp.magnitudes, comp.ops
+    if len(ops) != len(vals) - 1:
+        return False
+    for i, v in enumerate(vals):
+        before = ops[i - 1] if i else ""
+        after = ops[i] if i < len(ops) else ""
+        if v == 1 and after != "/" and (before in ("*", "/") or after == "*"):
+            return True
+        if v == 0 and before in ("+", "-"):
+            return True
+    return False
 
 
 @lru_cache(maxsize=1 << 16)

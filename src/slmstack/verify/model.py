@@ -25,8 +25,9 @@ META_FILE = "meta.json"
 BUNDLED = Path(__file__).with_name("model")
 PARAMS = {"max_iter": 300, "learning_rate": 0.1, "max_leaf_nodes": 31, "l2_regularization": 1.0,
           "early_stopping": False, "random_state": 0}
-TARGET_FALSE_ALARM = 0.002  # clean val solutions the classifier may flag beyond the rules
-# (kept small: on held-out problems the rules alone pass only ~98.6% of reference solutions)
+TARGET_FALSE_ALARM = 0.005  # clean val solutions the classifier may flag beyond the rules
+# (kept small: the bar is 98% of reference solutions passed, and on held-out problems the
+# rules alone pass ~98.8% of them)
 
 
 @dataclass

@@ -79,7 +79,7 @@ def mentions(text: str, words: bool = True) -> list[Mention]:
     if words:
         for m in _WORD_RE.finditer(text):
             w = m.group().lower()
-            w = w if w in WORDS else w.removesuffix("s")
+            w = w if w in WORDS else (w[:-3] + "y" if w.endswith("ies") else w.removesuffix("s"))
             if w in WORDS:
                 found.append(Mention(WORDS[w], m.start(), m.end(), word=True))
     return sorted(found, key=lambda x: x.start)
@@ -119,6 +119,7 @@ def _values(text: str, words: bool) -> frozenset[Fraction]:
            for m in AND_HALF.finditer(text)}
     out |= {WORDS[m.group(1).lower()] + WORDS[m.group(2).lower()]
             for m in COMPOUND.finditer(text)}
+    out |= _written_out(text)
     if re.search(r"\b(?:\w+[- ])?(?:percent|%)", text):  # "twenty percent"
         out |= {v / 100 for v in set(out)}
     for m in mentions(text, words):
@@ -131,6 +132,46 @@ def _values(text: str, words: bool) -> frozenset[Fraction]:
     return frozenset(out)
 
 
+MIXED = re.compile(r"(?<![\d./,])(\d+)\s+(\d+)/(\d+)(?![\d/])")  # 1 1/2
+SPACED = re.compile(r"(?<![\d.,])(\d{1,3}(?: \d{3})+)(?![\d,]|\.\d)")  # $350 000
+SCALE_WORDS = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+SCALED_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?|[a-z]+(?:-[a-z]+)?)\s+"
+                           r"(hundred|thousand|million|billion)\b(?:\s+(?:and\s+)?"
+                           r"([a-z]+(?:-[a-z]+)?|\d+))?", re.I)
+
+
+def _word_number(word: str) -> Fraction | None:
+    """"seven" → 7, "forty-four" → 44 (None when it is no number word)."""
+    w = word.lower()
+    if w in WORDS and WORDS[w].denominator == 1:
+        return WORDS[w]
+    m = COMPOUND.fullmatch(w)
+    return WORDS[m.group(1)] + WORDS[m.group(2)] if m else None
+
+
+def _written_out(text: str) -> set[Fraction]:
+    """Numbers written in more than one piece: a mixed number ("1 1/2" → 1.5), digits grouped
+    by spaces ("$350 000"), and a count of hundreds, thousands or millions ("5 thousand",
+    "2.5 million", "one hundred forty-four" → 144)."""
+    out: set[Fraction] = set()
+    for m in MIXED.finditer(text):
+        if int(m.group(3)) and int(m.group(2)) < int(m.group(3)):
+            out.add(int(m.group(1)) + Fraction(int(m.group(2)), int(m.group(3))))
+    out |= {Fraction(m.group(1).replace(" ", "")) for m in SPACED.finditer(text)}
+    for m in SCALED_NUMBER.finditer(text):
+        head = m.group(1)
+        count = Fraction(head) if head[0].isdigit() else _word_number(head)
+        if count is None:
+            continue
+        value = count * SCALE_WORDS[m.group(2).lower()]
+        out.add(value)
+        tail = m.group(3)
+        rest = (Fraction(tail) if tail.isdigit() else _word_number(tail)) if tail else None
+        if rest is not None and rest < SCALE_WORDS[m.group(2).lower()]:
+            out.add(value + rest)
+    return out
+
+
 AND_HALF = re.compile(r"(\d+|\ba)\s+(?:\w+\s+)?and\s+(?:a\s+)?half", re.I)
 TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 COMPOUND = re.compile(rf"\b({'|'.join(TENS)})[- ](one|two|three|four|five|six|seven|eight|nine)\b",
@@ -139,9 +180,25 @@ MULTIPLIERS = {"half": (Fraction(1, 2),), "twice": (Fraction(2),), "double": (Fr
                "triple": (Fraction(3),), "third": (Fraction(1, 3),), "quarter": (Fraction(1, 4),)}
 
 
+_UNIT_WORD = re.compile(
+    r"(?<![a-z])(?:kilo|centi|milli)?(" + "|".join(
+        sorted((re.escape(w) for w in UNIT_CONSTANTS if w.isalpha()), key=len, reverse=True))
+    + r")(?:s|es)?(?![a-z])")
+_UNIT_SECOND = re.compile(r"(?:\d|(?<![a-z])(?:a|one|per|each|every))[\s-]+second(?![a-z])")
+
+
 def unit_constants(text: str) -> set[Fraction]:
+    """The UNIT_CONSTANTS of the units ``text`` names as words ("hours", "half-hour",
+    "kilograms"; not the "day" of "Friday" or the "cent" of "percent"). A singular "second"
+    is an ordinal ("the second bag") unless a number or "a"/"per"/"each" comes before it."""
     low = text[:MAX_SCAN].lower()
-    return {Fraction(c) for word, cs in UNIT_CONSTANTS.items() if word in low for c in cs}
+    words = {m.group(1) for m in _UNIT_WORD.finditer(low)}
+    if "second" in words and not re.search(r"(?<![a-z])seconds(?![a-z])", low) \
+            and not _UNIT_SECOND.search(low):
+        words.discard("second")
+    if "%" in low:
+        words.add("%")
+    return {Fraction(c) for word in words for c in UNIT_CONSTANTS[word]}
 
 
 def scaled(given: set[Fraction], text: str) -> set[Fraction]:

@@ -21,31 +21,52 @@ class Known:
 
     given: set[Fraction] = field(default_factory=set)  # question, tools, evidence, constants
     derived: set[Fraction] = field(default_factory=set)  # stated by earlier steps
+    written: set[Fraction] = field(default_factory=set)  # given because a text writes them
+    computed: set[Fraction] = field(default_factory=set)  # earlier computations' results, parts
 
     def has(self, v: Fraction) -> bool:
         return self.source(v) != "unknown"
 
     def source(self, v: Fraction) -> str:
         v = v if v.numerator >= 0 else -v
-        if v in self.given:
-            return "given"
-        if v in self.derived:
-            return "derived"
-        for w in (v * 100, v / 100):  # 20% used as 0.2, or 0.2 written as 20
+        for w in (v, v * 100, v / 100):  # 20% used as 0.2, or 0.2 written as 20
             if w in self.given:
                 return "given"
             if w in self.derived:
                 return "derived"
         return "unknown"
 
+    def weak(self, v: Fraction) -> bool:
+        """Given only as a constant (0, 1, 2, 100, the units the texts name) or a multiple the
+        question's words name ("half" of a value): no text writes it, no earlier step states it
+        — where a changed operand ("24 × 2" for "14 × 2", the 24 of a day's hours) hides."""
+        return not _among(v, self.written) and not _among(v, self.derived)
 
-def given_values(trace: Trace) -> set[Fraction]:
+    def prose(self, v: Fraction) -> bool:
+        """Derived only from an earlier step's words, not from any of its computations."""
+        return not _among(v, self.computed)
+
+
+def _among(v: Fraction, values: set[Fraction]) -> bool:
+    """``v`` in ``values``, as written or scaled by 100 (20% used as 0.2, or 0.2 written as
+    20); the sign is ignored."""
+    v = v if v.numerator >= 0 else -v
+    return v in values or v * 100 in values or v / 100 in values
+
+
+def written_values(trace: Trace) -> set[Fraction]:
+    """The values the question, the tool results (and their arguments) and the evidence write."""
     texts = [trace.question] + [t.output for t in trace.tool_results if t.ok]
     texts += [e.text for e in trace.evidence]
     texts += [str(v) for t in trace.tool_results for v in t.arguments.values()]
-    out = set(ALWAYS)
+    out: set[Fraction] = set()
     for text in texts:
         out |= values(text)
+    return out
+
+
+def given_values(trace: Trace, written: set[Fraction] | None = None) -> set[Fraction]:
+    out = set(ALWAYS) | (written_values(trace) if written is None else written)
     out |= unit_constants(" ".join([trace.question, *trace.steps]))
     return out | scaled(out, trace.question)
 
@@ -58,12 +79,15 @@ class StepOrigins:
     derived: int = 0
     unknown: list[Fraction] = field(default_factory=list)
     reused_given: int = 0  # operands from the question already used by an earlier step
+    weak: int = 0  # given operands no text writes (Known.weak)
+    prose: int = 0  # derived operands no earlier computation gives (Known.prose)
     unknown_facts: list[Fraction] = field(default_factory=list)  # "each book is 12", from where?
 
 
 def trace_origins(trace: Trace, comps: list[list[Computation]]
                   ) -> tuple[list[StepOrigins], Known]:
-    known = Known(given=given_values(trace))
+    written = written_values(trace)
+    known = Known(given=given_values(trace, written), written=written)
     used: set[Fraction] = set()
     out = []
     for i, step_comps in enumerate(comps):
@@ -78,9 +102,10 @@ def trace_origins(trace: Trace, comps: list[list[Computation]]
         known.derived |= stated
         for comp in step_comps:
             _classify(comp, known, origins, used, step_used)
-            known.derived |= {abs(v) for v in comp.parts[:-1]}  # not the result itself
-            if comp.stated is not None:
-                known.derived.add(abs(comp.stated))
+            parts = {abs(v) for v in comp.parts[:-1]}  # not the result itself
+            parts |= {abs(comp.stated)} if comp.stated is not None else set()
+            known.derived |= parts
+            known.computed |= parts
         used |= step_used
         known.derived.update(nums)
         out.append(origins)
@@ -106,8 +131,10 @@ def _classify(comp: Computation, known: Known, origins: StepOrigins,
             if m in used and m not in ALWAYS:
                 origins.reused_given += 1
             step_used.add(m)
+            origins.weak += known.weak(m)
         elif where == "derived":
             origins.derived += 1
+            origins.prose += known.prose(m)
         else:
             origins.unknown.append(v)
 
