@@ -112,3 +112,26 @@ def test_operands_no_text_writes_and_steps_that_do_nothing_are_features():
     assert x[:, col["identity_op"]].tolist()[:3] == [0.0, 0.0, 1.0]
     assert x[4, col["prose_derived"]] == 1.0  # the 6 of "He has $6 left."
     assert x[0, col["prose_derived"]] == 0.0
+
+
+def test_a_result_nothing_uses_marks_the_steps_after_it():
+    """``dangling_before`` / ``next_after_dangling``: "2 × 40 = 80" that no later step uses,
+    before "40 + 18" (which should have taken the 80): a swapped quantity leaves one behind."""
+    from slmstack.verify.features import RULE_NAMES, TokenEmbedder, step_matrix
+    from slmstack.verify.rules import run_rules
+    from slmstack.verify.trace import Trace
+
+    t = Trace(question="Mary has 2 plants on each of 40 ledges and gets 18 more. She gives "
+                       "away 40. How many are left?",
+              steps=["She had 2 * 40 = 80 plants.", "Then she had 40 + 18 = 58 plants.",
+                     "She is left with 58 - 40 = 18 plants."],
+              answer="18")
+    x = step_matrix([run_rules(t)], TokenEmbedder())
+    col = {n: j for j, n in enumerate(RULE_NAMES)}
+    assert x[:, col["next_after_dangling"]].tolist() == [0.0, 1.0, 0.0]
+    assert x[:, col["dangling_before"]].tolist() == [0.0, 1.0, 1.0]
+    sound = Trace(question=t.question, answer="58",
+                  steps=["She had 2 * 40 = 80 plants.", "Then she had 80 + 18 = 98 plants.",
+                         "She is left with 98 - 40 = 58 plants."])
+    y = step_matrix([run_rules(sound)], TokenEmbedder())
+    assert y[:, col["dangling_before"]].tolist() == [0.0, 0.0, 0.0]

@@ -72,7 +72,7 @@ RULE_NAMES = [
     *[f"ask_cue_{c}" for c in CUES],
     *[f"step_cue_{c}_x_op{o}" for c in CUES for o in OPS],
     *[f"src_cue_{c}_x_op{o}" for c in CUES for o in OPS],
-    "weak_given", "prose_derived", "identity_op",
+    "weak_given", "prose_derived", "identity_op", "dangling_before", "next_after_dangling",
     *OP_NAMES,
 ]
 
@@ -145,6 +145,7 @@ def rule_features(report: RuleReport, sims: list[tuple[float, ...]],
     used_f = {float(v) for v in used}
     spare = {v for v in view.numbers if v not in used_f and v not in (0, 1)}
     answer = float(min(answer_vals)) if answer_vals else None
+    dangling = _dangling(report, later)
     rows = []
     for i in range(n):
         text = plain(t.steps[i])
@@ -155,7 +156,8 @@ def rule_features(report: RuleReport, sims: list[tuple[float, ...]],
                     + _operand_cues(report, i, windows)
                     + _relating(report, i, view, kinds, text, spare, answer, sims[i][3:])
                     + [o.weak, o.prose,
-                       float(any(does_nothing(c) for c in report.comps[i]))])
+                       float(any(does_nothing(c) for c in report.comps[i])),
+                       float(sum(dangling[:i])), float(i > 0 and dangling[i - 1])])
     return rows
 
 
@@ -244,6 +246,17 @@ def _later_operands(report: RuleReport) -> list[set[float]]:
         out.append(set(acc))
         acc |= {float(v) for c in cs for v in c.magnitudes}
     return out[::-1]
+
+
+def _dangling(report: RuleReport, later: list[set[float]]) -> list[bool]:
+    """Per step: whether it computes a result that no later step (nor the answer) uses — the
+    value a step after it should have taken when it takes another ("40 + 18" after "2 × 40 =
+    80")."""
+    out = []
+    for cs, after in zip(report.comps, later, strict=True):
+        results = [float(abs(c.stated)) for c in cs if c.stated is not None]
+        out.append(bool(results) and results[-1] not in after)
+    return out
 
 
 def _step_row(report: RuleReport, i: int, n: int, later: set[float], unused: int,
