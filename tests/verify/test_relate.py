@@ -135,3 +135,21 @@ def test_a_result_nothing_uses_marks_the_steps_after_it():
                          "She is left with 98 - 40 = 58 plants."])
     y = step_matrix([run_rules(sound)], TokenEmbedder())
     assert y[:, col["dangling_before"]].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_how_values_flow_through_the_steps():
+    """``uses_prev_result``, ``result_fanout``, ``operand_age`` of a three-step solution."""
+    from slmstack.verify.features import RULE_NAMES, TokenEmbedder, step_matrix
+    from slmstack.verify.rules import run_rules
+    from slmstack.verify.trace import Trace
+
+    t = Trace(question="Mary has 2 plants on each of 40 ledges and gets 18 more. She gives "
+                       "away 40. How many are left?",
+              steps=["She had 2 * 40 = 80 plants.", "Then she had 80 + 18 = 98 plants.",
+                     "She is left with 98 - 40 = 58 plants, 80 of them old: 58 + 80 = 138."],
+              answer="58")
+    x = step_matrix([run_rules(t)], TokenEmbedder())
+    col = {n: j for j, n in enumerate(RULE_NAMES)}
+    assert x[:, col["uses_prev_result"]].tolist() == [0.0, 1.0, 1.0]
+    assert x[:, col["result_fanout"]].tolist() == [2.0, 1.0, 0.0]
+    assert x[:, col["operand_age"]].tolist() == [0.0, 1.0, 2.0]

@@ -73,6 +73,7 @@ RULE_NAMES = [
     *[f"step_cue_{c}_x_op{o}" for c in CUES for o in OPS],
     *[f"src_cue_{c}_x_op{o}" for c in CUES for o in OPS],
     "weak_given", "prose_derived", "identity_op", "dangling_before", "next_after_dangling",
+    "uses_prev_result", "result_fanout", "operand_age",
     *OP_NAMES,
 ]
 
@@ -145,7 +146,8 @@ def rule_features(report: RuleReport, sims: list[tuple[float, ...]],
     used_f = {float(v) for v in used}
     spare = {v for v in view.numbers if v not in used_f and v not in (0, 1)}
     answer = float(min(answer_vals)) if answer_vals else None
-    dangling = _dangling(report, later)
+    results = _results(report)
+    dangling, flow = _dangling(results, later), _flow(report, results)
     rows = []
     for i in range(n):
         text = plain(t.steps[i])
@@ -157,7 +159,8 @@ def rule_features(report: RuleReport, sims: list[tuple[float, ...]],
                     + _relating(report, i, view, kinds, text, spare, answer, sims[i][3:])
                     + [o.weak, o.prose,
                        float(any(does_nothing(c) for c in report.comps[i])),
-                       float(sum(dangling[:i])), float(i > 0 and dangling[i - 1])])
+                       float(sum(dangling[:i])), float(i > 0 and dangling[i - 1]),
+                       *flow[i]])
     return rows
 
 
@@ -248,14 +251,35 @@ def _later_operands(report: RuleReport) -> list[set[float]]:
     return out[::-1]
 
 
-def _dangling(report: RuleReport, later: list[set[float]]) -> list[bool]:
+def _results(report: RuleReport) -> list[float | None]:
+    """Each step's result: the last value its computations state (None when none does)."""
+    out: list[float | None] = []
+    for cs in report.comps:
+        stated = [float(abs(c.stated)) for c in cs if c.stated is not None]
+        out.append(stated[-1] if stated else None)
+    return out
+
+
+def _dangling(results: list[float | None], later: list[set[float]]) -> list[bool]:
     """Per step: whether it computes a result that no later step (nor the answer) uses — the
     value a step after it should have taken when it takes another ("40 + 18" after "2 × 40 =
     80")."""
+    return [r is not None and r not in after for r, after in zip(results, later, strict=True)]
+
+
+def _flow(report: RuleReport, results: list[float | None]) -> list[tuple[float, float, float]]:
+    """Per step, how values flow through it: whether it uses the previous step's result, how
+    many later steps use its own, and how many steps back the oldest earlier result it uses
+    was computed (0 when it uses none)."""
+    operands = [{float(v) for c in cs for v in c.magnitudes} for cs in report.comps]
     out = []
-    for cs, after in zip(report.comps, later, strict=True):
-        results = [float(abs(c.stated)) for c in cs if c.stated is not None]
-        out.append(bool(results) and results[-1] not in after)
+    for i, ops in enumerate(operands):
+        prev = results[i - 1] if i else None
+        mine = results[i]
+        fanout = sum(mine is not None and mine in later for later in operands[i + 1:])
+        ages = [i - j for j in range(i) if results[j] is not None and results[j] in ops]
+        out.append((float(prev is not None and prev in ops), float(fanout),
+                    float(max(ages, default=0))))
     return out
 
 
