@@ -110,3 +110,23 @@ def test_a_unit_counts_as_a_word_not_inside_another_word():
     t = Trace(question="On Friday the store sold 14 pairs of shoes and on Saturday double that.",
               steps=["On Saturday 24 * 2 = 48 shoes were sold."], answer="48")
     assert (0, "provenance") in _errors(t)
+
+
+def test_thousands_as_k_spaced_results_and_answers_in_words_are_known():
+    t = Trace(question="He had a 25k a year job. He sold his house for $400 000 and paid "
+                       "$250 000 of loans and $32 000 of fees.",
+              steps=["His salary tripled to 25000 * 3 = 75000 dollars.",
+                     "He paid $250 000 + $32 000 = $282 000 in all.",
+                     "He keeps $400 000 - $282 000 = $118 000, which took three years."],
+              answer="3")
+    assert _errors(t) == []
+
+
+def test_math_in_brackets_is_no_citation_without_evidence():
+    t = Trace(question="Ann is 3 years older than X. Together their ages are 87.",
+              steps=["The sum of our ages is X + (X+3) + [(X+3)*3 - 1] = 87 years old."],
+              answer="17")
+    assert all(kind != "citation" for _, kind in _errors(t))
+    cited = Trace(question="What port does the server use?", steps=[],
+                  answer="It uses 8080 [manual:4].")
+    assert (None, "citation") in _errors(cited)  # a citation to no passage is still one

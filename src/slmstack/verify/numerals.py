@@ -134,10 +134,16 @@ def _values(text: str, words: bool) -> frozenset[Fraction]:
 
 MIXED = re.compile(r"(?<![\d./,])(\d+)\s+(\d+)/(\d+)(?![\d/])")  # 1 1/2
 SPACED = re.compile(r"(?<![\d.,])(\d{1,3}(?: \d{3})+)(?![\d,]|\.\d)")  # $350 000
+THOUSANDS = re.compile(r"(?<![\w.])\$?(\d+(?:\.\d+)?)\s?[kK]\b")  # a 25k salary
 SCALE_WORDS = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
 SCALED_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?|[a-z]+(?:-[a-z]+)?)\s+"
                            r"(hundred|thousand|million|billion)\b(?:\s+(?:and\s+)?"
                            r"([a-z]+(?:-[a-z]+)?|\d+))?", re.I)
+
+
+def spaced(text: str) -> set[Fraction]:
+    """Numbers whose digits are grouped by spaces: "$350 000" → 350000."""
+    return {Fraction(m.group(1).replace(" ", "")) for m in SPACED.finditer(text[:MAX_SCAN])}
 
 
 def _word_number(word: str) -> Fraction | None:
@@ -151,13 +157,14 @@ def _word_number(word: str) -> Fraction | None:
 
 def _written_out(text: str) -> set[Fraction]:
     """Numbers written in more than one piece: a mixed number ("1 1/2" → 1.5), digits grouped
-    by spaces ("$350 000"), and a count of hundreds, thousands or millions ("5 thousand",
-    "2.5 million", "one hundred forty-four" → 144)."""
+    by spaces ("$350 000"), thousands written "k" ("25k"), and a count of hundreds, thousands
+    or millions ("5 thousand", "2.5 million", "one hundred forty-four" → 144)."""
     out: set[Fraction] = set()
     for m in MIXED.finditer(text):
         if int(m.group(3)) and int(m.group(2)) < int(m.group(3)):
             out.add(int(m.group(1)) + Fraction(int(m.group(2)), int(m.group(3))))
-    out |= {Fraction(m.group(1).replace(" ", "")) for m in SPACED.finditer(text)}
+    out |= spaced(text)
+    out |= {Fraction(m.group(1)) * 1000 for m in THOUSANDS.finditer(text)}
     for m in SCALED_NUMBER.finditer(text):
         head = m.group(1)
         count = Fraction(head) if head[0].isdigit() else _word_number(head)

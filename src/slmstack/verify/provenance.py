@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .extract import Computation
-from .numerals import mentions, numbers, scaled, unit_constants, values
+from .numerals import mentions, numbers, scaled, spaced, unit_constants, values
 from .trace import Trace, plain
 
 ALWAYS = frozenset(Fraction(v) for v in (0, 1, 2, 100))
@@ -23,6 +23,7 @@ class Known:
     derived: set[Fraction] = field(default_factory=set)  # stated by earlier steps
     written: set[Fraction] = field(default_factory=set)  # given because a text writes them
     computed: set[Fraction] = field(default_factory=set)  # earlier computations' results, parts
+    worded: set[Fraction] = field(default_factory=set)  # numbers steps write in words ("three")
 
     def has(self, v: Fraction) -> bool:
         return self.source(v) != "unknown"
@@ -108,6 +109,8 @@ def trace_origins(trace: Trace, comps: list[list[Computation]]
             known.computed |= parts
         used |= step_used
         known.derived.update(nums)
+        known.derived |= spaced(plain(trace.steps[i]))  # "$282 000"
+        known.worded |= {m.value for m in mentions(plain(trace.steps[i])) if m.word}
         out.append(origins)
     return out, known
 
@@ -143,6 +146,8 @@ CITATION = re.compile(r"\[[^\[\]\n]{1,80}\]")
 
 
 def answer_unknowns(answer: str, known: Known) -> list[Fraction]:
-    """Numbers in the answer (citation markers aside) that nothing in the trace gives."""
+    """Numbers in the answer (citation markers aside) that nothing in the trace gives (a step
+    may give it in words: "so it took three days" for the answer 3)."""
     text = CITATION.sub(" ", answer)
-    return [m.value for m in mentions(text, words=False) if not known.has(m.value)]
+    return [m.value for m in mentions(text, words=False)
+            if not known.has(m.value) and m.value not in known.worded]

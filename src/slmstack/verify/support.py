@@ -55,8 +55,9 @@ def _check_claim(claim: str, label: str, evidence: list[Evidence], step: int | N
     where = "answer" if step is None else "step"
     passage = _passage(label, evidence)
     if passage is None:
-        if not evidence and not re.search(r"[:\d]", label):
-            return None  # "[sic]", "[edit]": brackets, not a citation
+        if not evidence and (not re.search(r"[:\d]", label)
+                             or (":" not in label and re.search(r"[()*+=^×]", label))):
+            return None  # "[sic]", "[edit]", "[(X+3)*3 - 1]": brackets, not a citation
         return Finding(step=step, where=where, kind="citation", severity="error",
                        explanation=f"cites [{label}] but no retrieved passage has that id")
     words, body = _terms(claim), _terms(passage.text)
