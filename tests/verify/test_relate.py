@@ -91,65 +91,58 @@ def test_a_model_scores_only_the_features_it_was_trained_on(small_classifier):
     assert len(probs[0]) == 1 and np.isfinite(probs[0][0])
 
 
-def test_operands_no_text_writes_and_steps_that_do_nothing_are_features():
-    """``weak_given``: an operand given only as a constant or a multiple the question's words
-    name (the 20 of "half" of 40 where the step should use its own 4); ``prose_derived``: one an
-    earlier step only says in words; ``identity_op``: dividing by 1."""
+
+def _step_columns(question: str, steps: list[str], answer: str) -> dict[str, list[float]]:
+    """The rule features of each step of a trace, by feature name."""
     from slmstack.verify.features import RULE_NAMES, TokenEmbedder, step_matrix
     from slmstack.verify.rules import run_rules
     from slmstack.verify.trace import Trace
 
-    t = Trace(question="Billy has $10. He spends half of it, then buys 40 gumballs at $.05 "
-                       "each. A bag holds 300 candies.",
-              steps=["He spent $2 on gumballs because 40 * .05 = 2.",
-                     "He then spent 20 - 4 = 16 dollars.",
-                     "A third bag has 300 / 1 = 300 candies.",
-                     "He has $6 left.", "So 6 + 2 = 8."],
-              answer="8")
-    x = step_matrix([run_rules(t)], TokenEmbedder())
-    col = {n: j for j, n in enumerate(RULE_NAMES)}
-    assert x[:, col["weak_given"]].tolist()[:2] == [0.0, 1.0]  # 20 is only 40 × half
-    assert x[:, col["identity_op"]].tolist()[:3] == [0.0, 0.0, 1.0]
-    assert x[4, col["prose_derived"]] == 1.0  # the 6 of "He has $6 left."
-    assert x[0, col["prose_derived"]] == 0.0
+    x = step_matrix([run_rules(Trace(question=question, steps=steps, answer=answer))],
+                    TokenEmbedder())
+    return {n: x[:, j].tolist() for j, n in enumerate(RULE_NAMES)}
+
+
+PLANTS = ("Mary has 2 plants on each of 40 ledges and gets 18 more. She gives away 40. How many "
+          "are left?")
+
+
+def test_operands_no_text_writes_and_steps_that_do_nothing_are_features():
+    """``weak_given``: an operand given only as a constant or a multiple the question's words
+    name (the 20 of "half" of 40 where the step should use its own 4); ``prose_derived``: one an
+    earlier step only says in words; ``identity_op``: dividing by 1."""
+    col = _step_columns("Billy has $10. He spends half of it, then buys 40 gumballs at $.05 "
+                        "each. A bag holds 300 candies.",
+                        ["He spent $2 on gumballs because 40 * .05 = 2.",
+                         "He then spent 20 - 4 = 16 dollars.",
+                         "A third bag has 300 / 1 = 300 candies.",
+                         "He has $6 left.", "So 6 + 2 = 8."], "8")
+    assert col["weak_given"][:2] == [0.0, 1.0]  # 20 is only 40 × half
+    assert col["identity_op"][:3] == [0.0, 0.0, 1.0]
+    assert col["prose_derived"][4] == 1.0  # the 6 of "He has $6 left."
+    assert col["prose_derived"][0] == 0.0
 
 
 def test_a_result_nothing_uses_marks_the_steps_after_it():
     """``dangling_before`` / ``next_after_dangling``: "2 × 40 = 80" that no later step uses,
     before "40 + 18" (which should have taken the 80): a swapped quantity leaves one behind."""
-    from slmstack.verify.features import RULE_NAMES, TokenEmbedder, step_matrix
-    from slmstack.verify.rules import run_rules
-    from slmstack.verify.trace import Trace
-
-    t = Trace(question="Mary has 2 plants on each of 40 ledges and gets 18 more. She gives "
-                       "away 40. How many are left?",
-              steps=["She had 2 * 40 = 80 plants.", "Then she had 40 + 18 = 58 plants.",
-                     "She is left with 58 - 40 = 18 plants."],
-              answer="18")
-    x = step_matrix([run_rules(t)], TokenEmbedder())
-    col = {n: j for j, n in enumerate(RULE_NAMES)}
-    assert x[:, col["next_after_dangling"]].tolist() == [0.0, 1.0, 0.0]
-    assert x[:, col["dangling_before"]].tolist() == [0.0, 1.0, 1.0]
-    sound = Trace(question=t.question, answer="58",
-                  steps=["She had 2 * 40 = 80 plants.", "Then she had 80 + 18 = 98 plants.",
-                         "She is left with 98 - 40 = 58 plants."])
-    y = step_matrix([run_rules(sound)], TokenEmbedder())
-    assert y[:, col["dangling_before"]].tolist() == [0.0, 0.0, 0.0]
+    col = _step_columns(PLANTS, ["She had 2 * 40 = 80 plants.",
+                                 "Then she had 40 + 18 = 58 plants.",
+                                 "She is left with 58 - 40 = 18 plants."], "18")
+    assert col["next_after_dangling"] == [0.0, 1.0, 0.0]
+    assert col["dangling_before"] == [0.0, 1.0, 1.0]
+    sound = _step_columns(PLANTS, ["She had 2 * 40 = 80 plants.",
+                                   "Then she had 80 + 18 = 98 plants.",
+                                   "She is left with 98 - 40 = 58 plants."], "58")
+    assert sound["dangling_before"] == [0.0, 0.0, 0.0]
 
 
 def test_how_values_flow_through_the_steps():
     """``uses_prev_result``, ``result_fanout``, ``operand_age`` of a three-step solution."""
-    from slmstack.verify.features import RULE_NAMES, TokenEmbedder, step_matrix
-    from slmstack.verify.rules import run_rules
-    from slmstack.verify.trace import Trace
-
-    t = Trace(question="Mary has 2 plants on each of 40 ledges and gets 18 more. She gives "
-                       "away 40. How many are left?",
-              steps=["She had 2 * 40 = 80 plants.", "Then she had 80 + 18 = 98 plants.",
-                     "She is left with 98 - 40 = 58 plants, 80 of them old: 58 + 80 = 138."],
-              answer="58")
-    x = step_matrix([run_rules(t)], TokenEmbedder())
-    col = {n: j for j, n in enumerate(RULE_NAMES)}
-    assert x[:, col["uses_prev_result"]].tolist() == [0.0, 1.0, 1.0]
-    assert x[:, col["result_fanout"]].tolist() == [2.0, 1.0, 0.0]
-    assert x[:, col["operand_age"]].tolist() == [0.0, 1.0, 2.0]
+    col = _step_columns(PLANTS, ["She had 2 * 40 = 80 plants.",
+                                 "Then she had 80 + 18 = 98 plants.",
+                                 "She is left with 98 - 40 = 58 plants, 80 of them old: "
+                                 "58 + 80 = 138."], "58")
+    assert col["uses_prev_result"] == [0.0, 1.0, 1.0]
+    assert col["result_fanout"] == [2.0, 1.0, 0.0]
+    assert col["operand_age"] == [0.0, 1.0, 2.0]

@@ -94,7 +94,8 @@ def trace_origins(trace: Trace, comps: list[list[Computation]]
     for i, step_comps in enumerate(comps):
         origins = StepOrigins()
         step_used: set[Fraction] = set()
-        nums = numbers(plain(trace.steps[i]))
+        text = plain(trace.steps[i])
+        nums = numbers(text)
         stated = facts(trace.steps[i], step_comps, nums)
         results = {abs(c.stated) for c in step_comps if c.stated is not None}
         results |= {abs(v) for c in step_comps for v in c.parts}
@@ -109,8 +110,8 @@ def trace_origins(trace: Trace, comps: list[list[Computation]]
             known.computed |= parts
         used |= step_used
         known.derived.update(nums)
-        known.derived |= spaced(plain(trace.steps[i]))  # "$282 000"
-        known.worded |= {m.value for m in mentions(plain(trace.steps[i])) if m.word}
+        known.derived |= spaced(text)  # "$282 000"
+        known.worded |= {m.value for m in mentions(text) if m.word}
         out.append(origins)
     return out, known
 
