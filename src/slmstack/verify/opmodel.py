@@ -43,7 +43,7 @@ class OpModel:
         from sklearn.feature_extraction.text import CountVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        rows = [(t, o) for t, ops in zip(texts, opsets, strict=True) for o in set(ops)]
+        rows = [(t, o) for t, ops in zip(texts, opsets, strict=True) for o in sorted(set(ops))]
         vec = CountVectorizer(token_pattern=r"[a-z_]{2,}", ngram_range=(1, 2), min_df=2,
                               binary=True)
         x = vec.fit_transform([t for t, _ in rows])
