@@ -78,7 +78,6 @@ RULE_NAMES = [
 ]
 
 
-
 class TokenEmbedder:
     """MiniLM word-piece vectors, mean-pooled and L2-normalised (384-d)."""
 

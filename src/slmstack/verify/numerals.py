@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
+from ..models.numwords import CARDINALS
+
 MAX_SCAN = 200_000  # characters of one text scanned for numbers; the rest is ignored
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
@@ -135,9 +137,9 @@ def _values(text: str, words: bool) -> frozenset[Fraction]:
 MIXED = re.compile(r"(?<![\d./,])(\d+)\s+(\d+)/(\d+)(?![\d/])")  # 1 1/2
 SPACED = re.compile(r"(?<![\d.,])(\d{1,3}(?: \d{3})+)(?![\d,]|\.\d)")  # $350 000
 THOUSANDS = re.compile(r"(?<![\w.])\$?(\d+(?:\.\d+)?)\s?[kK]\b")  # a 25k salary
-SCALE_WORDS = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+SCALE_WORDS = {w: Fraction(CARDINALS[w]) for w in ("hundred", "thousand", "million", "billion")}
 SCALED_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?|[a-z]+(?:-[a-z]+)?)\s+"
-                           r"(hundred|thousand|million|billion)\b(?:\s+(?:and\s+)?"
+                           rf"({'|'.join(SCALE_WORDS)})\b(?:\s+(?:and\s+)?"
                            r"([a-z]+(?:-[a-z]+)?|\d+))?", re.I)
 
 
@@ -170,12 +172,12 @@ def _written_out(text: str) -> set[Fraction]:
         count = Fraction(head) if head[0].isdigit() else _word_number(head)
         if count is None:
             continue
-        value = count * SCALE_WORDS[m.group(2).lower()]
-        out.add(value)
+        scale = SCALE_WORDS[m.group(2).lower()]
+        out.add(count * scale)
         tail = m.group(3)
         rest = (Fraction(tail) if tail.isdigit() else _word_number(tail)) if tail else None
-        if rest is not None and rest < SCALE_WORDS[m.group(2).lower()]:
-            out.add(value + rest)
+        if rest is not None and rest < scale:
+            out.add(count * scale + rest)
     return out
 
 

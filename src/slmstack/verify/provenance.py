@@ -29,8 +29,7 @@ class Known:
         return self.source(v) != "unknown"
 
     def source(self, v: Fraction) -> str:
-        v = v if v.numerator >= 0 else -v
-        for w in (v, v * 100, v / 100):  # 20% used as 0.2, or 0.2 written as 20
+        for w in _forms(v):
             if w in self.given:
                 return "given"
             if w in self.derived:
@@ -48,11 +47,16 @@ class Known:
         return not _among(v, self.computed)
 
 
-def _among(v: Fraction, values: set[Fraction]) -> bool:
-    """``v`` in ``values``, as written or scaled by 100 (20% used as 0.2, or 0.2 written as
-    20); the sign is ignored."""
+def _forms(v: Fraction) -> tuple[Fraction, Fraction, Fraction]:
+    """``abs(v)`` as written and scaled by 100 either way (20% used as 0.2, or 0.2 written as
+    20), in the order they are looked for."""
     v = v if v.numerator >= 0 else -v
-    return v in values or v * 100 in values or v / 100 in values
+    return v, v * 100, v / 100
+
+
+def _among(v: Fraction, values: set[Fraction]) -> bool:
+    """``v`` in ``values`` in one of its ``_forms``."""
+    return any(w in values for w in _forms(v))
 
 
 def written_values(trace: Trace) -> set[Fraction]:
